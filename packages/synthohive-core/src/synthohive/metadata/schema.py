@@ -1,0 +1,277 @@
+"""What the data looks like: tables, columns with semantic types (sdtypes), keys and relations.
+
+Pydantic v2 models with a ``schema_version`` and a JSON round trip. Detection lives in
+``synthohive.metadata.detect``; checks of metadata against itself and against data live in
+``synthohive.metadata.validate``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from synthohive.errors import MetadataError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+SCHEMA_VERSION = 1
+
+SdType = Literal["numerical", "categorical", "boolean", "datetime", "id", "pii", "text"]
+PiiStrategy = Literal["fake", "hash", "mask", "drop", "keep"]
+IdGenerator = Literal["sequence", "uuid", "regex"]
+
+
+class Column(BaseModel):
+    """One column: its semantic type and what is needed to restore it exactly.
+
+    Only the fields of the column's ``sdtype`` are meaningful; the others stay ``None``.
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    sdtype: SdType
+    dtype: str | None = Field(default=None, description="pandas dtype to restore, e.g. 'Int64'")
+    nullable: bool = True
+    # numerical
+    integer: bool | None = None
+    min: float | None = None
+    max: float | None = None
+    rounding: int | None = Field(default=None, description="decimal places kept on output")
+    # datetime
+    format: str | None = Field(default=None, description="strftime format for string datetimes")
+    timezone: str | None = None
+    # id
+    generator: IdGenerator | None = None
+    pattern: str | None = Field(default=None, description="regex for generator='regex'")
+    # pii
+    kind: str | None = Field(default=None, description="email, phone, name, address, ssn, ...")
+    strategy: PiiStrategy | None = None
+    locale: str | None = None
+    # why detection chose this (shown by Metadata.explain)
+    reason: str | None = None
+
+
+class ForeignKey(BaseModel):
+    """``child(child_columns)`` references ``parent(parent_columns)``; composite keys allowed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    child: str
+    child_columns: list[str]
+    parent: str
+    parent_columns: list[str]
+    reason: str | None = None
+
+    @field_validator("child_columns", "parent_columns", mode="before")
+    @classmethod
+    def _listify(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+
+class Table(BaseModel):
+    """A table: its name, primary key (one or more columns) and its columns in order."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    name: str
+    primary_key: list[str] | None = None
+    columns: dict[str, Column] = Field(default_factory=dict)
+    reason: str | None = None
+
+    @field_validator("primary_key", mode="before")
+    @classmethod
+    def _listify(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+    def column(self, name: str) -> Column:
+        """Return column ``name`` or raise ``MetadataError`` listing the known columns."""
+        try:
+            return self.columns[name]
+        except KeyError:
+            raise MetadataError(
+                f"no such column; known columns: {sorted(self.columns)}",
+                table=self.name,
+                column=name,
+                fix="check the spelling or run Metadata.detect again",
+            ) from None
+
+    def columns_of(self, *sdtypes: str) -> list[str]:
+        """Names of the columns whose sdtype is one of ``sdtypes``, in table order."""
+        return [n for n, c in self.columns.items() if c.sdtype in sdtypes]
+
+
+class Metadata(BaseModel):
+    """Tables and the foreign keys between them. Single-table metadata has one table."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    schema_version: int = SCHEMA_VERSION
+    tables: dict[str, Table] = Field(default_factory=dict)
+    relations: list[ForeignKey] = Field(default_factory=list)
+
+    # --- JSON --------------------------------------------------------------------------------
+    def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
+        """Serialise to JSON; write it to ``path`` too when given."""
+        text = self.model_dump_json(indent=indent, exclude_none=True)
+        if path is not None:
+            from synthohive._io import atomic_write_text
+
+            atomic_write_text(Path(path), text)
+        return text
+
+    @classmethod
+    def from_json(cls, text_or_path: str | Path) -> Metadata:
+        """Parse metadata from a JSON string or a path to a JSON file."""
+        text = str(text_or_path)
+        p = Path(text)
+        if not text.lstrip().startswith("{") and p.exists():
+            text = p.read_text(encoding="utf-8")
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise MetadataError(f"metadata is not valid JSON: {exc}") from None
+        if isinstance(raw, dict) and raw.get("schema_version", SCHEMA_VERSION) > SCHEMA_VERSION:
+            raise MetadataError(
+                f"metadata schema_version {raw['schema_version']} is newer than supported "
+                f"({SCHEMA_VERSION})",
+                fix="upgrade synthohive-core",
+            )
+        from pydantic import ValidationError
+
+        try:
+            return cls.model_validate(raw)
+        except ValidationError as exc:
+            raise MetadataError(f"metadata JSON does not match the schema: {exc}") from None
+
+    # --- access ------------------------------------------------------------------------------
+    def table(self, name: str) -> Table:
+        """Return table ``name`` or raise ``MetadataError`` listing the known tables."""
+        try:
+            return self.tables[name]
+        except KeyError:
+            raise MetadataError(
+                f"no such table; known tables: {sorted(self.tables)}",
+                table=name,
+                fix="check the spelling or add the table to the metadata",
+            ) from None
+
+    @property
+    def single_table(self) -> Table:
+        """The only table; ``MetadataError`` when there are several."""
+        if len(self.tables) != 1:
+            raise MetadataError(
+                f"expected exactly one table, found {sorted(self.tables)}",
+                fix="pass a dict of DataFrames for multi-table data",
+            )
+        return next(iter(self.tables.values()))
+
+    # --- detection / validation (implemented in sibling modules) ----------------------------
+    @classmethod
+    def detect(
+        cls, data: pd.DataFrame | dict[str, pd.DataFrame], *, table_name: str = "table"
+    ) -> Metadata:
+        """Infer sdtypes, primary keys, foreign keys and PII columns; ``explain()`` says why."""
+        from synthohive.metadata.detect import detect_metadata
+
+        return detect_metadata(data, table_name=table_name)
+
+    def validate(self) -> None:
+        """Check the metadata itself (keys exist, FK/PK types match, no cycles)."""
+        from synthohive.metadata.validate import validate_metadata
+
+        validate_metadata(self)
+
+    def validate_data(self, data: pd.DataFrame | dict[str, pd.DataFrame]) -> None:
+        """Check data against the metadata (columns, key uniqueness, referential integrity)."""
+        from synthohive.metadata.validate import validate_data
+
+        validate_data(self, data)
+
+    def explain(self) -> str:
+        """A readable account of every detection decision and its evidence."""
+        from synthohive.metadata.detect import explain_metadata
+
+        return explain_metadata(self)
+
+    # --- validating edits ----------------------------------------------------------------------
+    def set_primary_key(self, table: str, columns: str | list[str] | None) -> None:
+        """Set (or clear with ``None``) the primary key of ``table``."""
+        t = self.table(table)
+        cols = [columns] if isinstance(columns, str) else columns
+        for c in cols or []:
+            t.column(c)
+        t.primary_key = cols
+
+    def add_foreign_key(
+        self,
+        child: str,
+        child_columns: str | list[str],
+        parent: str,
+        parent_columns: str | list[str] | None = None,
+    ) -> ForeignKey:
+        """Add a relation; ``parent_columns`` defaults to the parent's primary key."""
+        p = self.table(parent)
+        c = self.table(child)
+        ccols = [child_columns] if isinstance(child_columns, str) else list(child_columns)
+        if parent_columns is None:
+            if not p.primary_key:
+                raise MetadataError(
+                    "parent has no primary key to reference",
+                    table=parent,
+                    fix="set_primary_key first or pass parent_columns",
+                )
+            pcols = list(p.primary_key)
+        else:
+            pcols = [parent_columns] if isinstance(parent_columns, str) else list(parent_columns)
+        for col in ccols:
+            c.column(col)
+        for col in pcols:
+            p.column(col)
+        if len(ccols) != len(pcols):
+            raise MetadataError(
+                f"foreign key has {len(ccols)} child columns but {len(pcols)} parent columns",
+                table=child,
+                fix="give one child column per parent key column",
+            )
+        fk = ForeignKey(child=child, child_columns=ccols, parent=parent, parent_columns=pcols)
+        if fk in self.relations:
+            raise MetadataError(
+                f"duplicate relation {child}{ccols} -> {parent}{pcols}", table=child
+            )
+        self.relations.append(fk)
+        return fk
+
+    def remove_foreign_key(self, child: str, child_columns: str | list[str]) -> None:
+        """Remove the relation of ``child`` on ``child_columns``."""
+        ccols = [child_columns] if isinstance(child_columns, str) else list(child_columns)
+        before = len(self.relations)
+        self.relations = [
+            r for r in self.relations if not (r.child == child and r.child_columns == ccols)
+        ]
+        if len(self.relations) == before:
+            raise MetadataError(f"no relation on columns {ccols}", table=child)
+
+    def update_column(self, table: str, column: str, **changes: Any) -> Column:
+        """Change fields of a column (e.g. ``sdtype="categorical"``); validated by pydantic."""
+        t = self.table(table)
+        old = t.column(column)
+        from pydantic import ValidationError
+
+        try:
+            new = Column.model_validate({**old.model_dump(), **changes, "reason": "set by user"})
+        except ValidationError as exc:
+            raise MetadataError(f"invalid column update: {exc}", table=table, column=column) from None
+        t.columns[column] = new
+        return new
+
+    def parents(self, table: str) -> list[ForeignKey]:
+        """Relations in which ``table`` is the child."""
+        return [r for r in self.relations if r.child == table]
+
+    def children(self, table: str) -> list[ForeignKey]:
+        """Relations in which ``table`` is the parent."""
+        return [r for r in self.relations if r.parent == table]

@@ -1,0 +1,3 @@
+"""synthohive-ctgan: the CTGAN model for SynthoHive."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,18 @@
+"""Registration of the CTGAN model with SynthoHive (entry point ``synthohive-ctgan``).
+
+Thin on purpose: heavy imports happen inside the hook bodies, so listing plugins stays cheap.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from synthohive.hookspecs import hookimpl
+
+
+@hookimpl
+def register_models() -> list[type[Any]]:
+    """The ``ctgan`` model (torch is imported when it is fitted or loaded)."""
+    from synthohive_ctgan.model import CTGANModel
+
+    return [CTGANModel]

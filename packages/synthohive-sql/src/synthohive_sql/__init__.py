@@ -1,0 +1,3 @@
+"""synthohive-sql: SQL connectors for SynthoHive."""
+
+__version__ = "0.1.0"
