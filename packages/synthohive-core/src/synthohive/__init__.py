@@ -11,7 +11,7 @@ The public API is imported lazily so that ``import synthohive`` stays light::
 from __future__ import annotations
 
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 __version__ = "0.1.0"
 
@@ -31,11 +31,6 @@ _LAZY = {
     "hookimpl": "synthohive.hookspecs",
     "get_registry": "synthohive.registry",
 }
-
-if TYPE_CHECKING:
-    from synthohive.hookspecs import hookimpl
-    from synthohive.metadata.schema import Column, ForeignKey, Metadata, Table
-    from synthohive.models.base import GenerativeModel
 
 
 def __getattr__(name: str) -> Any:

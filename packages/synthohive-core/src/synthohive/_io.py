@@ -1,4 +1,4 @@
-"""Small file helpers shared by the core: atomic writes (temp file in the same folder, then rename)."""
+"""File helpers shared by the core: atomic writes (temp file in the same folder, then rename)."""
 
 from __future__ import annotations
 

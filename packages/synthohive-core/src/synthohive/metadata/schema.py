@@ -179,17 +179,16 @@ class Metadata(BaseModel):
 
         return detect_metadata(data, table_name=table_name)
 
-    def validate(self) -> None:
-        """Check the metadata itself (keys exist, FK/PK types match, no cycles)."""
-        from synthohive.metadata.validate import validate_metadata
+    def validate(  # type: ignore[override]
+        self, data: pd.DataFrame | dict[str, pd.DataFrame] | None = None
+    ) -> None:
+        """Check the metadata (keys exist, FK/PK types match, no cycles) and, given ``data``,
+        the data against it (columns, key uniqueness, referential integrity)."""
+        from synthohive.metadata.validate import validate_data, validate_metadata
 
         validate_metadata(self)
-
-    def validate_data(self, data: pd.DataFrame | dict[str, pd.DataFrame]) -> None:
-        """Check data against the metadata (columns, key uniqueness, referential integrity)."""
-        from synthohive.metadata.validate import validate_data
-
-        validate_data(self, data)
+        if data is not None:
+            validate_data(self, data)
 
     def explain(self) -> str:
         """A readable account of every detection decision and its evidence."""
@@ -264,7 +263,9 @@ class Metadata(BaseModel):
         try:
             new = Column.model_validate({**old.model_dump(), **changes, "reason": "set by user"})
         except ValidationError as exc:
-            raise MetadataError(f"invalid column update: {exc}", table=table, column=column) from None
+            raise MetadataError(
+                f"invalid column update: {exc}", table=table, column=column
+            ) from None
         t.columns[column] = new
         return new
 

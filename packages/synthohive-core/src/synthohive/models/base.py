@@ -18,7 +18,6 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 import pandas as pd
-import structlog
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from synthohive.artifacts.api import ArtifactReader, ArtifactWriter
@@ -31,9 +30,10 @@ from synthohive.errors import (
     SynthoHiveError,
     TooFewRowsError,
 )
+from synthohive.log import get_logger
 from synthohive.metadata.schema import Table
 
-log = structlog.get_logger("synthohive.models")
+log = get_logger(__name__)
 
 MIN_ROWS = 10
 
@@ -87,7 +87,7 @@ class GenerativeModel(ABC):
         self.seed = seed
         self.table: Table | None = None
         self.context_table: Table | None = None
-        self.columns: list[str] = []
+        self.columns: list[Any] = []
         self.fitted = False
 
     # ------------------------------------------------------------------------------------------
@@ -110,8 +110,14 @@ class GenerativeModel(ABC):
         self.context_table = context_table
         self.columns = list(data.columns)
         started = time.perf_counter()
-        log.info("fit.start", model=self.name, table=table.name, rows=len(data),
-                 columns=len(data.columns), context=context is not None)
+        log.info(
+            "fit.start",
+            model=self.name,
+            table=table.name,
+            rows=len(data),
+            columns=len(data.columns),
+            context=context is not None,
+        )
         self._fit(
             data,
             context=context,
@@ -119,8 +125,12 @@ class GenerativeModel(ABC):
             seed=resolve_seed(self.seed),
         )
         self.fitted = True
-        log.info("fit.end", model=self.name, table=table.name,
-                 seconds=round(time.perf_counter() - started, 3))
+        log.info(
+            "fit.end",
+            model=self.name,
+            table=table.name,
+            seconds=round(time.perf_counter() - started, 3),
+        )
         return self
 
     def sample(
@@ -138,17 +148,20 @@ class GenerativeModel(ABC):
             )
         tname = self.table.name if self.table else None
         if isinstance(n, bool) or not isinstance(n, int | np.integer) or n <= 0:
-            raise DataError(f"n must be a positive integer, got {n!r}", table=tname,
-                            fix="ask for at least one row")
+            raise DataError(
+                f"n must be a positive integer, got {n!r}",
+                table=tname,
+                fix="ask for at least one row",
+            )
         if context is not None:
             if not self.supports_context:
                 raise DataError(f"model {self.name!r} does not support context", table=tname)
             if self.context_table is None:
-                raise DataError("model was fitted without context; sample without it",
-                                table=tname)
+                raise DataError("model was fitted without context; sample without it", table=tname)
             if len(context) != n:
                 raise DataError(
-                    f"context has {len(context)} rows but n={n}", table=tname,
+                    f"context has {len(context)} rows but n={n}",
+                    table=tname,
                     fix="pass one context row per requested row",
                 )
             missing = [c for c in self.context_table.columns if c not in context.columns]
@@ -157,15 +170,21 @@ class GenerativeModel(ABC):
         elif self.context_table is not None and self.supports_context:
             raise DataError(
                 "model was fitted with context; sample needs a context frame of n rows",
-                table=tname, fix="pass context=... (the parent rows of the new rows)",
+                table=tname,
+                fix="pass context=... (the parent rows of the new rows)",
             )
         if conditions:
             self._check_conditions(conditions)
-        out = self._sample(int(n), context=context, conditions=conditions,
-                           seed=resolve_seed(seed if seed is not None else self.seed))
+        out = self._sample(
+            int(n),
+            context=context,
+            conditions=conditions,
+            seed=resolve_seed(seed if seed is not None else self.seed),
+        )
         if len(out) != n:
-            raise SynthoHiveError(f"model {self.name!r} returned {len(out)} rows, expected {n}",
-                                  table=tname)
+            raise SynthoHiveError(
+                f"model {self.name!r} returned {len(out)} rows, expected {n}", table=tname
+            )
         return out[self.columns]
 
     # --- persistence -------------------------------------------------------------------------
@@ -180,7 +199,8 @@ class GenerativeModel(ABC):
                 "params": self.params.model_dump(mode="json"),
                 "table": self.table.model_dump(mode="json"),
                 "context_table": self.context_table.model_dump(mode="json")
-                if self.context_table else None,
+                if self.context_table
+                else None,
                 "columns": [str(c) for c in self.columns],
                 "column_types": [type(c).__name__ for c in self.columns],
             },
@@ -251,34 +271,48 @@ class GenerativeModel(ABC):
     ) -> None:
         tname = table.name
         if not isinstance(data, pd.DataFrame):
-            raise InvalidDataError(f"expected a pandas DataFrame, got {type(data).__name__}",
-                                   table=tname)
+            raise InvalidDataError(
+                f"expected a pandas DataFrame, got {type(data).__name__}", table=tname
+            )
         if data.shape[1] == 0:
-            raise EmptyTableError("table has no columns to model", table=tname,
-                                  fix="keep at least one non-key column")
+            raise EmptyTableError(
+                "table has no columns to model", table=tname, fix="keep at least one non-key column"
+            )
         if len(data) == 0:
-            raise EmptyTableError("table has no rows", table=tname,
-                                  fix="fit on a table with at least 10 rows")
+            raise EmptyTableError(
+                "table has no rows", table=tname, fix="fit on a table with at least 10 rows"
+            )
         if len(data) < MIN_ROWS:
             raise TooFewRowsError(
                 f"table has {len(data)} rows; at least {MIN_ROWS} are needed to learn from",
-                table=tname, fix="fit on more rows",
+                table=tname,
+                fix="fit on more rows",
             )
         dup = data.columns[data.columns.duplicated()].tolist()
         if dup:
-            raise InvalidDataError(f"duplicate column names {dup}", table=tname,
-                                   fix="rename the columns so each name is unique")
+            raise InvalidDataError(
+                f"duplicate column names {dup}",
+                table=tname,
+                fix="rename the columns so each name is unique",
+            )
         unknown = [c for c in data.columns if str(c) not in table.columns]
         if unknown:
-            raise InvalidDataError(f"columns {unknown} are not described by the metadata",
-                                   table=tname, fix="update the metadata or drop the columns")
+            raise InvalidDataError(
+                f"columns {unknown} are not described by the metadata",
+                table=tname,
+                fix="update the metadata or drop the columns",
+            )
         if context is not None:
             if not self.supports_context:
-                raise DataError(f"model {self.name!r} does not support context", table=tname,
-                                fix="choose a model with supports_context=True")
+                raise DataError(
+                    f"model {self.name!r} does not support context",
+                    table=tname,
+                    fix="choose a model with supports_context=True",
+                )
             if len(context) != len(data):
                 raise DataError(
-                    f"context has {len(context)} rows but data has {len(data)}", table=tname,
+                    f"context has {len(context)} rows but data has {len(data)}",
+                    table=tname,
                     fix="pass one context row per data row",
                 )
 
@@ -291,6 +325,7 @@ class GenerativeModel(ABC):
         for col in conditions:
             if col not in self.columns:
                 raise UnknownConditionValueError(
-                    f"unknown condition column; columns: {self.columns}", table=tname,
+                    f"unknown condition column; columns: {self.columns}",
+                    table=tname,
                     column=str(col),
                 )
