@@ -1,0 +1,153 @@
+"""Developer and CI sessions for the SynthoHive monorepo.
+
+    nox -t ci          # everything CI runs: lint, typecheck, per-package tests, integration, build
+    nox -s demo        # the demo: detect, fit, sample, evaluate on the embedded retail data
+    nox -s bench       # benchmarks (not part of CI)
+
+Venvs are created with the stdlib ``venv`` and ``pip`` (pip takes the local CPU torch wheel;
+uv would download a CUDA build). torch==2.13.0 is installed first wherever torch is needed.
+Local packages are installed by path in one pip command.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.error_on_missing_interpreters = True
+
+ROOT = Path(__file__).parent
+PKG = {name: f"packages/synthohive-{name}" for name in ("core", "ctgan", "tvae", "sql", "spark")}
+TORCH = "torch==2.13.0"
+TEST_DEPS = ["pytest>=8", "hypothesis>=6.100", "pytest-timeout>=2.3"]
+RESULTS = ROOT / ".ci-results"
+PY = "3.11"
+
+
+def _pytest(session: nox.Session, name: str, *paths: str) -> None:
+    """Run pytest on ``paths`` and keep a JUnit XML file for the CI summary."""
+    RESULTS.mkdir(exist_ok=True)
+    session.run(
+        "pytest",
+        *paths,
+        f"--junitxml={RESULTS / (name + '.xml')}",
+        "-p",
+        "no:cacheprovider",
+        *session.posargs,
+        env={"PYTHONHASHSEED": "0", "SYNTHOHIVE_TEST_SESSION": name},
+    )
+
+
+@nox.session(python=PY, tags=["ci"])
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check over the whole repository."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=PY, tags=["ci"])
+def typecheck(session: nox.Session) -> None:
+    """mypy over every package's sources (all optional dependencies installed)."""
+    session.install(TORCH)
+    session.install(
+        "mypy>=1.10",
+        "pandas-stubs",
+        "types-tqdm",
+        f"{PKG['core']}[torch]",
+        PKG["ctgan"],
+        PKG["tvae"],
+        f"{PKG['sql']}[postgres,mysql]",
+        PKG["spark"],
+    )
+    session.run("mypy")
+
+
+@nox.session(python=PY, tags=["ci"])
+def tests_core(session: nox.Session) -> None:
+    """The core alone: proves it installs, imports and runs with no torch, Spark or SQL driver."""
+    session.install(*TEST_DEPS, PKG["core"])
+    session.run(
+        "python",
+        "-c",
+        "import importlib.util as u, sys; "
+        "bad=[m for m in ('torch','pyspark','sqlalchemy') if u.find_spec(m)]; "
+        "sys.exit(f'core-only venv has {bad} installed') if bad else None",
+    )
+    _pytest(session, "core", f"{PKG['core']}/tests")
+
+
+@nox.session(python=PY, tags=["ci"])
+@nox.parametrize("package", ["ctgan", "tvae", "sql", "spark"])
+def tests(session: nox.Session, package: str) -> None:
+    """One plugin package's own tests, with the core and that plugin installed."""
+    if package in ("ctgan", "tvae"):
+        session.install(TORCH)
+    extras = {"sql": "[postgres,mysql]", "spark": ""}.get(package, "")
+    session.install(*TEST_DEPS, PKG["core"], f"{PKG[package]}{extras}")
+    _pytest(session, package, f"{PKG[package]}/tests")
+
+
+@nox.session(python=PY, tags=["ci"])
+def integration(session: nox.Session) -> None:
+    """Cross-package flows (top-level tests/): real installs, live databases, cold loads."""
+    session.install(TORCH)
+    session.install(
+        *TEST_DEPS,
+        "build",
+        "hatchling",
+        f"{PKG['core']}[torch]",
+        PKG["ctgan"],
+        PKG["tvae"],
+        f"{PKG['sql']}[postgres,mysql]",
+        PKG["spark"],
+    )
+    _pytest(session, "integration", "tests")
+
+
+@nox.session(python=PY, tags=["ci"])
+def build(session: nox.Session) -> None:
+    """Build every wheel, install the wheels in a fresh venv, list the plugins."""
+    session.install("build")
+    dist = ROOT / "dist"
+    for pkg in PKG.values():
+        session.run("python", "-m", "build", "--wheel", "--outdir", str(dist), pkg)
+    session.install(TORCH)
+    wheels = sorted(str(p) for p in dist.glob("synthohive_*-0.1.0-*.whl"))
+    session.install("--force-reinstall", "--no-deps", *wheels)
+    session.install(*wheels)
+    out = session.run("synthohive", "plugins", "--json", silent=True)
+    listed = {p["distribution"] for p in json.loads(str(out))["plugins"]}
+    missing = {f"synthohive-{name}" for name in PKG} - listed
+    if missing:
+        session.error(f"wheels installed but plugins not listed: {sorted(missing)}")
+    session.log(f"build: plugins listed from installed wheels: {sorted(listed)}")
+
+
+@nox.session(python=PY)
+def demo(session: nox.Session) -> None:
+    """The demo: detect, fit, sample and evaluate the embedded retail schema (offline)."""
+    session.install(PKG["core"])
+    session.run(
+        "synthohive", "demo", "--out", str(ROOT / "synthohive-demo-output"), *session.posargs
+    )
+
+
+@nox.session(python=PY)
+def bench(session: nox.Session) -> None:
+    """Benchmarks side by side with SDV (installed only here). Options go after ``--``."""
+    session.install(TORCH)
+    session.install(
+        f"{PKG['core']}[torch]",
+        PKG["ctgan"],
+        PKG["tvae"],
+        f"{PKG['sql']}[postgres]",
+        "sdv>=1.10",
+        "sdmetrics",
+        "psutil",
+    )
+    session.run("python", "benchmarks/run.py", *session.posargs, env={"PYTHONHASHSEED": "0"})

@@ -1,0 +1,239 @@
+"""``evaluate(real, synthetic, metadata)``: run every registered validator and build a report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from synthohive.errors import DataError, MetadataError
+from synthohive.log import get_logger
+from synthohive.metadata.schema import Metadata
+from synthohive.validation import stats
+from synthohive.validation.base import EvaluationContext, MetricResult, Validator
+from synthohive.validation.gate import QualityGate
+from synthohive.validation.profile import ReferenceProfile
+from synthohive.validation.report import Report
+
+log = get_logger(__name__)
+
+Frames = pd.DataFrame | dict[str, pd.DataFrame]
+
+
+def _as_dict(data: Frames | None, metadata: Metadata | None, what: str) -> dict[str, pd.DataFrame]:
+    if data is None:
+        return {}
+    if isinstance(data, pd.DataFrame):
+        name = next(iter(metadata.tables)) if metadata and len(metadata.tables) == 1 else "table"
+        return {name: data}
+    if isinstance(data, dict):
+        for name, df in data.items():
+            if not isinstance(df, pd.DataFrame):
+                raise DataError(
+                    f"{what} data for this table is a {type(df).__name__}, not a DataFrame",
+                    table=str(name),
+                )
+        return dict(data)
+    raise DataError(
+        f"{what} data must be a DataFrame or a dict of DataFrames, got {type(data).__name__}"
+    )
+
+
+def _check(metadata: Metadata, frames: dict[str, pd.DataFrame], what: str) -> None:
+    for table, df in frames.items():
+        if table not in metadata.tables:
+            raise MetadataError(
+                f"{what} data has a table the metadata does not describe; "
+                f"known tables: {sorted(metadata.tables)}",
+                table=table,
+                fix="pass matching metadata",
+            )
+        described = set(metadata.tables[table].columns)
+        missing = sorted(described - {str(c) for c in df.columns})
+        if missing:
+            raise MetadataError(
+                f"{what} data lacks columns {missing} described by the metadata",
+                table=table,
+                column=missing[0],
+                fix="evaluate frames with the same columns as the metadata",
+            )
+
+
+def _validators(names: list[str] | None) -> list[Validator]:
+    from synthohive.validation.privacy import PrivacyMetrics
+    from synthohive.validation.validators import BUILTIN_QUALITY_VALIDATORS
+
+    classes: list[type[Validator]] = [*BUILTIN_QUALITY_VALIDATORS, PrivacyMetrics]
+    try:
+        from synthohive.registry import get_registry
+
+        registered = list(get_registry().list_validators())
+        for entry in registered:
+            cls = getattr(entry, "cls", entry)
+            if isinstance(cls, type) and cls not in classes:
+                classes.append(cls)
+    except ImportError:  # registry not available in a stripped-down install
+        pass
+    if names is not None:
+        known = {c.name: c for c in classes}
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            from synthohive.errors import PluginNotFoundError
+
+            raise PluginNotFoundError(f"unknown validators {unknown}; installed: {sorted(known)}")
+        classes = [known[n] for n in names]
+    return [c() for c in classes]
+
+
+def evaluate(
+    real: Frames | ReferenceProfile | None,
+    synthetic: Frames,
+    metadata: Metadata | None = None,
+    *,
+    holdout: Frames | None = None,
+    target: str | None = None,
+    validators: list[str] | None = None,
+    gate: QualityGate | None = None,
+    seed: int = 0,
+) -> Report:
+    """Score ``synthetic`` against ``real`` rows (or a stored :class:`ReferenceProfile`).
+
+    ``holdout`` (real rows not used for training) enables the privacy metrics' comparisons;
+    ``target`` (``"table.column"`` or a column of a single table) adds ML efficacy; ``gate``
+    raises :class:`~synthohive.errors.QualityGateError` / ``PrivacyGateError`` on failure.
+    """
+    profile = real if isinstance(real, ReferenceProfile) else None
+    real_frames = None if profile is not None else real
+    if metadata is None:
+        if real_frames is None:
+            raise MetadataError("metadata is required when evaluating against a profile")
+        metadata = Metadata.detect(real_frames)  # type: ignore[arg-type]
+    syn = _as_dict(synthetic, metadata, "synthetic")
+    if not syn:
+        raise DataError("no synthetic tables to evaluate", fix="pass the sampled data")
+    for table, df in syn.items():
+        if len(df) == 0:
+            raise DataError(
+                "synthetic table is empty",
+                table=table,
+                fix="sample at least one row before evaluating",
+            )
+    _check(metadata, syn, "synthetic")
+    real_d = _as_dict(real_frames, metadata, "real") if real_frames is not None else None  # type: ignore[arg-type]
+    if real_d is not None:
+        _check(metadata, real_d, "real")
+    hold_d = _as_dict(holdout, metadata, "holdout") if holdout is not None else None
+    ctx = EvaluationContext(
+        metadata=metadata,
+        synthetic=syn,
+        real=real_d,
+        holdout=hold_d,
+        profile=profile,
+        target=target,
+        seed=seed,
+    )
+    results: list[MetricResult] = []
+    for v in _validators(validators):
+        if v.needs_real and real_d is None:
+            ctx.notes.append(f"{v.name}: skipped (needs the real rows; evaluated from profile)")
+            continue
+        results.extend(v.compute(ctx))
+    if target is not None:
+        if real_d is None:
+            raise DataError("ML efficacy needs real rows", fix="pass the real data")
+        from synthohive.validation.efficacy import ml_efficacy
+
+        results.append(ml_efficacy(real_d, syn, metadata, target, holdout=hold_d, seed=seed))
+    _annotate_continuous(results, metadata, real_d)
+    report = Report(results=results, notes=ctx.notes, plots=_plot_data(ctx))
+    log.info("evaluate.done", overall=report.overall, metrics=len(results))
+    if gate is not None:
+        gate.check(report)
+    return report
+
+
+def _annotate_continuous(
+    results: list[MetricResult], metadata: Metadata, real: dict[str, pd.DataFrame] | None
+) -> None:
+    for r in results:
+        if r.metric != "ExactMatchRate" or real is None:
+            continue
+        t = metadata.tables[r.table]
+        cont = False
+        for col in r.columns:
+            c = t.columns[col]
+            if c.sdtype == "numerical" and not c.integer:
+                x = stats.as_numeric(real[r.table][col]).dropna().to_numpy()
+                cont = cont or bool(len(x) and np.any(x != np.round(x)))
+        r.details["has_continuous"] = cont
+
+
+def _plot_data(ctx: EvaluationContext) -> dict[str, Any]:
+    """Aggregates for the HTML plots (per table: marginals, correlations)."""
+    out: dict[str, Any] = {}
+    for table, syn in ctx.synthetic.items():
+        if table not in ctx.metadata.tables:
+            continue
+        cols = ctx.modelled_columns(table)
+        real = ctx.real.get(table) if ctx.real else None
+        tprof = ctx.profile.tables.get(table) if ctx.profile else None
+        marg: dict[str, Any] = {}
+        for col, sdtype in list(cols.items())[:40]:
+            if sdtype in ("numerical", "datetime"):
+                if real is not None:
+                    edges = stats.bin_edges(real[col])
+                elif tprof is not None and col in tprof.columns and tprof.columns[col].edges:
+                    edges = np.asarray(tprof.columns[col].edges)
+                else:
+                    edges = None
+                if edges is None:
+                    continue
+                s_bins = stats.discretize(syn[col], edges).dropna()
+                s_share = np.bincount(s_bins.astype(int), minlength=len(edges) - 1)
+                s_share = s_share / max(1, s_share.sum())
+                if real is not None:
+                    r_bins = stats.discretize(real[col], edges).dropna()
+                    r_share = np.bincount(r_bins.astype(int), minlength=len(edges) - 1)
+                    r_share = r_share / max(1, r_share.sum())
+                else:
+                    p = tprof.columns[col]  # type: ignore[union-attr]
+                    cdf = np.interp(edges, p.points, p.cdf, left=0.0, right=1.0)
+                    r_share = np.diff(cdf)
+                    r_share = r_share / max(1e-12, r_share.sum())
+                marg[col] = {
+                    "kind": "numeric",
+                    "edges": edges.tolist(),
+                    "real": r_share.tolist(),
+                    "synthetic": s_share.tolist(),
+                }
+            else:
+                sf = stats.frequencies(syn[col])
+                if real is not None:
+                    rf = stats.frequencies(real[col])
+                elif tprof is not None and col in tprof.columns:
+                    rf = pd.Series(tprof.columns[col].frequencies, dtype="float64")
+                else:
+                    continue
+                top = rf.sort_values(ascending=False).index[:12]
+                marg[col] = {
+                    "kind": "discrete",
+                    "labels": [str(k) for k in top],
+                    "real": [float(rf.get(k, 0.0)) for k in top],
+                    "synthetic": [float(sf.get(k, 0.0)) for k in top],
+                }
+        num = [c for c, t in cols.items() if t in ("numerical", "datetime")][:15]
+        corr: dict[str, Any] = {}
+        if len(num) >= 2 and real is not None:
+            corr = {
+                "columns": num,
+                "real": _corr(real[num]),
+                "synthetic": _corr(syn[num]),
+            }
+        out[table] = {"marginals": marg, "correlation": corr}
+    return out
+
+
+def _corr(df: pd.DataFrame) -> list[list[float]]:
+    m = pd.DataFrame({c: stats.as_numeric(df[c]) for c in df.columns}).corr().fillna(0.0)
+    return m.to_numpy().round(4).tolist()

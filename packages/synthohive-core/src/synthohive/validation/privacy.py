@@ -1,0 +1,185 @@
+"""Privacy metrics: exact matches, distance to closest record (DCR) and NNDR vs a holdout.
+
+Rows are embedded per modelled column: numerics and datetimes min-max scaled by the training
+range (missing values as an extra 0/1 coordinate), categoricals one-hot over their most frequent
+values scaled by ½, so the L1 distance adds ≤ 1 per column. Nearest neighbours come from a
+KD-tree (``sklearn.neighbors.NearestNeighbors``), never a quadratic join.
+
+Definitions (RELIABILITY.md): IMS = share of synthetic rows identical (distance 0) to some
+training row; DCR share = share of synthetic rows closer to training than to the holdout, ties
+split (mostlyai-qa); DCROverfittingProtection = ``min(1, 2·(1 - share strictly closer to
+training))`` (sdmetrics); NNDR ratio = 10th percentile of nearest/second-nearest distance ratio
+to training over the same to holdout.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import binomtest
+from sklearn.neighbors import NearestNeighbors
+
+from synthohive.validation import stats
+from synthohive.validation.base import EvaluationContext, MetricResult, Validator
+
+MAX_CATEGORIES = 50
+
+
+class Embedding:
+    """Row embedding fitted on the training rows (see module docstring)."""
+
+    def __init__(self, train: pd.DataFrame, sdtypes: dict[str, str]) -> None:
+        self.sdtypes = sdtypes
+        self.ranges: dict[str, tuple[float, float]] = {}
+        self.categories: dict[str, list[str]] = {}
+        for col, sdtype in sdtypes.items():
+            if sdtype in ("numerical", "datetime"):
+                x = stats.as_numeric(train[col]).dropna()
+                lo, hi = (float(x.min()), float(x.max())) if len(x) else (0.0, 1.0)
+                self.ranges[col] = (lo, hi if hi > lo else lo + 1.0)
+            else:
+                keys = _keys(train[col])
+                self.categories[col] = keys.value_counts().index[:MAX_CATEGORIES].tolist()
+
+    def transform(self, df: pd.DataFrame) -> np.ndarray:
+        """Embed ``df``'s rows as a float matrix."""
+        parts: list[np.ndarray] = []
+        for col in self.sdtypes:
+            if col in self.ranges:
+                lo, hi = self.ranges[col]
+                x = stats.as_numeric(df[col]).to_numpy()
+                miss = np.isnan(x)
+                parts.append(np.clip(np.nan_to_num((x - lo) / (hi - lo), nan=0.0), -1, 2))
+                parts.append(miss.astype("float64"))
+            else:
+                keys = _keys(df[col]).to_numpy()
+                cats = self.categories[col]
+                onehot = np.zeros((len(df), len(cats) + 1))
+                pos = pd.Index(cats).get_indexer(pd.Index(keys))
+                onehot[np.arange(len(df)), np.where(pos < 0, len(cats), pos)] = 0.5
+                parts.append(onehot)
+        if not parts:
+            return np.zeros((len(df), 1))
+        return np.column_stack(parts)
+
+
+def _keys(series: pd.Series) -> pd.Series:
+    return series.astype("object").where(series.notna(), "__null__").map(repr)
+
+
+def _nn(reference: np.ndarray, query: np.ndarray, k: int) -> np.ndarray:
+    nn = NearestNeighbors(n_neighbors=min(k, len(reference)), metric="manhattan")
+    nn.fit(reference)
+    dist, _ = nn.kneighbors(query)
+    return dist
+
+
+def privacy_scores(
+    train: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    sdtypes: dict[str, str],
+    holdout: pd.DataFrame | None = None,
+    *,
+    max_rows: int = 10_000,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """IMS, DCR share, DCROverfittingProtection, NNDR ratio and a binomial p-value."""
+    rng = np.random.default_rng(seed)
+
+    def take(df: pd.DataFrame, n: int) -> pd.DataFrame:
+        return df.iloc[rng.choice(len(df), size=n, replace=False)] if len(df) > n else df
+
+    n_ref = min(len(train), len(holdout) if holdout is not None else len(train), max_rows)
+    trn = take(train, n_ref)
+    syn = take(synthetic, max_rows)
+    emb = Embedding(trn, sdtypes)
+    e_trn, e_syn = emb.transform(trn), emb.transform(syn)
+    d_trn = _nn(e_trn, e_syn, 2)
+    out: dict[str, Any] = {
+        "ims_train": float(np.mean(d_trn[:, 0] <= 1e-12)),
+        "dcr_train_median": float(np.median(d_trn[:, 0])),
+        "rows_synthetic": len(syn),
+        "rows_reference": len(trn),
+    }
+    if holdout is None or len(holdout) == 0:
+        return out
+    hol = take(holdout, n_ref)
+    e_hol = emb.transform(hol)
+    d_hol = _nn(e_hol, e_syn, 2)
+    closer = d_trn[:, 0] < d_hol[:, 0]
+    ties = d_trn[:, 0] == d_hol[:, 0]
+    share = float(np.mean(closer) + 0.5 * np.mean(ties))
+    k_closer = round(share * len(syn))
+    out.update(
+        ims_holdout=float(np.mean(d_hol[:, 0] <= 1e-12)),
+        dcr_share=share,
+        dcr_share_pvalue=float(binomtest(k_closer, len(syn), 0.5, alternative="greater").pvalue),
+        dcr_overfitting_protection=float(min(1.0, 2.0 * (1.0 - float(np.mean(closer))))),
+        nndr_ratio=_nndr_ratio(d_trn, d_hol),
+        rows_holdout=len(hol),
+    )
+    return out
+
+
+def _nndr_ratio(d_trn: np.ndarray, d_hol: np.ndarray) -> float | None:
+    if d_trn.shape[1] < 2 or d_hol.shape[1] < 2:
+        return None
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r_trn = np.where(d_trn[:, 1] > 0, d_trn[:, 0] / d_trn[:, 1], 1.0)
+        r_hol = np.where(d_hol[:, 1] > 0, d_hol[:, 0] / d_hol[:, 1], 1.0)
+    q_hol = float(np.quantile(r_hol, 0.1))
+    return float(np.quantile(r_trn, 0.1) / q_hol) if q_hol > 0 else 1.0
+
+
+class PrivacyMetrics(Validator):
+    """Exact-match rate, DCR share vs holdout, DCROverfittingProtection and NNDR per table."""
+
+    name = "privacy"
+    property = "Privacy"
+
+    def compute(self, ctx: EvaluationContext) -> list[MetricResult]:
+        out: list[MetricResult] = []
+        if ctx.real is None:
+            return out
+        for table in ctx.metadata.tables:
+            if table not in ctx.synthetic or table not in ctx.real:
+                continue
+            sdtypes = ctx.modelled_columns(table)
+            usable = {c: t for c, t in sdtypes.items() if ctx.real[table][c].notna().any()}
+            if not usable or len(ctx.synthetic[table]) == 0:
+                continue
+            hol = ctx.holdout.get(table) if ctx.holdout else None
+            scores = privacy_scores(
+                ctx.real[table],
+                ctx.synthetic[table],
+                usable,
+                hol,
+                max_rows=ctx.max_privacy_rows,
+                seed=ctx.seed,
+            )
+            cols = tuple(usable)
+            out.append(
+                MetricResult(
+                    "ExactMatchRate", self.property, table, cols, 1.0 - scores["ims_train"], scores
+                )
+            )
+            if "dcr_share" in scores:
+                out.append(
+                    MetricResult("DCRShare", self.property, table, cols, scores["dcr_share"], {})
+                )
+                out.append(
+                    MetricResult(
+                        "DCROverfittingProtection",
+                        self.property,
+                        table,
+                        cols,
+                        scores["dcr_overfitting_protection"],
+                        {},
+                    )
+                )
+                out.append(
+                    MetricResult("NNDRRatio", self.property, table, cols, scores["nndr_ratio"], {})
+                )
+        return out

@@ -1,0 +1,171 @@
+"""Metric formulas, defined as sdmetrics defines them so scores are comparable.
+
+- KS complement: ``1 - D`` of the two-sample Kolmogorov-Smirnov test on non-null values
+  (datetimes as int64 nanoseconds, values rounded to 14 decimals first).
+- TV complement: ``1 - ½ Σ |p_real(v) - p_syn(v)|`` over the union of non-null values.
+- Correlation similarity: ``1 - |ρ_real - ρ_syn| / 2`` (Pearson, rows where both are non-null).
+- Contingency similarity: ``1 - ½ Σ |p_real(a,b) - p_syn(a,b)|`` over joint frequencies
+  (nulls kept as a value; numeric columns binned into 10 bins by the real column's edges).
+- Range coverage, category coverage, missing-value similarity as in sdmetrics.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.stats import ks_2samp
+
+MAX_DECIMALS = 14
+N_BINS = 10
+
+
+def as_numeric(series: pd.Series) -> pd.Series:
+    """Float view of a numeric/boolean/datetime/timedelta column (nulls as NaN)."""
+    s = series
+    if isinstance(s.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(s):
+        if isinstance(s.dtype, pd.DatetimeTZDtype):
+            s = s.dt.tz_convert("UTC").dt.tz_localize(None)
+        ints = s.astype("datetime64[ns]").astype("int64").astype("float64")
+        return ints.where(s.notna())
+    if pd.api.types.is_timedelta64_dtype(s):
+        ints = s.astype("timedelta64[ns]").astype("int64").astype("float64")
+        return ints.where(s.notna())
+    if pd.api.types.is_bool_dtype(s):
+        return s.astype("Float64").astype("float64")
+    return pd.to_numeric(s, errors="coerce").astype("float64")
+
+
+def ks_complement(real: pd.Series, synthetic: pd.Series) -> float | None:
+    """``1 - KS statistic`` of the non-null values; ``None`` if either side is empty."""
+    r = as_numeric(real).dropna().round(MAX_DECIMALS).to_numpy()
+    s = as_numeric(synthetic).dropna().round(MAX_DECIMALS).to_numpy()
+    if len(r) == 0 or len(s) == 0:
+        return None
+    return float(1.0 - ks_2samp(r, s).statistic)
+
+
+def frequencies(series: pd.Series, *, dropna: bool = True) -> pd.Series:
+    """Relative frequency of each value (as strings keyed for cross-type comparison)."""
+    s = series.dropna() if dropna else series
+    if len(s) == 0:
+        return pd.Series(dtype="float64")
+    keys = s.astype("object").where(s.notna(), "__null__").map(repr)
+    return keys.value_counts(normalize=True, sort=False)
+
+
+def tv_complement(real: pd.Series, synthetic: pd.Series) -> float | None:
+    """``1 - total variation distance`` of the non-null value frequencies."""
+    p, q = frequencies(real), frequencies(synthetic)
+    if len(p) == 0 or len(q) == 0:
+        return None
+    p, q = p.align(q, fill_value=0.0)
+    return float(1.0 - 0.5 * np.abs(p.to_numpy() - q.to_numpy()).sum())
+
+
+def range_coverage(real: pd.Series, synthetic: pd.Series) -> float | None:
+    """Share of the real [min, max] range the synthetic values cover (sdmetrics formula)."""
+    r, s = as_numeric(real).dropna(), as_numeric(synthetic).dropna()
+    if len(r) == 0 or len(s) == 0:
+        return None
+    rmin, rmax = float(r.min()), float(r.max())
+    if rmax == rmin:
+        return 1.0 if float(s.min()) <= rmin <= float(s.max()) else 0.0
+    smin, smax = float(s.min()), float(s.max())
+    normalized_min = max((smin - rmin) / (rmax - rmin), 0.0)
+    normalized_max = max((rmax - smax) / (rmax - rmin), 0.0)
+    return float(max(1.0 - (normalized_min + normalized_max), 0.0))
+
+
+def category_coverage(real: pd.Series, synthetic: pd.Series) -> float | None:
+    """Share of the real categories that appear in the synthetic column."""
+    r = set(frequencies(real).index)
+    if not r:
+        return None
+    return len(r & set(frequencies(synthetic).index)) / len(r)
+
+
+def missing_similarity(real: pd.Series, synthetic: pd.Series) -> float:
+    """``1 - |null share real - null share synthetic|``."""
+    pr = float(real.isna().mean()) if len(real) else 0.0
+    ps = float(synthetic.isna().mean()) if len(synthetic) else 0.0
+    return 1.0 - abs(pr - ps)
+
+
+def correlation_similarity(real: pd.DataFrame, synthetic: pd.DataFrame) -> float | None:
+    """``1 - |ρ_real - ρ_syn| / 2`` for two numeric/datetime columns (Pearson)."""
+    a, b = real.columns[:2]
+    rc = _pearson(as_numeric(real[a]), as_numeric(real[b]))
+    sc = _pearson(as_numeric(synthetic[a]), as_numeric(synthetic[b]))
+    if rc is None or sc is None:
+        return None
+    return float(1.0 - abs(rc - sc) / 2.0)
+
+
+def _pearson(x: pd.Series, y: pd.Series) -> float | None:
+    mask = x.notna() & y.notna()
+    xv, yv = x[mask].to_numpy(), y[mask].to_numpy()
+    if len(xv) < 2 or np.std(xv) == 0 or np.std(yv) == 0:
+        return None
+    return float(np.corrcoef(xv, yv)[0, 1])
+
+
+def bin_edges(real: pd.Series) -> np.ndarray | None:
+    """The real column's 10-bin histogram edges (None for an all-null column)."""
+    r = as_numeric(real).dropna()
+    if len(r) == 0:
+        return None
+    return np.histogram_bin_edges(r.to_numpy(), bins=N_BINS)
+
+
+def discretize(series: pd.Series, edges: np.ndarray) -> pd.Series:
+    """Bin index (0..9) of each value by ``edges``; out-of-range values go to the end bins."""
+    x = as_numeric(series)
+    idx = np.clip(np.digitize(x.to_numpy(), edges[1:-1]), 0, len(edges) - 2)
+    return pd.Series(idx, index=series.index).where(x.notna())
+
+
+def joint_frequencies(a: pd.Series, b: pd.Series) -> pd.Series:
+    """Relative frequency of each (a, b) pair, nulls kept as a value."""
+    ka = a.astype("object").where(a.notna(), "__null__").map(repr)
+    kb = b.astype("object").where(b.notna(), "__null__").map(repr)
+    joint = ka + "\x1f" + kb
+    return joint.value_counts(normalize=True, sort=False)
+
+
+def contingency_similarity(
+    real: pd.DataFrame, synthetic: pd.DataFrame, numeric: tuple[bool, bool] = (False, False)
+) -> float | None:
+    """``1 - TV distance`` of the joint frequencies of two columns (numerics binned)."""
+    a, b = real.columns[:2]
+    cols_r, cols_s = [], []
+    for col, is_num in zip((a, b), numeric):
+        if is_num:
+            edges = bin_edges(real[col])
+            if edges is None:
+                return None
+            cols_r.append(discretize(real[col], edges))
+            cols_s.append(discretize(synthetic[col], edges))
+        else:
+            cols_r.append(real[col])
+            cols_s.append(synthetic[col])
+    if len(real) == 0 or len(synthetic) == 0:
+        return None
+    p = joint_frequencies(cols_r[0], cols_r[1])
+    q = joint_frequencies(cols_s[0], cols_s[1])
+    p, q = p.align(q, fill_value=0.0)
+    return float(1.0 - 0.5 * np.abs(p.to_numpy() - q.to_numpy()).sum())
+
+
+def children_counts(parent_keys: pd.DataFrame, child_fk: pd.DataFrame) -> np.ndarray:
+    """Number of children of every parent row (0 for childless parents), keys matched by value."""
+    pk = parent_keys.astype("object").map(repr).agg("\x1f".join, axis=1)
+    fk = child_fk.dropna().astype("object").map(repr).agg("\x1f".join, axis=1)
+    counts = fk.value_counts()
+    return pk.map(counts).fillna(0).to_numpy(dtype="int64")
+
+
+def ks_complement_counts(real_counts: np.ndarray, synthetic_counts: np.ndarray) -> float | None:
+    """KS complement of two children-per-parent count samples."""
+    if len(real_counts) == 0 or len(synthetic_counts) == 0:
+        return None
+    return float(1.0 - ks_2samp(real_counts, synthetic_counts).statistic)

@@ -1,0 +1,209 @@
+"""Quality report, reference profile and quality gate (issue 8)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthohive.errors import DataError, MetadataError, QualityGateError
+from synthohive.metadata.schema import Column, Metadata, Table
+from synthohive.validation import QualityGate, ReferenceProfile, build_profile, evaluate
+
+
+def _table(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(50, 10, n)
+    seg = rng.choice(["a", "b", "c"], n, p=[0.6, 0.3, 0.1])
+    y = 2 * x + rng.normal(0, 5, n) + np.where(seg == "c", 40, 0)
+    ts = pd.Timestamp("2024-01-01", tz="UTC") + pd.to_timedelta(rng.integers(0, 365, n), "D")
+    df = pd.DataFrame({"x": x, "y": y, "seg": seg, "flag": rng.random(n) < 0.3, "ts": ts})
+    df.loc[rng.random(n) < 0.1, "x"] = np.nan
+    return df
+
+
+def _meta() -> Metadata:
+    return Metadata(
+        tables={
+            "t": Table(
+                name="t",
+                columns={
+                    "x": Column(sdtype="numerical"),
+                    "y": Column(sdtype="numerical"),
+                    "seg": Column(sdtype="categorical"),
+                    "flag": Column(sdtype="boolean"),
+                    "ts": Column(sdtype="datetime"),
+                },
+            )
+        }
+    )
+
+
+def test_identical_data_scores_one() -> None:
+    df = _table(2000, 0)
+    report = evaluate(df, df.copy(), _meta())
+    assert report.overall == pytest.approx(1.0)
+    assert report.properties["Column Shapes"] == pytest.approx(1.0)
+    assert report.properties["Missing Values"] == pytest.approx(1.0)
+    assert report.score("KSComplement", "t", "x") == pytest.approx(1.0)
+
+
+def test_same_distribution_scores_high_and_broken_data_scores_low() -> None:
+    real, good = _table(4000, 1), _table(4000, 2)
+    good_report = evaluate(real, good, _meta())
+    assert good_report.overall > 0.9
+    broken = good.copy()
+    broken["y"] = broken["y"].sample(frac=1.0, random_state=0).to_numpy()  # breaks x~y
+    broken["seg"] = "a"  # constant column
+    bad_report = evaluate(real, broken, _meta())
+    assert bad_report.score("CorrelationSimilarity", "t", "x", "y") < 0.7
+    assert bad_report.score("TVComplement", "t", "seg") == pytest.approx(0.6, abs=0.03)
+    assert bad_report.overall < good_report.overall - 0.05
+    gate = QualityGate(min_score=0.9)
+    gate.check(good_report)
+    assert good_report.passed is True
+    with pytest.raises(QualityGateError, match="overall quality") as info:
+        gate.check(bad_report)
+    assert info.value.report is bad_report
+    assert bad_report.passed is False
+
+
+def test_tv_and_ks_match_their_definitions() -> None:
+    real = pd.Series(["a"] * 50 + ["b"] * 50)
+    syn = pd.Series(["a"] * 80 + ["c"] * 20)
+    meta = Metadata(tables={"t": Table(name="t", columns={"c": Column(sdtype="categorical")})})
+    report = evaluate(pd.DataFrame({"c": real}), pd.DataFrame({"c": syn}), meta)
+    # TV = ½(|.5-.8| + |.5-0| + |0-.2|) = 0.5
+    assert report.score("TVComplement", "t", "c") == pytest.approx(0.5)
+    assert report.score("CategoryCoverage", "t", "c") == pytest.approx(0.5)
+    num = Metadata(tables={"t": Table(name="t", columns={"v": Column(sdtype="numerical")})})
+    r2 = evaluate(pd.DataFrame({"v": np.arange(100.0)}), pd.DataFrame({"v": np.arange(50.0)}), num)
+    assert r2.score("KSComplement", "t", "v") == pytest.approx(0.5)
+    assert r2.score("RangeCoverage", "t", "v") == pytest.approx(49 / 99)
+
+
+def test_profile_round_trips_and_approximates_exact_scores() -> None:
+    real, syn = _table(5000, 3), _table(3000, 4)
+    meta = _meta()
+    cols = {c: meta.tables["t"].columns[c].sdtype for c in meta.tables["t"].columns}
+    profile = build_profile({"t": real}, meta, {"t": cols})
+    text = json.dumps(profile.to_json_obj(), allow_nan=False)
+    restored = ReferenceProfile.from_json_obj(json.loads(text))
+    exact = evaluate(real, syn, meta)
+    approx = evaluate(restored, syn, meta)
+    assert approx.overall == pytest.approx(exact.overall, abs=0.03)
+    for col in ("x", "y", "ts"):
+        # grid KS is a lower bound of the exact statistic, close for smooth columns
+        assert (
+            approx.score("KSComplement", "t", col) >= exact.score("KSComplement", "t", col) - 1e-12
+        )
+        assert approx.score("KSComplement", "t", col) == pytest.approx(
+            exact.score("KSComplement", "t", col), abs=0.03
+        )
+    assert any("skipped" in n for n in approx.notes)
+    # the profile holds no raw rows: no real float value appears in it
+    reals = {f"{v:.10g}" for v in real["y"].to_numpy()[:200]}
+    assert not any(r in text for r in reals if len(r) > 8)
+
+
+def test_gate_after_profile_fails_broken_data() -> None:
+    real = _table(3000, 5)
+    meta = _meta()
+    cols = {c: meta.tables["t"].columns[c].sdtype for c in meta.tables["t"].columns}
+    profile = ReferenceProfile.from_json_obj(
+        build_profile({"t": real}, meta, {"t": cols}).to_json_obj()
+    )
+    good = _table(2000, 6)
+    evaluate(profile, good, meta, gate=QualityGate(min_score=0.85))
+    broken = good.assign(x=1.0, seg="b", y=good["y"].sample(frac=1, random_state=1).to_numpy())
+    with pytest.raises(QualityGateError):
+        evaluate(profile, broken, meta, gate=QualityGate(min_score=0.85))
+
+
+def _schema() -> tuple[Metadata, dict[str, pd.DataFrame]]:
+    rng = np.random.default_rng(0)
+    parents = pd.DataFrame({"id": np.arange(300), "size": rng.integers(0, 5, 300)})
+    child_parent = np.repeat(parents["id"].to_numpy(), parents["size"].to_numpy())
+    children = pd.DataFrame(
+        {
+            "cid": np.arange(len(child_parent)),
+            "pid": child_parent,
+            "v": rng.normal(size=len(child_parent)),
+        }
+    )
+    meta = Metadata(
+        tables={
+            "p": Table(
+                name="p",
+                primary_key=["id"],
+                columns={"id": Column(sdtype="id"), "size": Column(sdtype="numerical")},
+            ),
+            "c": Table(
+                name="c",
+                primary_key=["cid"],
+                columns={
+                    "cid": Column(sdtype="id"),
+                    "pid": Column(sdtype="id"),
+                    "v": Column(sdtype="numerical"),
+                },
+            ),
+        }
+    )
+    meta.add_foreign_key("c", "pid", "p", "id")
+    return meta, {"p": parents, "c": children}
+
+
+def test_relations_referential_integrity_and_cardinality() -> None:
+    meta, real = _schema()
+    report = evaluate(real, real, meta)
+    assert report.score("ReferentialIntegrity", "c") == 1.0
+    assert report.score("CardinalityShapeSimilarity", "c") == pytest.approx(1.0)
+    broken = {"p": real["p"], "c": real["c"].assign(pid=real["c"]["pid"] + 150)}
+    bad = evaluate(real, broken, meta)
+    assert bad.score("ReferentialIntegrity", "c") < 1.0
+    with pytest.raises(QualityGateError, match="referential integrity"):
+        QualityGate().check(bad)
+    cols = {"p": {"size": "numerical"}, "c": {"v": "numerical"}}
+    profile = build_profile(real, meta, cols)
+    from_profile = evaluate(profile, real, meta)
+    assert from_profile.score("CardinalityShapeSimilarity", "c") == pytest.approx(1.0)
+
+
+def test_html_is_self_contained_and_json_is_stable() -> None:
+    real, syn = _table(1000, 7), _table(1000, 8)
+    report = evaluate(real, syn, _meta())
+    page = report.to_html()
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<svg" in page and "correlation (real)" in page
+    assert not re.search(r"(src|href)\s*=\s*['\"]?(https?:)?//", page)
+    assert "http://" not in page and "https://" not in page
+    data = json.loads(report.to_json())
+    assert data["report_version"] == 1
+    assert set(data) == {"report_version", "overall", "properties", "results", "notes", "gate"}
+    assert 0.0 <= data["overall"] <= 1.0
+
+
+def test_bad_input_is_typed() -> None:
+    real = _table(100, 9)
+    with pytest.raises(MetadataError, match="lacks columns"):
+        evaluate(real, real.drop(columns=["y"]), _meta())
+    with pytest.raises(DataError, match="empty"):
+        evaluate(real, real.iloc[:0], _meta())
+    with pytest.raises(DataError, match="target column not found"):
+        evaluate(real, real, _meta(), target="nope")
+    with pytest.raises(MetadataError, match="does not describe"):
+        evaluate({"t": real}, {"zzz": real}, _meta())
+
+
+def test_ml_efficacy_on_a_learnable_target() -> None:
+    real, syn = _table(3000, 10), _table(3000, 11)
+    report = evaluate(real, syn, _meta(), target="seg")
+    eff = [r for r in report.results if r.metric == "MLEfficacy"][0]
+    assert eff.details["real_trained"] > 0.5
+    assert eff.score is not None and eff.score > 0.8
+    noise = syn.assign(seg=np.random.default_rng(0).permutation(syn["seg"].to_numpy()))
+    worse = evaluate(real, noise, _meta(), target="seg")
+    assert worse.score("MLEfficacy", "t", "seg") < eff.score
