@@ -105,6 +105,6 @@ def test_all_null_column_is_ignored() -> None:  # T-M5
         }
     )
     report = evaluate(train, holdout.copy(), meta, holdout=holdout)
-    row = [r for r in report.results if r.metric == "ExactMatchRate"][0]
+    row = next(r for r in report.results if r.metric == "ExactMatchRate")
     assert "empty" not in row.columns
     assert 0.0 <= row.details["dcr_share"] <= 1.0

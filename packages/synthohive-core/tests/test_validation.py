@@ -199,9 +199,9 @@ def test_bad_input_is_typed() -> None:
 
 
 def test_ml_efficacy_on_a_learnable_target() -> None:
-    real, syn = _table(3000, 10), _table(3000, 11)
+    real, syn = _table(2000, 10), _table(2000, 11)
     report = evaluate(real, syn, _meta(), target="seg")
-    eff = [r for r in report.results if r.metric == "MLEfficacy"][0]
+    eff = next(r for r in report.results if r.metric == "MLEfficacy")
     assert eff.details["real_trained"] > 0.5
     assert eff.score is not None and eff.score > 0.8
     noise = syn.assign(seg=np.random.default_rng(0).permutation(syn["seg"].to_numpy()))
