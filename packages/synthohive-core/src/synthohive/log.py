@@ -22,6 +22,9 @@ def _ensure_structlog() -> None:
     if _configured:
         return
     _configured = True
+    # Library etiquette: silent unless the application configures logging (no last-resort
+    # handler printing raw event dicts to stderr).
+    logging.getLogger("synthohive").addHandler(logging.NullHandler())
     if structlog.is_configured():
         return
     structlog.configure(

@@ -39,7 +39,7 @@ def _features(df: pd.DataFrame, cols: Mapping[str, str]) -> pd.DataFrame:
         if t in ("numerical", "datetime"):
             out[c] = stats.as_numeric(df[c])
         else:
-            out[c] = df[c].astype("object").where(df[c].notna(), "__null__").map(repr)
+            out[c] = stats.keys(df[c])
     return pd.DataFrame(out, index=df.index)
 
 
@@ -100,8 +100,8 @@ def ml_efficacy(
             m = HistGradientBoostingRegressor(random_state=seed, categorical_features=mask)
             m.fit(x_train, stats.as_numeric(train[col]))
             return max(0.0, float(r2_score(stats.as_numeric(test[col]), m.predict(x_test))))
-        y_train = train[col].astype("object").map(repr)
-        y_test = test[col].astype("object").map(repr)
+        y_train = stats.keys(train[col])
+        y_test = stats.keys(test[col])
         clf = HistGradientBoostingClassifier(random_state=seed, categorical_features=mask)
         clf.fit(x_train, y_train)
         return float(f1_score(y_test, clf.predict(x_test), average="macro"))

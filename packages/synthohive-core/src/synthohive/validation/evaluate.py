@@ -61,29 +61,22 @@ def _check(metadata: Metadata, frames: dict[str, pd.DataFrame], what: str) -> No
 
 
 def _validators(names: list[str] | None) -> list[Validator]:
-    from synthohive.validation.privacy import PrivacyMetrics
-    from synthohive.validation.validators import BUILTIN_QUALITY_VALIDATORS
+    """Instances of the registered validators (built-ins register like any plugin)."""
+    from synthohive.registry import get_registry
 
-    classes: list[type[Validator]] = [*BUILTIN_QUALITY_VALIDATORS, PrivacyMetrics]
-    try:
-        from synthohive.registry import get_registry
-
-        registered = list(get_registry().list_validators())
-        for entry in registered:
-            cls = getattr(entry, "cls", entry)
-            if isinstance(cls, type) and cls not in classes:
-                classes.append(cls)
-    except ImportError:  # registry not available in a stripped-down install
-        pass
+    registry = get_registry()
+    installed = registry.list_validators()
     if names is not None:
-        known = {c.name: c for c in classes}
-        unknown = [n for n in names if n not in known]
+        unknown = [n for n in names if n not in installed]
         if unknown:
             from synthohive.errors import PluginNotFoundError
 
-            raise PluginNotFoundError(f"unknown validators {unknown}; installed: {sorted(known)}")
-        classes = [known[n] for n in names]
-    return [c() for c in classes]
+            raise PluginNotFoundError(
+                f"unknown validators {unknown}; installed: {sorted(installed)}",
+                fix="install the plugin that provides them or correct the names",
+            )
+        installed = list(names)
+    return [registry.get_validator(n)() for n in installed]
 
 
 def evaluate(

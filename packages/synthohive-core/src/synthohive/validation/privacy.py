@@ -66,7 +66,7 @@ class Embedding:
 
 
 def _keys(series: pd.Series) -> pd.Series:
-    return series.astype("object").where(series.notna(), "__null__").map(repr)
+    return stats.keys(series)
 
 
 def _nn(reference: np.ndarray, query: np.ndarray, k: int) -> np.ndarray:

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from synthohive.metadata.schema import Metadata
 from synthohive.validation import stats
 
-RARE = "'__rare__'"
+RARE = "__rare__"
 MAX_PAIR_COLUMNS = 20
 
 
@@ -95,10 +95,10 @@ def _column_profile(series: pd.Series, sdtype: str, k: int) -> ColumnProfile:
             cdf=cdf.tolist(),
             edges=edges.tolist(),
         )
-    keys = series.dropna().astype("object").map(repr)
-    counts = keys.value_counts()
+    nonnull = series.dropna()
+    counts = stats.keys(nonnull).value_counts()
     return ColumnProfile(
-        kind="discrete", null_share=null_share, frequencies=_pooled(counts, len(keys) or 1, k)
+        kind="discrete", null_share=null_share, frequencies=_pooled(counts, len(nonnull) or 1, k)
     )
 
 

@@ -44,13 +44,33 @@ def ks_complement(real: pd.Series, synthetic: pd.Series) -> float | None:
     return float(1.0 - ks_2samp(r, s).statistic)
 
 
+def value_key(value: object) -> str:
+    """A comparable text key of one value: numbers by value (``5`` == ``5.0``), nulls alike."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):  # type: ignore[call-overload]
+        return "__null__"
+    if isinstance(value, bool | np.bool_):
+        return repr(bool(value))
+    if isinstance(value, int | float | np.integer | np.floating):
+        return repr(float(value))
+    return repr(value)
+
+
+def keys(series: pd.Series) -> pd.Series:
+    """``value_key`` of every element, computed once per distinct value."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    table = np.array([value_key(u) for u in uniques] + ["__null__"], dtype=object)
+    return pd.Series(table[codes], index=series.index)
+
+
 def frequencies(series: pd.Series, *, dropna: bool = True) -> pd.Series:
-    """Relative frequency of each value (as strings keyed for cross-type comparison)."""
+    """Relative frequency of each value, keyed by :func:`value_key`."""
     s = series.dropna() if dropna else series
     if len(s) == 0:
         return pd.Series(dtype="float64")
-    keys = s.astype("object").where(s.notna(), "__null__").map(repr)
-    return keys.value_counts(normalize=True, sort=False)
+    counts = s.value_counts(sort=False, dropna=dropna)
+    out = pd.Series(counts.to_numpy(dtype="float64"), index=[value_key(v) for v in counts.index])
+    out = out.groupby(level=0, sort=False).sum()
+    return out / out.sum()
 
 
 def tv_complement(real: pd.Series, synthetic: pd.Series) -> float | None:
@@ -126,9 +146,7 @@ def discretize(series: pd.Series, edges: np.ndarray) -> pd.Series:
 
 def joint_frequencies(a: pd.Series, b: pd.Series) -> pd.Series:
     """Relative frequency of each (a, b) pair, nulls kept as a value."""
-    ka = a.astype("object").where(a.notna(), "__null__").map(repr)
-    kb = b.astype("object").where(b.notna(), "__null__").map(repr)
-    joint = ka + "\x1f" + kb
+    joint = keys(a).astype(str) + "\x1f" + keys(b).astype(str)
     return joint.value_counts(normalize=True, sort=False)
 
 
@@ -156,12 +174,36 @@ def contingency_similarity(
     return float(1.0 - 0.5 * np.abs(p.to_numpy() - q.to_numpy()).sum())
 
 
+def _key_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """Key columns as comparable values: numbers as float, everything else as strings."""
+    out = {}
+    for i, col in enumerate(df.columns):
+        s = df[col]
+        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            out[f"k{i}"] = s.astype("float64")
+        else:
+            out[f"k{i}"] = s.astype("string").astype("object")
+    return pd.DataFrame(out, index=df.index)
+
+
 def children_counts(parent_keys: pd.DataFrame, child_fk: pd.DataFrame) -> np.ndarray:
     """Number of children of every parent row (0 for childless parents), keys matched by value."""
-    pk = parent_keys.astype("object").map(repr).agg("\x1f".join, axis=1)
-    fk = child_fk.dropna().astype("object").map(repr).agg("\x1f".join, axis=1)
-    counts = fk.value_counts()
-    return pk.map(counts).fillna(0).to_numpy(dtype="int64")
+    pk = _key_frame(parent_keys).reset_index(drop=True)
+    fk = _key_frame(child_fk).dropna()
+    counts = fk.groupby(list(fk.columns), sort=False).size().rename("__n").reset_index()
+    merged = pk.merge(counts, how="left", on=list(pk.columns), sort=False)
+    return merged["__n"].fillna(0).to_numpy(dtype="int64")
+
+
+def referential_integrity(parent_keys: pd.DataFrame, child_fk: pd.DataFrame) -> tuple[float, int]:
+    """Share of non-null child key tuples found among the parent keys, and the orphan count."""
+    fk = _key_frame(child_fk).dropna()
+    if len(fk) == 0:
+        return 1.0, 0
+    pk = _key_frame(parent_keys).drop_duplicates()
+    found = fk.merge(pk.assign(__hit=True), how="left", on=list(fk.columns))["__hit"]
+    orphans = int(found.isna().sum())
+    return 1.0 - orphans / len(fk), orphans
 
 
 def ks_complement_counts(real_counts: np.ndarray, synthetic_counts: np.ndarray) -> float | None:

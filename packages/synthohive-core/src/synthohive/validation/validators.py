@@ -181,10 +181,7 @@ class Relations(Validator):
                 continue
             child = ctx.synthetic[fk.child][fk.child_columns]
             parent = ctx.synthetic[fk.parent][fk.parent_columns]
-            non_null = child.dropna()
-            pkeys = set(parent.astype("object").map(repr).agg("\x1f".join, axis=1))
-            ckeys = non_null.astype("object").map(repr).agg("\x1f".join, axis=1)
-            ri = float(ckeys.isin(pkeys).mean()) if len(ckeys) else 1.0
+            ri, orphans = stats.referential_integrity(parent, child)
             cols = tuple(fk.child_columns)
             out.append(
                 MetricResult(
@@ -193,7 +190,7 @@ class Relations(Validator):
                     fk.child,
                     cols,
                     ri,
-                    {"parent": fk.parent, "orphans": int((~ckeys.isin(pkeys)).sum())},
+                    {"parent": fk.parent, "orphans": orphans},
                 )
             )
             syn_counts = stats.children_counts(parent, child)

@@ -1,0 +1,385 @@
+"""Spark as a SynthoHive source and sink.
+
+URLs:
+
+- ``spark://DB`` (or ``spark://`` for the current database): catalog tables of database ``DB``;
+  ``spark+hive://DB`` additionally requires a Hive metastore (``enableHiveSupport()``).
+- ``spark+parquet:///folder``, ``spark+csv:///folder``, ``spark+delta:///folder``: one
+  sub-folder per table in that format.
+
+Reads to the driver are bounded (``max_rows``, default 200 000): a larger table is sampled,
+and the sample size is logged with the table's total. ``read_subset`` samples whole parent
+subtrees so relations hold. Writes stage each table (a hidden sibling folder or a
+``__shv_stage_*`` table) and swap it in on commit; Delta targets commit in one Delta
+transaction. pyspark is imported only when the connector is used.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import pandas as pd
+
+from synthohive.connectors.base import Connector, WriteMode, WriteSession, check_mode
+from synthohive.errors import ConnectorError, TableNotFoundError
+from synthohive.log import get_logger
+from synthohive_spark.identifiers import check_catalog_name, check_identifier, qualified
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame as SparkDataFrame
+    from pyspark.sql import SparkSession
+
+    from synthohive.metadata.schema import Metadata
+
+log = get_logger(__name__)
+
+FORMATS = ("parquet", "csv", "delta")
+STAGE_PREFIX = "__shv_stage_"
+
+
+class SparkConnector(Connector):
+    """Catalog tables or format folders through a SparkSession."""
+
+    name = "spark"
+    schemes: ClassVar[tuple[str, ...]] = ("spark",)
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        session: Any = None,
+        metadata: Metadata | None = None,
+        max_rows: int = 200_000,
+        strict_identifiers: bool = False,
+        seed: int = 0,
+        **options: Any,
+    ) -> None:
+        super().__init__(url, **options)
+        head, sep, rest = url.partition("://")
+        if not sep or head.split("+", 1)[0].lower() != "spark":
+            raise ConnectorError(
+                f"{url!r} is not a spark:// URL", fix="use spark://DB or spark+parquet:///folder"
+            )
+        variant = head.split("+", 1)[1].lower() if "+" in head else None
+        if variant not in (None, "hive", *FORMATS):
+            raise ConnectorError(
+                f"unknown Spark variant {variant!r} in {url!r}",
+                fix=f"use one of spark://, spark+hive://, "
+                f"{', '.join(f'spark+{f}://' for f in FORMATS)}",
+            )
+        self.format = variant if variant in FORMATS else None
+        self.hive = variant == "hive"
+        self.database = None if self.format else (rest.strip("/") or None)
+        self.path = rest if self.format else None
+        if self.format and not rest:
+            raise ConnectorError(f"{url!r} names no folder", fix=f"spark+{variant}:///folder")
+        if max_rows <= 0:
+            raise ConnectorError(f"max_rows must be positive, got {max_rows}")
+        self._session = session
+        self._metadata = metadata
+        self.max_rows = max_rows
+        self.strict = strict_identifiers
+        self.seed = seed
+        if self.database:
+            check_catalog_name(self.database, what="database", strict=strict_identifiers)
+
+    # --- plumbing ------------------------------------------------------------------------------
+    @property
+    def spark(self) -> SparkSession:
+        """The SparkSession in use (the user's, the active one, or a local one)."""
+        from synthohive_spark.session import get_session, require_delta, require_hive
+
+        if self._session is None:
+            self._session = get_session()
+            if self.format == "delta":
+                require_delta(self._session)
+            if self.hive:
+                require_hive(self._session)
+        return self._session
+
+    def _table_path(self, table: str) -> str:
+        return f"{str(self.path).rstrip('/')}/{table}"
+
+    def _fs(self, path: str) -> tuple[Any, Any]:
+        jvm: Any = self.spark.sparkContext._jvm
+        hpath = jvm.org.apache.hadoop.fs.Path(path)
+        jsc: Any = self.spark.sparkContext._jsc
+        conf = jsc.hadoopConfiguration()
+        return hpath.getFileSystem(conf), hpath
+
+    def _path_exists(self, path: str) -> bool:
+        fs, hpath = self._fs(path)
+        return bool(fs.exists(hpath))
+
+    def _delete(self, path: str) -> None:
+        fs, hpath = self._fs(path)
+        if fs.exists(hpath):
+            fs.delete(hpath, True)
+
+    def _rename(self, src: str, dst: str) -> None:
+        fs, hsrc = self._fs(src)
+        _, hdst = self._fs(dst)
+        if not fs.rename(hsrc, hdst):
+            raise ConnectorError(f"could not move {src!r} to {dst!r}")
+
+    def _check_table(self, table: str) -> None:
+        if not self.format:
+            check_catalog_name(table, strict=self.strict)
+            return
+        check_identifier(table, strict=self.strict)
+        if "/" in table or table.startswith("."):
+            raise ConnectorError(
+                f"table name {table!r} cannot be a folder name",
+                table=table,
+                fix="use a name without '/' or a leading dot",
+            )
+
+    # --- reading -------------------------------------------------------------------------------
+    def list_tables(self) -> list[str]:
+        if self.format:
+            fs, hpath = self._fs(str(self.path))
+            if not fs.exists(hpath):
+                return []
+            return sorted(
+                str(s.getPath().getName())
+                for s in fs.listStatus(hpath)
+                if s.isDirectory() and not str(s.getPath().getName()).startswith((".", "_"))
+            )
+        if self.database and not self.spark.catalog.databaseExists(self.database):
+            have = [d.name for d in self.spark.catalog.listDatabases()]
+            raise ConnectorError(
+                f"no database {self.database!r} in the catalog; databases: {have}",
+                fix="create it first or fix the URL",
+            )
+        names = [t.name for t in self.spark.catalog.listTables(self.database)]
+        return sorted(n for n in names if not n.startswith(STAGE_PREFIX))
+
+    def exists(self, table: str) -> bool:
+        """Whether ``table`` exists in this location."""
+        if self.format:
+            return self._path_exists(self._table_path(table))
+        return bool(self.spark.catalog.tableExists(qualified(self.database, table)))
+
+    def spark_table(self, table: str) -> SparkDataFrame:
+        """The table as a (lazy) Spark DataFrame; ``TableNotFoundError`` lists what exists."""
+        self._check_table(table)
+        if not self.exists(table):
+            import difflib
+
+            have = self.list_tables()
+            close = difflib.get_close_matches(table, have, n=3)
+            raise TableNotFoundError(
+                f"no such table in {self.safe_url}; tables: {have}"
+                + (f"; did you mean {close}?" if close else ""),
+                table=table,
+                fix="check the name or the URL's database/folder",
+            )
+        if self.format == "csv":
+            return self.spark.read.options(header=True, inferSchema=True).csv(
+                self._table_path(table)
+            )
+        if self.format:
+            return self.spark.read.format(self.format).load(self._table_path(table))
+        return self.spark.table(qualified(self.database, table))
+
+    def read(
+        self, table: str, columns: list[str] | None = None, limit: int | None = None
+    ) -> pd.DataFrame:
+        """A bounded read to the driver (Arrow): at most ``limit`` or ``max_rows`` rows."""
+        sdf = self.spark_table(table)
+        if columns is not None:
+            sdf = sdf.select(*[sdf[c] for c in columns])
+        return self._to_pandas(table, sdf, limit)
+
+    def _to_pandas(self, table: str, sdf: SparkDataFrame, limit: int | None) -> pd.DataFrame:
+        cap = min(limit, self.max_rows) if limit else self.max_rows
+        total = sdf.count()
+        if total > cap:
+            sdf = sdf.sample(fraction=min(1.0, 1.2 * cap / total), seed=self.seed).limit(cap)
+            log.warning("spark.read.sampled", table=table, rows=cap, total=total)
+        else:
+            log.info("spark.read", table=table, rows=total, total=total)
+        frame = sdf.toPandas()
+        return self._restore(table, frame)
+
+    def _restore(self, table: str, frame: pd.DataFrame) -> pd.DataFrame:
+        if self._metadata is None or table not in self._metadata.tables:
+            return frame
+        from synthohive.connectors.files import restore_dtypes
+
+        return restore_dtypes(frame, self._metadata.tables[table])
+
+    def iter_chunks(self, table: str, chunksize: int = 50_000) -> Iterator[pd.DataFrame]:
+        """Stream the whole table to the driver in chunks (``toLocalIterator``)."""
+        sdf = self.spark_table(table)
+        names = sdf.columns
+        rows: list[Any] = []
+        for row in sdf.toLocalIterator(prefetchPartitions=True):
+            rows.append(tuple(row))
+            if len(rows) >= chunksize:
+                yield self._restore(table, pd.DataFrame.from_records(rows, columns=names))
+                rows = []
+        if rows:
+            yield self._restore(table, pd.DataFrame.from_records(rows, columns=names))
+
+    def read_subset(
+        self,
+        metadata: Metadata,
+        *,
+        roots: dict[str, int] | None = None,
+        fraction: float | None = None,
+    ) -> dict[str, pd.DataFrame]:
+        """A key-safe sample of a schema (see ``synthohive_spark.subset``)."""
+        from synthohive_spark.subset import key_safe_subset
+
+        frames = key_safe_subset(self, metadata, roots=roots, fraction=fraction, seed=self.seed)
+        return {t: self._to_pandas(t, sdf, None) for t, sdf in frames.items()}
+
+    # --- writing -------------------------------------------------------------------------------
+    def begin_write(
+        self, metadata: Metadata | None = None, mode: WriteMode = "error"
+    ) -> WriteSession:
+        check_mode(mode)
+        return SparkWriteSession(self, mode)
+
+    def write_spark(self, table: str, sdf: SparkDataFrame, mode: WriteMode = "error") -> None:
+        """Write a Spark DataFrame as ``table`` atomically (staged, then swapped in)."""
+        session = SparkWriteSession(self, mode)
+        try:
+            session.append_spark(table, sdf)
+            session.commit()
+        except BaseException:
+            session.abort()
+            raise
+
+
+class SparkWriteSession(WriteSession):
+    """Stages every table, then publishes them all on ``commit``."""
+
+    def __init__(self, connector: SparkConnector, mode: WriteMode) -> None:
+        self.c = connector
+        self.mode = mode
+        self.token = uuid.uuid4().hex[:10]
+        self.staged: dict[str, Any] = {}  # table -> stage path or stage table name
+        self.done = False
+
+    def _stage_name(self, table: str) -> str:
+        return f"{STAGE_PREFIX}{self.token}_{len(self.staged)}"
+
+    def append(self, table: str, frame: pd.DataFrame) -> None:
+        self.append_spark(table, self.c.spark.createDataFrame(frame))
+
+    def append_spark(self, table: str, sdf: SparkDataFrame) -> None:
+        """Stage a Spark DataFrame's rows for ``table``."""
+        c = self.c
+        c._check_table(table)
+        if table not in self.staged:
+            if self.mode == "error" and c.exists(table):
+                raise ConnectorError(
+                    "table already exists", table=table, fix="use mode='overwrite' or 'append'"
+                )
+            if self.mode == "append" and c.exists(table):
+                have = c.spark_table(table).columns
+                if list(have) != list(sdf.columns):
+                    raise ConnectorError(
+                        f"columns {list(sdf.columns)} do not match the table's {list(have)}",
+                        table=table,
+                        fix="append rows with the table's columns, in order",
+                    )
+            if c.format:
+                self.staged[table] = (
+                    f"{str(c.path).rstrip('/')}/.{STAGE_PREFIX}{self.token}_{table}"
+                )
+            else:
+                self.staged[table] = self._stage_name(table)
+        target = self.staged[table]
+        fmt = "parquet" if c.format in (None, "delta") else c.format
+        writer = sdf.write.mode("append").format(fmt)
+        if fmt == "csv":
+            writer = writer.option("header", True)
+        if c.format:
+            writer.save(target)
+        else:
+            writer.saveAsTable(qualified(c.database, target))
+
+    def _stage_frame(self, table: str) -> SparkDataFrame:
+        c = self.c
+        target = self.staged[table]
+        if c.format == "csv":
+            return c.spark.read.options(header=True, inferSchema=True).csv(target)
+        if c.format:
+            return c.spark.read.parquet(target)
+        return c.spark.table(qualified(c.database, target))
+
+    def commit(self) -> None:
+        if self.done:
+            return
+        c = self.c
+        try:
+            for table in self.staged:
+                if c.format == "delta":
+                    mode = "append" if self.mode == "append" else "overwrite"
+                    self._stage_frame(table).write.format("delta").mode(mode).option(
+                        "overwriteSchema", mode == "overwrite"
+                    ).save(c._table_path(table))
+                elif c.format:
+                    self._publish_path(table)
+                else:
+                    self._publish_table(table)
+        finally:
+            self.abort()
+        log.info("spark.write.commit", tables=list(self.staged), mode=self.mode)
+
+    def _publish_path(self, table: str) -> None:
+        c = self.c
+        target, stage = c._table_path(table), self.staged[table]
+        if self.mode == "append" and c._path_exists(target):
+            fs, hstage = c._fs(stage)
+            for status in fs.listStatus(hstage):
+                name = str(status.getPath().getName())
+                if name.startswith(("part-", "part_")):
+                    c._rename(f"{stage}/{name}", f"{target}/{self.token}-{name}")
+            return
+        old = f"{str(c.path).rstrip('/')}/.{STAGE_PREFIX}{self.token}_old_{table}"
+        had_old = c._path_exists(target)
+        if had_old:
+            c._rename(target, old)
+        try:
+            c._rename(stage, target)
+        except ConnectorError:
+            if had_old:
+                c._rename(old, target)
+            raise
+        if had_old:
+            c._delete(old)
+
+    def _publish_table(self, table: str) -> None:
+        c = self.c
+        stage = qualified(c.database, self.staged[table])
+        target = qualified(c.database, table)
+        if self.mode == "append" and c.exists(table):
+            c.spark.sql(
+                f"INSERT INTO {target} SELECT * FROM {stage}"
+            )  # identifiers are backtick-quoted
+            return
+        c.spark.sql(f"DROP TABLE IF EXISTS {target}")
+        c.spark.sql(f"ALTER TABLE {stage} RENAME TO {target}")
+        self.staged[table] = None  # renamed: nothing left to clean up
+
+    def abort(self) -> None:
+        if self.done:
+            return
+        self.done = True
+        c = self.c
+        for stage in self.staged.values():
+            if stage is None:
+                continue
+            try:
+                if c.format:
+                    c._delete(stage)
+                else:
+                    c.spark.sql(f"DROP TABLE IF EXISTS {qualified(c.database, stage)}")
+            except Exception as exc:  # cleanup must try every stage, whatever failed
+                log.warning("spark.write.cleanup_failed", stage=str(stage), error=str(exc))
