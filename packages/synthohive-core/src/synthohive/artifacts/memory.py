@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -17,10 +18,58 @@ from synthohive.errors import ArtifactError, ArtifactIntegrityError
 
 _ALLOWED_KINDS = "biufcSUM"  # bool, ints, floats, complex, fixed bytes/str, datetime64
 
+MAX_JSON_DEPTH = 64
+"""Deepest nesting a JSON member may have."""
+MAX_JSON_BYTES = 64 * 1024 * 1024
+"""Largest JSON member accepted (bytes); larger state belongs in arrays."""
+MEMBER_EXTENSIONS = (".json", ".npy", ".safetensors")
+"""The only kinds of member a model file holds."""
+MAX_MEMBER_NAME = 512
+
+# One path segment: letters/digits (any script), ``_ - . = + @ %`` and spaces inside; never
+# empty, never starting with ``.`` (no ``..``, no hidden files), never ending in space/dot.
+_SEGMENT = re.compile(r"^[\w%+=@-](?:[\w%+=@. -]{0,198}[\w%+=@-])?$")
+
+
+def valid_segment(segment: str) -> bool:
+    """Whether ``segment`` may be one ``/``-separated part of a member name."""
+    return bool(_SEGMENT.match(segment)) and segment.isprintable()
+
+
+def member_segment(name: str) -> str:
+    """Encode any string (e.g. a table name) as a valid member-name segment, reversibly.
+
+    Characters outside the allowed set are written as ``%XX`` (UTF-8 bytes), like URLs.
+    """
+    out = []
+    for i, ch in enumerate(name):
+        ok = (ch.isalnum() or ch in "_+=@-" or (ch in ". " and 0 < i < len(name) - 1)) and (
+            ch.isprintable()
+        )
+        out.append(ch if ok else "".join(f"%{b:02X}" for b in ch.encode("utf-8")))
+    seg = "".join(out) or "%00"
+    if not valid_segment(seg):
+        raise ArtifactError(f"name {name!r} is too long to be stored in a model file")
+    return seg
+
+
+def valid_member_name(name: str) -> bool:
+    """Whether ``name`` is an acceptable member path (relative, safe segments, known kind)."""
+    if not name or len(name) > MAX_MEMBER_NAME or not name.endswith(MEMBER_EXTENSIONS):
+        return False
+    parts = name.split("/")
+    if len(parts) > 16:
+        return False
+    stem = parts[-1].rsplit(".", 1)[0]
+    return all(valid_segment(p) for p in parts[:-1]) and valid_segment(stem)
+
 
 def _check_json_value(obj: Any, path: str, depth: int = 0) -> None:
-    if depth > 64:
-        raise ArtifactError(f"JSON member {path!r} is nested deeper than 64 levels")
+    if depth > MAX_JSON_DEPTH:
+        raise ArtifactError(
+            f"JSON member {path!r} is nested deeper than {MAX_JSON_DEPTH} levels",
+            fix="store large or deep state as arrays instead",
+        )
     if isinstance(obj, float) and not math.isfinite(obj):
         raise ArtifactError(f"JSON member {path!r} holds a non-finite number")
     if isinstance(obj, dict):
@@ -40,7 +89,14 @@ def _check_json_value(obj: Any, path: str, depth: int = 0) -> None:
 def encode_json(obj: Any, name: str) -> bytes:
     """Strict JSON bytes (finite numbers, string keys, plain containers)."""
     _check_json_value(obj, name)
-    return json.dumps(obj, allow_nan=False, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    data = json.dumps(obj, allow_nan=False, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    if len(data) > MAX_JSON_BYTES:
+        raise ArtifactError(
+            f"JSON member {name!r} is {len(data)} bytes, over the {MAX_JSON_BYTES}-byte limit "
+            "a model file accepts",
+            fix="store large state with write_array/write_tensors instead of JSON",
+        )
+    return data
 
 
 def encode_array(array: np.ndarray, name: str) -> bytes:
@@ -56,12 +112,44 @@ def encode_array(array: np.ndarray, name: str) -> bytes:
     return buf.getvalue()
 
 
-def decode_array(data: bytes, name: str) -> np.ndarray:
-    """Parse ``.npy`` bytes with ``allow_pickle=False``."""
+def _npy_layout(data: bytes, name: str) -> tuple[tuple[int, ...], bool, np.dtype, int, int]:
+    """(shape, fortran, dtype, count, offset) of ``.npy`` bytes, checked against their size."""
+    fmt = np.lib.format
+    buf = io.BytesIO(data)
     try:
-        return np.load(io.BytesIO(data), allow_pickle=False)
-    except ValueError as exc:
+        version = fmt.read_magic(buf)
+        if version == (1, 0):
+            shape, fortran, dtype = fmt.read_array_header_1_0(buf)
+        elif version in ((2, 0), (3, 0)):
+            shape, fortran, dtype = fmt.read_array_header_2_0(buf)
+        else:
+            raise ValueError(f"unsupported .npy version {version}")
+        if dtype.hasobject or dtype.kind not in _ALLOWED_KINDS:
+            raise ValueError(f"dtype {dtype} is not allowed (no object arrays)")
+        count = 1
+        for dim in shape:
+            count *= int(dim)
+        expected = count * dtype.itemsize
+        offset = buf.tell()
+        if len(data) - offset != expected:
+            raise ValueError(
+                f"header declares shape {shape} ({expected} bytes) but {len(data) - offset} "
+                "bytes follow"
+            )
+    except (ValueError, TypeError, EOFError, OverflowError, SyntaxError, MemoryError) as exc:
         raise ArtifactIntegrityError(f"member {name!r} is not a valid numpy array: {exc}") from None
+    return shape, fortran, dtype, count, offset
+
+
+def decode_array(data: bytes, name: str) -> np.ndarray:
+    """Parse ``.npy`` bytes without pickle and without trusting the header's size.
+
+    The header is read with numpy's safe literal parser; the declared shape and dtype must
+    account for exactly the bytes present before any memory is allocated.
+    """
+    shape, fortran, dtype, count, offset = _npy_layout(data, name)
+    flat = np.frombuffer(data, dtype=dtype, count=count, offset=offset)
+    return flat.reshape(shape, order="F" if fortran else "C").copy()
 
 
 def encode_tensors(tensors: dict[str, np.ndarray], name: str) -> bytes:
@@ -77,8 +165,77 @@ def encode_tensors(tensors: dict[str, np.ndarray], name: str) -> bytes:
     return bytes(save(clean))
 
 
+_ST_DTYPES = {
+    "BOOL": 1, "U8": 1, "I8": 1, "U16": 2, "I16": 2, "F16": 2, "U32": 4, "I32": 4, "F32": 4,
+    "U64": 8, "I64": 8, "F64": 8,
+}  # fmt: skip
+MAX_TENSOR_HEADER = 16 * 1024 * 1024
+
+
+def check_tensors_header(data: bytes, name: str) -> dict[str, Any]:
+    """Validate a safetensors member's layout without decoding tensors.
+
+    The 8-byte header length, the strict-JSON header, each tensor's dtype, shape and byte range
+    must agree with each other and cover the buffer exactly (no gaps, no overlaps).
+    """
+
+    def bad(why: str) -> ArtifactIntegrityError:
+        return ArtifactIntegrityError(f"member {name!r} is not a valid safetensors file: {why}")
+
+    if len(data) < 8:
+        raise bad("shorter than its 8-byte header length")
+    size = int.from_bytes(data[:8], "little")
+    if size > min(MAX_TENSOR_HEADER, len(data) - 8):
+        raise bad(f"header length {size} exceeds the member")
+    try:
+        header = decode_json(data[8 : 8 + size], f"{name} header")
+    except ArtifactIntegrityError as exc:
+        raise bad(exc.bare_message) from None
+    if not isinstance(header, dict):
+        raise bad("header is not a JSON object")
+    body = len(data) - 8 - size
+    spans = []
+    for key, spec in header.items():
+        if key == "__metadata__":
+            if not isinstance(spec, dict) or not all(isinstance(v, str) for v in spec.values()):
+                raise bad("__metadata__ must map strings to strings")
+            continue
+        if not isinstance(spec, dict) or set(spec) != {"dtype", "shape", "data_offsets"}:
+            raise bad(f"tensor {key!r} has a malformed entry")
+        dtype, shape, offsets = spec["dtype"], spec["shape"], spec["data_offsets"]
+        if dtype not in _ST_DTYPES:
+            raise bad(f"tensor {key!r} has unsupported dtype {dtype!r}")
+        if not isinstance(shape, list) or not all(
+            isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape
+        ):
+            raise bad(f"tensor {key!r} has an invalid shape")
+        if (
+            not isinstance(offsets, list)
+            or len(offsets) != 2
+            or not all(isinstance(o, int) and not isinstance(o, bool) for o in offsets)
+        ):
+            raise bad(f"tensor {key!r} has invalid data offsets")
+        count = 1
+        for d in shape:
+            count *= d
+        start, end = offsets
+        if not 0 <= start <= end <= body or end - start != count * _ST_DTYPES[dtype]:
+            raise bad(f"tensor {key!r}: shape {shape} {dtype} does not match offsets {offsets}")
+        spans.append((start, end))
+    spans.sort()
+    pos = 0
+    for start, end in spans:
+        if start != pos:
+            raise bad("tensor data has gaps or overlaps")
+        pos = end
+    if pos != body:
+        raise bad("tensor data does not cover the member")
+    return header
+
+
 def decode_tensors(data: bytes, name: str) -> dict[str, np.ndarray]:
-    """Parse safetensors bytes (the format cannot carry code)."""
+    """Parse safetensors bytes (layout checked first; the format cannot carry code)."""
+    check_tensors_header(data, name)
     from safetensors.numpy import load
 
     try:
@@ -89,20 +246,44 @@ def decode_tensors(data: bytes, name: str) -> dict[str, np.ndarray]:
         ) from None
 
 
-def decode_json(data: bytes, name: str) -> Any:
-    """Parse strict JSON (rejects NaN/Infinity literals and deep nesting)."""
+def check_array_header(data: bytes, name: str) -> None:
+    """Validate a ``.npy`` member's header and size without building the array."""
+    _npy_layout(data, name)
+
+
+def decode_json(data: bytes, name: str, *, max_bytes: int = MAX_JSON_BYTES) -> Any:
+    """Parse strict JSON: no NaN/Infinity, no duplicate keys, bounded size and depth.
+
+    Hostile input (huge strings, deep nesting, ``1e999``, giant integers) raises
+    :class:`ArtifactIntegrityError` quickly: the C parser stops deep nesting at the interpreter's
+    recursion limit, then the value walk enforces :data:`MAX_JSON_DEPTH`.
+    """
+    if len(data) > max_bytes:
+        raise ArtifactIntegrityError(
+            f"JSON member {name!r} is {len(data)} bytes, over the {max_bytes}-byte limit"
+        )
 
     def _no_constants(token: str) -> Any:
         raise ArtifactIntegrityError(f"member {name!r} holds the non-finite JSON value {token}")
 
+    def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out = dict(pairs)
+        if len(out) != len(pairs):
+            seen: set[str] = set()
+            dup = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+            raise ArtifactIntegrityError(f"JSON member {name!r} repeats the key {dup!r}")
+        return out
+
     try:
-        obj = json.loads(data.decode("utf-8"), parse_constant=_no_constants)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        text = data.decode("utf-8")
+        obj = json.loads(text, parse_constant=_no_constants, object_pairs_hook=_pairs)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        # ValueError covers JSONDecodeError and integers over the int-digits limit.
         raise ArtifactIntegrityError(f"member {name!r} is not valid JSON: {exc}") from None
     try:
         _check_json_value(obj, name)
     except ArtifactError as exc:
-        raise ArtifactIntegrityError(str(exc)) from None
+        raise ArtifactIntegrityError(exc.bare_message) from None
     return obj
 
 
@@ -122,8 +303,12 @@ class MemoryStore:
 
 
 def _join(prefix: str, name: str) -> str:
-    if not name or name.startswith("/") or ".." in name.split("/"):
-        raise ArtifactError(f"invalid member name {name!r}")
+    if not name or not all(valid_segment(p) for p in name.split("/")):
+        raise ArtifactError(
+            f"invalid member name {name!r}",
+            fix="use letters, digits, '_', '-', '.' (or encode with "
+            "synthohive.artifacts.member_segment(name))",
+        )
     return f"{prefix}/{name}" if prefix else name
 
 
@@ -189,3 +374,15 @@ class MemoryReader:
 
     def child(self, prefix: str) -> MemoryReader:
         return MemoryReader(self.store, _join(self.prefix, prefix))
+
+
+def check_member(name: str, data: bytes) -> None:
+    """Validate a member's encoding by its kind (JSON fully; array/tensor headers and sizes)."""
+    if name.endswith(".json"):
+        decode_json(data, name)
+    elif name.endswith(".npy"):
+        check_array_header(data, name)
+    elif name.endswith(".safetensors"):
+        check_tensors_header(data, name)
+    else:
+        raise ArtifactIntegrityError(f"member {name!r} is not a known kind of member")
