@@ -1,0 +1,5 @@
+"""``python -m synthohive.cli``."""
+
+from synthohive.cli import main
+
+main()
