@@ -153,11 +153,18 @@ def sanitize(
                 rep_meta = rep_meta.model_copy(update={"locale": config.locale})
             sanitizer = _sanitizer(strategy, key, config.seed, (table, name))
             pk = metadata.tables[rep[0]].primary_key or []
-            unique = rep[1] in pk
+            unique = rep[1] in pk or rep != (table, name)
             if strategy == "keep":
                 log.warning("sanitize.keep", table=table, column=name)
             try:
-                new = sanitizer.apply(pd.Series(df[col]), rep_meta, unique=unique, name=name)
+                universe = None
+                if rep != (table, name) and rep[0] in frames and rep[1] in frames[rep[0]]:
+                    universe = pd.Series(frames[rep[0]][rep[1]])
+                elif unique:
+                    universe = pd.Series(df[col])
+                new = sanitizer.apply(
+                    pd.Series(df[col]), rep_meta, unique=unique, name=name, universe=universe
+                )
             except PrivacyError as exc:
                 raise PrivacyError(
                     exc.bare_message, table=table, column=name, fix=exc.fix

@@ -37,9 +37,19 @@ class Sanitizer:
         return f"{type(self).__name__}(key={'set' if self._key else 'unset'})"
 
     def apply(
-        self, values: pd.Series, column: Column, *, unique: bool = False, name: str = ""
+        self,
+        values: pd.Series,
+        column: Column,
+        *,
+        unique: bool = False,
+        name: str = "",
+        universe: pd.Series | None = None,
     ) -> pd.Series | None:
-        """Sanitised copy of ``values`` (``unique``: distinct inputs stay distinct)."""
+        """Sanitised copy of ``values`` (``unique``: distinct inputs stay distinct).
+
+        ``universe`` holds every value of the column's join group (the referenced key), so that
+        mapping a subset (a foreign key) agrees with mapping the whole key column.
+        """
         raise NotImplementedError
 
 
@@ -71,11 +81,20 @@ class FakeSanitizer(Sanitizer):
     name = "fake"
 
     def apply(
-        self, values: pd.Series, column: Column, *, unique: bool = False, name: str = ""
+        self,
+        values: pd.Series,
+        column: Column,
+        *,
+        unique: bool = False,
+        name: str = "",
+        universe: pd.Series | None = None,
     ) -> pd.Series | None:
         from synthohive.privacy.providers import consistent_map
 
         norm = normalise(values, column.kind).astype(object).where(values.notna(), None)
+        uni = None
+        if universe is not None:
+            uni = pd.Series(normalise(universe, column.kind).astype(object)).dropna()
         return consistent_map(
             pd.Series(norm, index=values.index),
             column,
@@ -83,6 +102,7 @@ class FakeSanitizer(Sanitizer):
             seed=self.seed,
             unique=unique,
             name=name or str(values.name),
+            universe=uni,
         )
 
 
@@ -93,7 +113,13 @@ class HashSanitizer(Sanitizer):
     needs_key = True
 
     def apply(
-        self, values: pd.Series, column: Column, *, unique: bool = False, name: str = ""
+        self,
+        values: pd.Series,
+        column: Column,
+        *,
+        unique: bool = False,
+        name: str = "",
+        universe: pd.Series | None = None,
     ) -> pd.Series | None:
         mask = values.isna()
         norm = normalise(values[~mask], column.kind)
@@ -118,7 +144,13 @@ class MaskSanitizer(Sanitizer):
     name = "mask"
 
     def apply(
-        self, values: pd.Series, column: Column, *, unique: bool = False, name: str = ""
+        self,
+        values: pd.Series,
+        column: Column,
+        *,
+        unique: bool = False,
+        name: str = "",
+        universe: pd.Series | None = None,
     ) -> pd.Series | None:
         s = values.astype("string")
         if column.kind == "email":
@@ -139,7 +171,13 @@ class DropSanitizer(Sanitizer):
     name = "drop"
 
     def apply(
-        self, values: pd.Series, column: Column, *, unique: bool = False, name: str = ""
+        self,
+        values: pd.Series,
+        column: Column,
+        *,
+        unique: bool = False,
+        name: str = "",
+        universe: pd.Series | None = None,
     ) -> pd.Series | None:
         return None
 
@@ -150,7 +188,13 @@ class KeepSanitizer(Sanitizer):
     name = "keep"
 
     def apply(
-        self, values: pd.Series, column: Column, *, unique: bool = False, name: str = ""
+        self,
+        values: pd.Series,
+        column: Column,
+        *,
+        unique: bool = False,
+        name: str = "",
+        universe: pd.Series | None = None,
     ) -> pd.Series | None:
         return values
 

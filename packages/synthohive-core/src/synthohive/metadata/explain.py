@@ -1,0 +1,55 @@
+"""Readable account of metadata: every table, column, key and relation with its reason."""
+
+from __future__ import annotations
+
+from synthohive.metadata.schema import Column, Metadata
+
+__all__ = ["explain"]
+
+
+def _column_summary(col: Column) -> str:
+    bits: list[str] = [col.sdtype]
+    if col.sdtype == "numerical" and col.min is not None:
+        bits.append(f"{'int' if col.integer else 'float'} {col.min:g}..{col.max:g}")
+        if col.rounding is not None and not col.integer:
+            bits.append(f"rounding {col.rounding}")
+    if col.sdtype == "datetime":
+        if col.format:
+            bits.append(f"format {col.format!r}")
+        if col.timezone:
+            bits.append(f"tz {col.timezone}")
+    if col.sdtype == "id":
+        bits.append(f"generator {col.generator}")
+        if col.pattern:
+            bits.append(f"pattern {col.pattern}")
+    if col.sdtype == "pii":
+        bits.append(f"kind {col.kind}, strategy {col.strategy}")
+    if col.dtype:
+        bits.append(f"dtype {col.dtype}")
+    if col.nullable:
+        bits.append("nullable")
+    return ", ".join(bits)
+
+
+def explain(meta: Metadata) -> str:
+    """A readable account of every table, column, key and relation and why it was chosen."""
+    lines: list[str] = []
+    for tname, table in meta.tables.items():
+        pk = ", ".join(table.primary_key) if table.primary_key else "none"
+        lines.append(f"Table {tname!r} — primary key: {pk}")
+        if table.reason:
+            lines.append(f"  why: {table.reason}")
+        for cname, col in table.columns.items():
+            lines.append(f"  - {cname}: {_column_summary(col)}")
+            if col.reason:
+                lines.append(f"      why: {col.reason}")
+    if meta.relations:
+        lines.append("Relations:")
+        for r in meta.relations:
+            lines.append(
+                f"  - {r.child}({', '.join(r.child_columns)}) -> "
+                f"{r.parent}({', '.join(r.parent_columns)})"
+            )
+            if r.reason:
+                lines.append(f"      why: {r.reason}")
+    return "\n".join(lines)
