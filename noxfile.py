@@ -12,6 +12,7 @@ Local packages are installed by path in one pip command.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import nox
@@ -95,11 +96,23 @@ def tests(session: nox.Session, package: str) -> None:
 @nox.session(python=PY, tags=["ci"])
 def integration(session: nox.Session) -> None:
     """Cross-package flows (top-level tests/): real installs, live databases, cold loads."""
+    if not (shutil.which("chromium") or shutil.which("chromium-browser")):
+        session.run("apt-get", "update", "-qq", external=True)
+        session.run(
+            "apt-get",
+            "install",
+            "-y",
+            "-qq",
+            "chromium",
+            external=True,
+            env={"DEBIAN_FRONTEND": "noninteractive"},
+        )
     session.install(TORCH)
     session.install(
         *TEST_DEPS,
         "build",
         "hatchling",
+        "pillow",
         f"{PKG['core']}[torch]",
         PKG["ctgan"],
         PKG["tvae"],

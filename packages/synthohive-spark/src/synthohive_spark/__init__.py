@@ -1,3 +1,25 @@
-"""synthohive-spark: Spark connectors for SynthoHive."""
+"""synthohive-spark: Spark catalog/folder connectors and distributed generation for SynthoHive."""
+
+from __future__ import annotations
+
+from typing import Any
 
 __version__ = "0.1.0"
+
+__all__ = ["SparkConnector", "generate", "local_session"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "SparkConnector":
+        from synthohive_spark.connector import SparkConnector
+
+        return SparkConnector
+    if name == "generate":
+        from synthohive_spark.generate import generate
+
+        return generate
+    if name == "local_session":
+        from synthohive_spark.session import local_session
+
+        return local_session
+    raise AttributeError(f"module 'synthohive_spark' has no attribute {name!r}")
