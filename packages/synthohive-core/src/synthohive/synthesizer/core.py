@@ -1,0 +1,511 @@
+"""``Synthesizer``: learn one table or a whole relational schema, then generate look-alikes.
+
+Following one row from fit to sample:
+
+1. ``fit`` turns the input (a DataFrame, a dict of DataFrames, a connector or a URL) into
+   ``str``-labelled frames and metadata (given, from the connector's catalog, or detected).
+2. Orphans (foreign keys without a parent) are dropped or nulled, parents first.
+3. Per table, :func:`~synthohive.synthesizer.plan.build_plan` splits the columns into keys
+   (generated), filled PII/text (never modelled) and modelled columns; each relation adds a
+   children-per-parent count column to the parent's model data.
+4. Tables are fitted in topological order; a child's model gets its context parent's
+   attributes as context.
+5. ``sample`` runs :func:`~synthohive.synthesizer.streaming.generate`: chunks, parents first,
+   keys generated, PII filled, labels/order/dtypes restored, written to a sink or collected.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Self
+
+import numpy as np
+import pandas as pd
+
+from synthohive.errors import DataError, InvalidDataError, NotFittedError
+from synthohive.log import get_logger
+from synthohive.metadata.schema import Column, Metadata, Table
+from synthohive.synthesizer import graph
+from synthohive.synthesizer.cardinality import children_per_parent
+from synthohive.synthesizer.context import choose_context_columns, context_table, gather_context
+from synthohive.synthesizer.inputs import check_keys, check_tables, validate_metadata
+from synthohive.synthesizer.orphans import remove_orphans
+from synthohive.synthesizer.plan import TablePlan, build_plan, dropped_columns
+from synthohive.synthesizer.profile import reference_profile, str_labels
+from synthohive.synthesizer.streaming import (
+    DEFAULT_CHUNK_ROWS,
+    MemorySink,
+    empty_frames,
+    generate,
+)
+
+if TYPE_CHECKING:
+    from synthohive.connectors.base import Connector, WriteMode
+    from synthohive.models.base import GenerativeModel
+
+log = get_logger(__name__)
+
+OrphanPolicy = Literal["drop", "null"]
+DEFAULT_MODEL = "gaussian_copula"
+
+
+class Synthesizer:
+    """Learns tables and their relations; generates synthetic data with the same statistics.
+
+    ``model`` is a registered model name or a per-table mapping (``{"orders": "ctgan",
+    "*": "gaussian_copula"}``); ``model_params`` applies to every table or, keyed by table
+    name (and ``"*"``), per table. ``context_parent`` picks the parent that drives a child
+    with several parents; ``context_columns`` picks the parent columns a child is conditioned
+    on; ``orphans`` says what to do with foreign keys that have no parent (``"drop"`` the rows
+    or set the key to ``"null"``); ``quality_gate`` (a ``synthohive.validation.QualityGate``)
+    makes every in-memory ``sample`` check its output against the reference profile and raise
+    ``QualityGateError`` on failure.
+    """
+
+    def __init__(
+        self,
+        metadata: Metadata | None = None,
+        model: str | Mapping[str, str] = DEFAULT_MODEL,
+        model_params: Mapping[str, Any] | None = None,
+        privacy: Any = None,
+        seed: int | None = None,
+        device: str = "auto",
+        progress: bool | None = None,
+        *,
+        context_parent: Mapping[str, str] | None = None,
+        context_columns: Mapping[str, Sequence[str]] | None = None,
+        orphans: OrphanPolicy = "drop",
+        quality_gate: Any = None,
+    ) -> None:
+        if orphans not in ("drop", "null"):
+            raise DataError(f"orphans must be 'drop' or 'null', got {orphans!r}")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+            raise DataError(f"seed must be a non-negative integer, got {seed!r}")
+        self.metadata: Metadata = metadata.model_copy(deep=True) if metadata else Metadata()
+        self._metadata_given = metadata is not None
+        self.model = model if isinstance(model, str) else dict(model)
+        self.model_params = dict(model_params) if model_params else None
+        self.privacy = privacy
+        self.seed = seed
+        self.device = device
+        self.progress = progress
+        self.context_parent = dict(context_parent or {})
+        self.context_columns = {k: [str(c) for c in v] for k, v in (context_columns or {}).items()}
+        self.orphan_policy: OrphanPolicy = orphans
+        self.quality_gate = quality_gate
+        self.orphans_: dict[str, int] = {}
+        self.fitted = False
+        self._single = False
+        self._order: list[str] = []
+        self._plans: dict[str, TablePlan] = {}
+        self._models: dict[str, GenerativeModel] = {}
+        self.profile_: Any = None
+        """Aggregate statistics of the training data (no rows) for ``evaluate`` after a load."""
+
+    def __repr__(self) -> str:
+        state = "fitted" if self.fitted else "not fitted"
+        return f"Synthesizer(tables={list(self.metadata.tables)}, model={self.model!r}, {state})"
+
+    def _settings(self) -> dict[str, Any]:
+        """Constructor settings that go into the model file (never the privacy config)."""
+        return {
+            "model": self.model,
+            "model_params": self.model_params,
+            "seed": self.seed,
+            "context_parent": self.context_parent,
+            "context_columns": self.context_columns,
+            "orphans": self.orphan_policy,
+        }
+
+    # --- fit -----------------------------------------------------------------------------------
+    def fit(self, data: Any) -> Self:
+        """Learn ``data``: a DataFrame, a ``dict`` of DataFrames, a connector or a URL."""
+        from tqdm.auto import tqdm
+
+        frames, label_types = self._resolve_data(data)
+        meta = self.metadata
+        validate_metadata(meta)
+        graph.check_relations(meta)
+        order = graph.topological_order(meta)
+        check_keys(self.metadata, frames)
+        frames, self.orphans_ = remove_orphans(meta, frames, order, self.orphan_policy)
+        shares = {
+            i: float(frames[fk.child][fk.child_columns].isna().any(axis=1).mean())
+            for i, fk in enumerate(meta.relations)
+            if len(frames[fk.child])
+        }
+        ctx_rel = graph.context_relations(meta, self.context_parent, shares)
+        plans = {
+            name: build_plan(
+                meta,
+                name,
+                frames[name],
+                label_types[name],
+                ctx_rel.get(name),
+                drop=dropped_columns(meta, name, self.privacy),
+                locale=getattr(self.privacy, "locale", None),
+            )
+            for name in order
+        }
+        models: dict[str, GenerativeModel] = {}
+        progress = self._progress()
+        log.info("synthesizer.fit.start", tables=len(order), relations=len(meta.relations))
+        for k, name in enumerate(tqdm(order, desc="fit", unit="table", disable=not progress)):
+            plan = plans[name]
+            model = self._fit_table(k, name, plan, plans, frames, progress)
+            if model is not None:
+                models[name] = model
+        self._order, self._plans, self._models = order, plans, models
+        self.profile_ = reference_profile(meta, frames, plans)
+        self.fitted = True
+        log.info("synthesizer.fit.end", tables=len(order), models=len(models))
+        return self
+
+    def _fit_table(
+        self,
+        k: int,
+        name: str,
+        plan: TablePlan,
+        plans: dict[str, TablePlan],
+        frames: dict[str, pd.DataFrame],
+        progress: bool,
+    ) -> GenerativeModel | None:
+        meta = self.metadata
+        frame = frames[name]
+        table = meta.tables[name]
+        data = frame[plan.modelled].reset_index(drop=True)
+        cols: dict[str, Column] = {c: table.columns[c] for c in plan.modelled}
+        for i, cname in plan.count_columns.items():
+            fk = meta.relations[i]
+            data[cname] = children_per_parent(
+                frame, fk.parent_columns, frames[fk.child], fk.child_columns
+            )
+            plan.count_means[i] = float(data[cname].mean()) if len(data) else 0.0
+            plan.count_max[i] = int(data[cname].max()) if len(data) else 0
+            cols[cname] = Column(
+                sdtype="numerical", integer=True, min=0, dtype="int64", nullable=False
+            )
+        if data.shape[1] == 0:
+            return None
+        if len(data) == 0:
+            log.warning("synthesizer.empty_table", table=name, action="generates no rows")
+            return None
+        from synthohive.registry import get_registry
+
+        model_name = self._model_name(name)
+        model_cls = get_registry().get_model(model_name)
+        params = self._params_for(name)
+        seed = (
+            None
+            if self.seed is None
+            else int(
+                np.random.SeedSequence([self.seed, k]).generate_state(1, dtype=np.uint64)[0] >> 2
+            )
+        )
+        model = model_cls(params, device=self.device, seed=seed)
+        context = ctx_table = None
+        if plan.context_relation is not None:
+            fk = meta.relations[plan.context_relation]
+            parent_plan = plans[fk.parent]
+            chosen = choose_context_columns(
+                name, fk.parent, parent_plan.modelled, self.context_columns
+            )
+            if chosen and model_cls.supports_context:
+                rng = np.random.default_rng(np.random.SeedSequence([self.seed or 0, k, 3]))
+                context = gather_context(
+                    frame[fk.child_columns], frames[fk.parent], fk.parent_columns, chosen, rng
+                )
+                ctx_table = context_table(name, meta.tables[fk.parent], chosen)
+                plan.context_columns = chosen
+            elif chosen:
+                log.warning("synthesizer.context_unsupported", table=name, model=model_name)
+        model_table = Table(name=name, primary_key=None, columns=cols)
+        model.fit(
+            data, table=model_table, context=context, context_table=ctx_table, progress=progress
+        )
+        plan.model_name = model_name
+        plan.has_model = True
+        return model
+
+    def _model_name(self, table: str) -> str:
+        if isinstance(self.model, str):
+            return self.model
+        return self.model.get(table, self.model.get("*", DEFAULT_MODEL))
+
+    def _params_for(self, table: str) -> dict[str, Any] | None:
+        mp = self.model_params
+        if not mp:
+            return None
+        keys = set(mp)
+        per_table = keys <= {*self.metadata.tables, "*"} and all(
+            isinstance(v, Mapping) for v in mp.values()
+        )
+        if per_table:
+            chosen = mp.get(table, mp.get("*"))
+            return dict(chosen) if chosen else None
+        return dict(mp)
+
+    def _progress(self) -> bool:
+        if self.progress is not None:
+            return bool(self.progress)
+        return bool(getattr(sys.stderr, "isatty", lambda: False)())
+
+    # --- data in -------------------------------------------------------------------------------
+    def _resolve_data(self, data: Any) -> tuple[dict[str, pd.DataFrame], dict[str, list[str]]]:
+        """``str``-labelled frames per table, their original label types, and metadata."""
+        from synthohive.connectors.base import Connector
+
+        if isinstance(data, str | os.PathLike) and not isinstance(data, pd.DataFrame):
+            from synthohive.connectors import connect
+
+            data = connect(os.fspath(data))
+        if isinstance(data, Connector):
+            if not self._metadata_given:
+                found = data.metadata()
+                if found is not None:
+                    self.metadata = found
+                    self._metadata_given = True
+            tables = list(self.metadata.tables) if self._metadata_given else None
+            data = data.read_all(tables)
+        if isinstance(data, pd.DataFrame):
+            name = (
+                next(iter(self.metadata.tables))
+                if self._metadata_given and len(self.metadata.tables) == 1
+                else "table"
+            )
+            self._single = True
+            data = {name: data}
+        if not isinstance(data, Mapping) or not data:
+            raise InvalidDataError(
+                f"cannot learn from a {type(data).__name__}",
+                fix="pass a DataFrame, a dict of DataFrames, a connector or a URL",
+            )
+        frames: dict[str, pd.DataFrame] = {}
+        label_types: dict[str, list[str]] = {}
+        for name, df in data.items():
+            if not isinstance(df, pd.DataFrame):
+                raise InvalidDataError(
+                    f"expected a DataFrame, got {type(df).__name__}", table=str(name)
+                )
+            dup = df.columns[pd.Index([str(c) for c in df.columns]).duplicated()].tolist()
+            if dup:
+                raise InvalidDataError(
+                    f"duplicate column names {dup}",
+                    table=str(name),
+                    fix="rename the columns so each name is unique",
+                )
+            label_types[str(name)] = [
+                "int" if isinstance(c, int | np.integer) else "str" for c in df.columns
+            ]
+            frames[str(name)] = df.rename(columns=str).reset_index(drop=True)
+        if not self._metadata_given:
+            from synthohive.metadata.detect import detect_metadata
+
+            self.metadata = detect_metadata(
+                frames if len(frames) > 1 or not self._single else next(iter(frames.values())),
+                table_name=next(iter(frames)),
+            )
+        check_tables(self.metadata, frames)
+        return frames, label_types
+
+    def sample(
+        self,
+        n: int | None = None,
+        *,
+        scale: float = 1.0,
+        rows: Mapping[str, int] | None = None,
+        sink: Any = None,
+        seed: int | None = None,
+        chunk_rows: int = DEFAULT_CHUNK_ROWS,
+        mode: WriteMode = "error",
+        quality_gate: Any = None,
+        row_offset: int = 0,
+    ) -> Any:
+        """Generate synthetic data.
+
+        One table: ``sample(n)`` returns a DataFrame. A schema: ``sample(scale=1.0)`` (or
+        ``rows={"root_table": n}``) returns ``dict[str, DataFrame]``; with ``sink`` (a
+        connector or URL) the tables are streamed into it chunk by chunk and a summary is
+        returned instead. ``quality_gate`` (default: the synthesizer's) checks in-memory
+        output against the reference profile and raises ``QualityGateError`` on failure.
+        ``row_offset`` shifts the row numbers keys are generated from (disjoint key ranges for
+        independent runs, e.g. one per Spark partition).
+        """
+        if not self.fitted:
+            raise NotFittedError("the synthesizer is not fitted", fix="call fit(data) first")
+        root_rows = self._root_rows(n, scale, rows)
+        if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int) or chunk_rows <= 0:
+            raise DataError(f"chunk_rows must be a positive integer, got {chunk_rows!r}")
+        if isinstance(row_offset, bool) or not isinstance(row_offset, int) or row_offset < 0:
+            raise DataError(f"row_offset must be a non-negative integer, got {row_offset!r}")
+        base = seed if seed is not None else self.seed
+        if base is None:
+            base = int(np.random.SeedSequence().generate_state(1, dtype=np.uint64)[0] >> 2)
+        elif isinstance(base, bool) or not isinstance(base, int) or base < 0:
+            raise DataError(f"seed must be a non-negative integer, got {base!r}")
+        progress = self._progress()
+        if sink is None:
+            collected = MemorySink()
+            generate(
+                self,
+                root_rows=root_rows,
+                sink=collected,
+                seed=base,
+                chunk_rows=chunk_rows,
+                progress=progress,
+                row_offset=row_offset,
+            )
+            out = collected.result(empty_frames(self._plans, self._order))
+            gate = quality_gate if quality_gate is not None else self.quality_gate
+            if gate is not None:
+                self.evaluate(synthetic=out, gate=gate)
+            if n is not None and (self._single or len(self._order) == 1):
+                return out[self._order[0]]
+            return out
+        connector = self._connector(sink)
+        with connector.begin_write(self.metadata, mode) as session:
+            summary = generate(
+                self,
+                root_rows=root_rows,
+                sink=session,
+                seed=base,
+                chunk_rows=chunk_rows,
+                progress=progress,
+                row_offset=row_offset,
+            )
+        summary["sink"] = connector.safe_url
+        log.info("synthesizer.sample.streamed", **summary)
+        return summary
+
+    @property
+    def tables(self) -> list[str]:
+        """Table names in generation order (parents first)."""
+        return list(self._order) if self.fitted else list(self.metadata.tables)
+
+    @property
+    def roots(self) -> list[str]:
+        """Tables without a parent: their row counts drive every other table."""
+        return graph.roots(self.metadata)
+
+    def root_rows(
+        self, rows: Mapping[str, int] | None = None, scale: float = 1.0
+    ) -> dict[str, int]:
+        """Rows each root table gets for ``sample(rows=..., scale=...)``."""
+        if not self.fitted:
+            raise NotFittedError("the synthesizer is not fitted", fix="call fit(data) first")
+        return self._root_rows(None, scale, rows)
+
+    def expected_rows(self, root_rows: Mapping[str, int]) -> dict[str, float]:
+        """Expected rows per table when the roots get ``root_rows`` (cardinalities learned)."""
+        if not self.fitted:
+            raise NotFittedError("the synthesizer is not fitted", fix="call fit(data) first")
+        out: dict[str, float] = {}
+        for name in self._order:
+            plan = self._plans[name]
+            rel = plan.context_relation
+            if rel is None:
+                out[name] = float(root_rows.get(name, round(plan.n_rows)))
+                continue
+            parent = self.metadata.relations[rel].parent
+            mean = self._plans[parent].count_means.get(rel, 0.0)
+            share = min(plan.null_share.get(rel, 0.0), 0.99)
+            out[name] = out[parent] * mean / (1.0 - share)
+        return out
+
+    def _root_rows(
+        self, n: int | None, scale: float, rows: Mapping[str, int] | None
+    ) -> dict[str, int]:
+        if (
+            isinstance(scale, bool)
+            or not isinstance(scale, int | float)
+            or scale < 0
+            or not np.isfinite(scale)
+        ):
+            raise DataError(f"scale must be a non-negative number, got {scale!r}")
+        roots = graph.roots(self.metadata)
+        out = {t: round(self._plans[t].n_rows * float(scale)) for t in roots}
+        if n is not None:
+            if isinstance(n, bool) or not isinstance(n, int | np.integer) or n <= 0:
+                raise DataError(
+                    f"n must be a positive integer, got {n!r}", fix="ask for at least one row"
+                )
+            if len(roots) != 1:
+                raise DataError(
+                    f"sample(n) needs a single root table; roots are {roots}",
+                    fix="use sample(scale=...) or sample(rows={table: n})",
+                )
+            out[roots[0]] = int(n)
+        for table, count in (rows or {}).items():
+            if table not in roots:
+                raise DataError(
+                    f"rows= can only set root tables {roots}; child counts follow their parents",
+                    table=table,
+                    fix="set the row count of a root table, or use scale=",
+                )
+            if isinstance(count, bool) or not isinstance(count, int | np.integer) or count < 0:
+                raise DataError(f"row count must be a non-negative integer, got {count!r}")
+            out[table] = int(count)
+        return out
+
+    @staticmethod
+    def _connector(sink: Any) -> Connector:
+        from synthohive.connectors.base import Connector
+
+        if isinstance(sink, Connector):
+            return sink
+        if isinstance(sink, str | os.PathLike):
+            from synthohive.connectors import connect
+
+            return connect(os.fspath(sink))
+        raise DataError(
+            f"sink must be a connector or a URL, got {type(sink).__name__}",
+            fix="pass e.g. sink='parquet://out/'",
+        )
+
+    # --- persistence and evaluation ------------------------------------------------------------
+    def save(self, path: str | os.PathLike[str], *, signing_key: bytes | str | None = None) -> str:
+        """Write the fitted synthesizer to one model file; returns its SHA-256."""
+        from synthohive.synthesizer.persistence import save_synthesizer
+
+        return save_synthesizer(self, path, signing_key=signing_key)
+
+    @classmethod
+    def load(
+        cls,
+        path: str | os.PathLike[str] | bytes,
+        *,
+        expected_sha256: str | None = None,
+        signing_key: bytes | str | None = None,
+        device: str = "cpu",
+    ) -> Synthesizer:
+        """Verify and read a model file written by :meth:`save` (no code in it can run)."""
+        from synthohive.synthesizer.persistence import load_synthesizer
+
+        return load_synthesizer(
+            cls, path, expected_sha256=expected_sha256, signing_key=signing_key, device=device
+        )
+
+    def evaluate(self, real: Any = None, synthetic: Any = None, **options: Any) -> Any:
+        """Quality and privacy report of ``synthetic`` (sampled now if omitted) against ``real``
+        (default: the reference profile learned at fit, so it works after a cold load)."""
+        from synthohive import validation
+
+        if not self.fitted:
+            raise NotFittedError("the synthesizer is not fitted", fix="call fit(data) first")
+        if real is None:
+            real = self.profile_
+            if real is None:
+                raise DataError(
+                    "no real data and no stored reference profile to compare with",
+                    fix="pass the real data: evaluate(real, synthetic)",
+                )
+        if synthetic is None:
+            if isinstance(real, pd.DataFrame):
+                synthetic = self.sample(len(real))
+            else:
+                synthetic = self.sample()
+        return validation.evaluate(
+            str_labels(real), str_labels(synthetic), metadata=self.metadata, **options
+        )

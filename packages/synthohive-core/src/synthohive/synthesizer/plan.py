@@ -1,0 +1,232 @@
+"""One table's data path, decided at fit time and stored in the model file.
+
+Every column of a table falls into exactly one group:
+
+* **keys** (primary-key columns, foreign-key columns, ``id`` sdtype) - generated, never learned;
+* **filled** (``pii`` and ``text`` sdtypes) - dropped before training and filled at sample time
+  by privacy providers, so no real value ever reaches a model;
+* **modelled** - everything else, handed to the table's model (plus one ``__n_<k>`` count column
+  per relation in which the table is the parent).
+
+:class:`TablePlan` records that split together with what is needed to restore the caller's
+frame exactly: column labels (integer labels round-trip), order and dtypes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from synthohive.metadata.schema import Column, Metadata
+from synthohive.synthesizer.keys import KeySpec, learn_key_spec
+
+FILLED_SDTYPES = ("pii", "text")
+
+
+@dataclass
+class TablePlan:
+    """How one table is learned and regenerated."""
+
+    name: str
+    labels: list[str]
+    label_types: list[str]
+    dtypes: dict[str, str]
+    primary_key: list[str] = field(default_factory=list)
+    key_specs: dict[str, KeySpec] = field(default_factory=dict)
+    grouped_keys: list[str] = field(default_factory=list)
+    filled: list[str] = field(default_factory=list)
+    fill_profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
+    dropped: list[str] = field(default_factory=list)
+    locale: str | None = None
+    modelled: list[str] = field(default_factory=list)
+    count_columns: dict[int, str] = field(default_factory=dict)
+    count_caps: dict[int, int] = field(default_factory=dict)
+    count_means: dict[int, float] = field(default_factory=dict)
+    count_max: dict[int, int] = field(default_factory=dict)
+    context_relation: int | None = None
+    context_columns: list[str] = field(default_factory=list)
+    null_share: dict[int, float] = field(default_factory=dict)
+    n_rows: int = 0
+    model_name: str | None = None
+    has_model: bool = False
+
+    @property
+    def model_columns(self) -> list[str]:
+        """Columns of the model's training frame: modelled columns then count columns."""
+        return [*self.modelled, *self.count_columns.values()]
+
+    def original_labels(self) -> list[Any]:
+        """Column labels as the caller had them (integers restored)."""
+        return [
+            int(c) if t == "int" else c for c, t in zip(self.labels, self.label_types, strict=True)
+        ]
+
+    @property
+    def output_labels(self) -> list[str]:
+        """Labels of the synthetic output: all columns but PII left out by privacy ``drop``."""
+        return [c for c in self.labels if c not in self.dropped]
+
+    def original_output_labels(self) -> list[Any]:
+        """:attr:`output_labels` as the caller had them (integers restored)."""
+        keep = set(self.output_labels)
+        return [o for c, o in zip(self.labels, self.original_labels(), strict=True) if c in keep]
+
+    # --- JSON ----------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (holds no data values, only structure and key styles)."""
+        return {
+            "name": self.name,
+            "labels": self.labels,
+            "label_types": self.label_types,
+            "dtypes": self.dtypes,
+            "primary_key": self.primary_key,
+            "key_specs": {k: v.to_dict() for k, v in self.key_specs.items()},
+            "grouped_keys": self.grouped_keys,
+            "filled": self.filled,
+            "fill_profiles": self.fill_profiles,
+            "dropped": self.dropped,
+            "locale": self.locale,
+            "modelled": self.modelled,
+            "count_columns": {str(k): v for k, v in self.count_columns.items()},
+            "count_caps": {str(k): v for k, v in self.count_caps.items()},
+            "count_means": {str(k): v for k, v in self.count_means.items()},
+            "count_max": {str(k): v for k, v in self.count_max.items()},
+            "context_relation": self.context_relation,
+            "context_columns": self.context_columns,
+            "null_share": {str(k): v for k, v in self.null_share.items()},
+            "n_rows": self.n_rows,
+            "model_name": self.model_name,
+            "has_model": self.has_model,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> TablePlan:
+        """Inverse of :meth:`to_dict`."""
+        return cls(
+            name=str(raw["name"]),
+            labels=[str(x) for x in raw["labels"]],
+            label_types=[str(x) for x in raw["label_types"]],
+            dtypes={str(k): str(v) for k, v in raw["dtypes"].items()},
+            primary_key=[str(x) for x in raw["primary_key"]],
+            key_specs={str(k): KeySpec.from_dict(v) for k, v in raw["key_specs"].items()},
+            grouped_keys=[str(x) for x in raw["grouped_keys"]],
+            filled=[str(x) for x in raw["filled"]],
+            fill_profiles={str(k): dict(v) for k, v in raw.get("fill_profiles", {}).items()},
+            dropped=[str(x) for x in raw.get("dropped", [])],
+            locale=None if raw.get("locale") is None else str(raw["locale"]),
+            modelled=[str(x) for x in raw["modelled"]],
+            count_columns={int(k): str(v) for k, v in raw["count_columns"].items()},
+            count_caps={int(k): int(v) for k, v in raw["count_caps"].items()},
+            count_means={int(k): float(v) for k, v in raw.get("count_means", {}).items()},
+            count_max={int(k): int(v) for k, v in raw.get("count_max", {}).items()},
+            context_relation=None
+            if raw["context_relation"] is None
+            else int(raw["context_relation"]),
+            context_columns=[str(x) for x in raw["context_columns"]],
+            null_share={int(k): float(v) for k, v in raw["null_share"].items()},
+            n_rows=int(raw["n_rows"]),
+            model_name=None if raw["model_name"] is None else str(raw["model_name"]),
+            has_model=bool(raw["has_model"]),
+        )
+
+
+def build_plan(
+    metadata: Metadata,
+    name: str,
+    frame: pd.DataFrame,
+    label_types: list[str],
+    context_relation: int | None,
+    drop: set[str] | None = None,
+    locale: str | None = None,
+) -> TablePlan:
+    """Split ``frame``'s columns (already ``str``-labelled) into keys, filled and modelled.
+
+    ``drop`` names PII/text columns left out of the output (privacy strategy ``drop``);
+    ``locale`` is the default locale of the fake values.
+    """
+    table = metadata.tables[name]
+    fk_cols: set[str] = set()
+    null_share: dict[int, float] = {}
+    count_columns: dict[int, str] = {}
+    count_caps: dict[int, int] = {}
+    pk = list(table.primary_key or [])
+    for i, fk in enumerate(metadata.relations):
+        if fk.child == name:
+            fk_cols.update(fk.child_columns)
+            nulls = frame[fk.child_columns].isna().any(axis=1)
+            null_share[i] = float(nulls.mean()) if len(frame) else 0.0
+        if fk.parent == name:
+            from synthohive.synthesizer.cardinality import count_column
+
+            count_columns[i] = count_column(i)
+            child_pk = metadata.tables[fk.child].primary_key or []
+            if child_pk and set(child_pk) <= set(fk.child_columns):
+                count_caps[i] = 1  # one-to-one: the child's key is the foreign key
+    key_specs: dict[str, KeySpec] = {}
+    grouped: list[str] = []
+    filled: list[str] = []
+    modelled: list[str] = []
+    pk_fk = [c for c in pk if c in fk_cols]
+    for col, meta in table.columns.items():
+        if col in fk_cols:
+            continue
+        if col in pk or meta.sdtype == "id":
+            if meta.sdtype in FILLED_SDTYPES:
+                filled.append(col)  # a PII primary key: unique fake values
+                continue
+            key_specs[col] = learn_key_spec(frame[col])
+            if col in pk and pk_fk and key_specs[col].kind == "int":
+                grouped.append(col)  # e.g. (order_id, line_no): numbered within the group
+        elif meta.sdtype in FILLED_SDTYPES:
+            filled.append(col)
+        else:
+            modelled.append(col)
+    profiles = {c: _profile(frame[c], table.columns[c]) for c in filled}
+    return TablePlan(
+        name=name,
+        labels=[str(c) for c in frame.columns],
+        label_types=label_types,
+        dtypes={str(c): str(frame[c].dtype) for c in frame.columns},
+        primary_key=pk,
+        key_specs=key_specs,
+        grouped_keys=grouped,
+        filled=filled,
+        dropped=[c for c in filled if c in (drop or set()) and c not in pk],
+        locale=locale,
+        fill_profiles=profiles,
+        modelled=modelled,
+        count_columns=count_columns,
+        count_caps=count_caps,
+        context_relation=context_relation,
+        null_share=null_share,
+        n_rows=len(frame),
+    )
+
+
+def _profile(series: pd.Series, column: Column) -> dict[str, Any]:
+    """Aggregate shape of a PII/text column (never a raw value) for the fake-value providers."""
+    from synthohive.privacy.providers import learn_profile
+
+    return dict(learn_profile(series, column))
+
+
+def dropped_columns(metadata: Metadata, name: str, privacy: Any) -> set[str]:
+    """PII/text columns whose privacy strategy is ``drop`` (left out of the output)."""
+    strategies = dict(getattr(privacy, "strategies", None) or {})
+    default = getattr(privacy, "default_strategy", None)
+    keys = {c for fk in metadata.relations if fk.child == name for c in fk.child_columns}
+    out = set()
+    for col, meta in metadata.tables[name].columns.items():
+        if meta.sdtype not in ("pii", "text") or col in keys:
+            continue
+        strategy = (
+            strategies.get(f"{name}.{col}")
+            or (strategies.get(col) if len(metadata.tables) == 1 else None)
+            or meta.strategy
+            or default
+        )
+        if strategy == "drop":
+            out.add(col)
+    return out

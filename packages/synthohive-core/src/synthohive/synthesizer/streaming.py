@@ -1,0 +1,398 @@
+"""Chunked generation of a whole schema, written through to a sink as it goes.
+
+Tables are generated in topological order (parents first). A root table is generated in chunks
+of ``chunk_rows`` rows; a child table is generated one chunk of its context parent at a time:
+each parent row is expanded into its sampled number of children, the child's model is sampled
+with those parents' attributes as context, keys are generated, the other foreign keys are
+drawn from the other parents' slots, and the finished chunk is appended to the sink. Only the
+keys, context columns and counts children need are kept, in a :class:`SpillStore` on disk, so
+peak memory stays flat as the output grows, and every chunk written references only parent
+rows already written (100% referential integrity in every chunk).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from synthohive.log import get_logger
+from synthohive.synthesizer.cardinality import (
+    SlotAssigner,
+    assign_self_reference,
+    calibrate,
+    clean_counts,
+)
+from synthohive.synthesizer.fill import fill_columns
+from synthohive.synthesizer.keys import cast_like, drop_duplicate_keys
+from synthohive.synthesizer.spill import SpillStore
+
+if TYPE_CHECKING:
+    from synthohive.connectors.base import WriteSession
+    from synthohive.synthesizer.core import Synthesizer
+    from synthohive.synthesizer.plan import TablePlan
+
+log = get_logger(__name__)
+
+DEFAULT_CHUNK_ROWS = 50_000
+_REDRAWS = 8
+
+
+class MemorySink:
+    """Collects chunks in memory and concatenates them per table."""
+
+    def __init__(self) -> None:
+        self.parts: dict[str, list[pd.DataFrame]] = {}
+
+    def append(self, table: str, frame: pd.DataFrame) -> None:
+        """Keep one chunk."""
+        self.parts.setdefault(table, []).append(frame)
+
+    def result(self, empty: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+        """One frame per table (``empty[table]`` for tables that got no rows)."""
+        out: dict[str, pd.DataFrame] = {}
+        for name, proto in empty.items():
+            parts = self.parts.get(name)
+            out[name] = pd.concat(parts, ignore_index=True) if parts else proto
+        return out
+
+
+def empty_frames(plans: dict[str, TablePlan], order: list[str]) -> dict[str, pd.DataFrame]:
+    """Zero-row frames with the output columns and dtypes of every table."""
+    out = {}
+    for name in order:
+        plan = plans[name]
+        cols = {}
+        for label, orig in zip(plan.output_labels, plan.original_output_labels(), strict=True):
+            try:
+                cols[orig] = pd.Series(dtype=plan.dtypes[label])
+            except (TypeError, ValueError):
+                cols[orig] = pd.Series(dtype=object)
+        out[name] = pd.DataFrame(cols)
+    return out
+
+
+def _rng(seed: int, *path: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence([seed, *path]))
+
+
+def spill_columns(synth: Synthesizer, table: str) -> list[str]:
+    """Columns of ``table`` that its children need: referenced keys, context, counts."""
+    plan = synth._plans[table]
+    cols: list[str] = []
+    for i, fk in enumerate(synth.metadata.relations):
+        if fk.parent != table or fk.child == table:
+            continue
+        cols.extend(fk.parent_columns)
+        cols.append(plan.count_columns[i])
+        child_plan = synth._plans[fk.child]
+        if child_plan.context_relation == i:
+            cols.extend(child_plan.context_columns)
+    return list(dict.fromkeys(cols))
+
+
+def generate(
+    synth: Synthesizer,
+    *,
+    root_rows: dict[str, int],
+    sink: MemorySink | WriteSession,
+    seed: int,
+    chunk_rows: int,
+    progress: bool,
+    row_offset: int = 0,
+) -> dict[str, Any]:
+    """Generate every table into ``sink``; returns rows and chunks per table.
+
+    ``row_offset`` shifts the row numbers keys are made from, so that independent runs (e.g.
+    Spark partitions) produce disjoint key ranges.
+    """
+    from tqdm.auto import tqdm
+
+    started = time.perf_counter()
+    rows_out: dict[str, int] = {}
+    chunks_out: dict[str, int] = {}
+    with SpillStore() as spill:
+        bar = tqdm(total=len(synth._order), desc="sample", unit="table", disable=not progress)
+        for t_index, name in enumerate(synth._order):
+            gen = _TableGenerator(synth, name, t_index, spill, seed, row_offset)
+            n_rows = 0
+            n_chunks = 0
+            for c_index, (n, parent_chunk, parent_pos) in enumerate(
+                gen.batches(root_rows, chunk_rows)
+            ):
+                frame, spilled = gen.make_chunk(n, parent_chunk, parent_pos, c_index)
+                if len(frame) == 0:
+                    continue
+                sink.append(name, frame)
+                if spilled is not None:
+                    spill.put(name, spilled)
+                n_rows += len(frame)
+                n_chunks += 1
+            rows_out[name] = n_rows
+            chunks_out[name] = n_chunks
+            log.info("sample.table", table=name, rows=n_rows, chunks=n_chunks)
+            bar.update(1)
+        bar.close()
+    return {
+        "tables": rows_out,
+        "chunks": chunks_out,
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+
+
+class _TableGenerator:
+    """Generates the chunks of one table."""
+
+    def __init__(
+        self,
+        synth: Synthesizer,
+        name: str,
+        t_index: int,
+        spill: SpillStore,
+        seed: int,
+        row_offset: int = 0,
+    ) -> None:
+        self.synth = synth
+        self.name = name
+        self.t_index = t_index
+        self.spill = spill
+        self.seed = seed
+        self.plan: TablePlan = synth._plans[name]
+        self.meta = synth.metadata
+        self.offset = int(row_offset)
+        self.carry: dict[int, float] = {}
+        self.seen: dict[str, set[Any]] = {}
+        self.spill_cols = spill_columns(synth, name)
+        # other parents: their keys and slot targets, read once (keys only: compact)
+        self.assigners: dict[int, tuple[SlotAssigner, pd.DataFrame]] = {}
+        for i, fk in enumerate(self.meta.relations):
+            if fk.child != name or fk.parent == name or i == self.plan.context_relation:
+                continue
+            parent_plan = synth._plans[fk.parent]
+            cnt = parent_plan.count_columns[i]
+            keys = spill.read_all(fk.parent, [*fk.parent_columns, cnt])
+            self.assigners[i] = (SlotAssigner(clean_counts(keys[cnt])), keys[fk.parent_columns])
+
+    # ------------------------------------------------------------------------------------------
+    def batches(
+        self, root_rows: dict[str, int], chunk_rows: int
+    ) -> Iterator[tuple[int, pd.DataFrame | None, np.ndarray | None]]:
+        """Yield ``(n_rows, parent_chunk, parent_positions)`` per chunk."""
+        rel = self.plan.context_relation
+        if rel is None:
+            total = int(root_rows.get(self.name, round(self.plan.n_rows)))
+            for start in range(0, total, chunk_rows):
+                yield min(chunk_rows, total - start), None, None
+            return
+        fk = self.meta.relations[rel]
+        parent_plan = self.synth._plans[fk.parent]
+        cap = parent_plan.count_caps.get(rel)
+        share = self.plan.null_share.get(rel, 0.0)
+        ratio = share / max(1.0 - share, 1e-9)
+        for c_index, chunk in enumerate(self.spill.chunks(fk.parent)):
+            counts = clean_counts(chunk[parent_plan.count_columns[rel]], cap)
+            # parents whose children would overflow the chunk go to the next sub-chunk, so a
+            # child chunk holds about chunk_rows rows however large the fan-out is
+            start = np.cumsum(counts) - counts
+            group = start // max(chunk_rows, 1)
+            for g in np.unique(group):
+                rng = _rng(self.seed, self.t_index, c_index, int(g), 7)
+                mask = group == g
+                sub = chunk.loc[mask].reset_index(drop=True) if not mask.all() else chunk
+                pos = np.repeat(np.arange(len(sub), dtype=np.int64), counts[mask])
+                if share > 0:
+                    n_null = int(rng.poisson(ratio * len(pos)))
+                    pos = np.concatenate([pos, np.full(n_null, -1, dtype=np.int64)])
+                if len(pos):
+                    yield len(pos), sub, pos
+
+    # ------------------------------------------------------------------------------------------
+    def make_chunk(
+        self,
+        n: int,
+        parent_chunk: pd.DataFrame | None,
+        parent_pos: np.ndarray | None,
+        c_index: int,
+    ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+        """One finished chunk (caller's labels, order and dtypes) and its spill frame."""
+        plan = self.plan
+        rng = _rng(self.seed, self.t_index, c_index)
+        rows = self.offset + np.arange(n, dtype=np.int64)
+        self.offset += n
+        sampled = self._sample_model(n, parent_chunk, parent_pos, rng)
+        if sampled is not None:
+            frame = sampled[plan.modelled].reset_index(drop=True)
+        else:
+            frame = pd.DataFrame(index=pd.RangeIndex(n))
+        for col, spec in plan.key_specs.items():
+            frame[col] = spec.generate(rows, rng)
+        counts = self._counts(sampled, len(frame), rng)
+        self._assign_foreign_keys(frame, n, parent_chunk, parent_pos, rng)
+        self._number_grouped_keys(frame)
+        table = self.meta.tables[self.name]
+        for col, series in fill_columns(table, plan, rows, rng, self.seen).items():
+            frame[col] = series.to_numpy()
+        keep = self._dedupe_primary_key(frame, rng)
+        if keep is not None:
+            frame = frame[keep].reset_index(drop=True)
+            counts = {i: c[keep] for i, c in counts.items()}
+        self._assign_self_references(frame, counts, rng)
+        frame = self._restore(frame)
+        spilled: pd.DataFrame | None = None
+        if self.spill_cols:
+            spilled = pd.DataFrame({c: frame[c] for c in self.spill_cols if c in frame})
+            for i, c in plan.count_columns.items():
+                if c in self.spill_cols:
+                    spilled[c] = counts[i]
+        frame.columns = pd.Index(plan.original_output_labels())
+        return frame, spilled
+
+    def _counts(
+        self, sampled: pd.DataFrame | None, n: int, rng: np.random.Generator
+    ) -> dict[int, np.ndarray]:
+        """Children per row for each relation where this table is the parent (calibrated)."""
+        plan = self.plan
+        out: dict[int, np.ndarray] = {}
+        for i, col in plan.count_columns.items():
+            cap = plan.count_caps.get(i)
+            if sampled is None:
+                out[i] = np.zeros(n, dtype=np.int64)
+                continue
+            top = plan.count_max.get(i)
+            counts = clean_counts(sampled[col], cap if cap is not None else top)
+            if cap is None and i in plan.count_means:
+                counts, self.carry[i] = calibrate(
+                    counts, plan.count_means[i], self.carry.get(i, 0.0), rng, top
+                )
+            out[i] = counts
+        return out
+
+    def _sample_model(
+        self,
+        n: int,
+        parent_chunk: pd.DataFrame | None,
+        parent_pos: np.ndarray | None,
+        rng: np.random.Generator,
+    ) -> pd.DataFrame | None:
+        model = self.synth._models.get(self.name)
+        if model is None:
+            return None
+        context = None
+        if model.context_table is not None and parent_chunk is not None and parent_pos is not None:
+            pos = parent_pos.copy()
+            null = pos < 0
+            if null.any():
+                pos[null] = rng.integers(0, len(parent_chunk), size=int(null.sum()))
+            context = parent_chunk[self.plan.context_columns].iloc[pos].reset_index(drop=True)
+        seed = int(rng.integers(0, 2**62))
+        return model.sample(n, context=context, seed=seed).reset_index(drop=True)
+
+    def _assign_foreign_keys(
+        self,
+        frame: pd.DataFrame,
+        n: int,
+        parent_chunk: pd.DataFrame | None,
+        parent_pos: np.ndarray | None,
+        rng: np.random.Generator,
+    ) -> None:
+        for i, fk in enumerate(self.meta.relations):
+            if fk.child != self.name or fk.parent == self.name:
+                continue
+            if i == self.plan.context_relation and parent_chunk is not None:
+                assert parent_pos is not None
+                _put_keys(frame, fk.child_columns, parent_chunk[fk.parent_columns], parent_pos)
+                continue
+            assigner, keys = self.assigners[i]
+            share = self.plan.null_share.get(i, 0.0)
+            has = rng.random(n) >= share if share > 0 else np.ones(n, dtype=bool)
+            pos = np.full(n, -1, dtype=np.int64)
+            pos[has] = assigner.draw(int(has.sum()), rng)
+            _put_keys(frame, fk.child_columns, keys, pos)
+
+    def _number_grouped_keys(self, frame: pd.DataFrame) -> None:
+        plan = self.plan
+        if not plan.grouped_keys:
+            return
+        group = [c for c in plan.primary_key if c not in plan.grouped_keys]
+        for col in plan.grouped_keys:
+            start = plan.key_specs[col].start
+            if group:
+                num = frame.groupby(group, sort=False, dropna=False).cumcount().to_numpy()
+            else:
+                num = np.arange(len(frame))
+            frame[col] = num.astype(np.int64) + start
+
+    def _assign_self_references(
+        self, frame: pd.DataFrame, counts: dict[int, np.ndarray], rng: np.random.Generator
+    ) -> None:
+        n = len(frame)
+        for i, fk in enumerate(self.meta.relations):
+            if fk.child != self.name or fk.parent != self.name:
+                continue
+            share = self.plan.null_share.get(i, 0.0)
+            has = rng.random(n) >= share
+            targets = counts.get(i, np.zeros(n, dtype=np.int64))
+            pos = assign_self_reference(targets, has, rng)
+            _put_keys(frame, fk.child_columns, frame[fk.parent_columns].copy(), pos)
+
+    def _dedupe_primary_key(
+        self, frame: pd.DataFrame, rng: np.random.Generator
+    ) -> np.ndarray | None:
+        pk = self.plan.primary_key
+        if not pk:
+            return None
+        if any(c in self.plan.key_specs and c not in self.plan.grouped_keys for c in pk):
+            return None  # a generated sequence/UUID/pattern column is unique by construction
+        null = frame[pk].isna().any(axis=1).to_numpy()  # e.g. a key part whose parent has no rows
+        dup = drop_duplicate_keys(frame, pk) | null
+        if not dup.any():
+            return None
+        movable = [
+            (i, fk)
+            for i, fk in enumerate(self.meta.relations)
+            if i in self.assigners and set(fk.child_columns) & set(pk) and len(self.assigners[i][1])
+        ]
+        for _ in range(_REDRAWS if movable else 0):
+            idx = np.flatnonzero(dup)
+            for i, fk in movable:
+                assigner, keys = self.assigners[i]
+                pos = rng.choice(len(keys), size=len(idx), p=assigner.weights)
+                sub = keys.iloc[pos].reset_index(drop=True)
+                for ccol, pcol in zip(fk.child_columns, fk.parent_columns, strict=True):
+                    frame.loc[idx, ccol] = sub[pcol].to_numpy()
+            dup = drop_duplicate_keys(frame, pk) | null
+            if not dup.any():
+                return None
+        log.info("sample.duplicate_keys_dropped", table=self.name, rows=int(dup.sum()))
+        return ~dup
+
+    def _restore(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Caller's column order and dtypes (str labels; the caller maps them back)."""
+        plan = self.plan
+        out = {}
+        for col in plan.output_labels:
+            values = frame[col].reset_index(drop=True)
+            dtype = plan.dtypes.get(col)
+            out[col] = values if str(values.dtype) == dtype else cast_like(values, dtype)
+        return pd.DataFrame(out, columns=plan.output_labels)
+
+
+def _put_keys(
+    frame: pd.DataFrame, child_cols: list[str], parent_keys: pd.DataFrame, pos: np.ndarray
+) -> None:
+    """Set ``child_cols`` to the parent key values at ``pos`` (null where ``pos < 0``)."""
+    null = pos < 0
+    safe = np.where(null, 0, pos)
+    for ccol, pcol in zip(child_cols, parent_keys.columns, strict=True):
+        src = parent_keys[pcol]
+        if len(src) == 0:
+            frame[ccol] = pd.Series([pd.NA] * len(pos), dtype=object)
+            continue
+        vals = src.iloc[safe].reset_index(drop=True)
+        if null.any():
+            vals = vals.astype(object) if vals.dtype.kind in "biu" else vals
+            vals = vals.where(~pd.Series(null), other=None)
+        frame[ccol] = vals.to_numpy()
