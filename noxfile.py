@@ -62,7 +62,7 @@ def typecheck(session: nox.Session) -> None:
         f"{PKG['core']}[torch]",
         PKG["ctgan"],
         PKG["tvae"],
-        f"{PKG['sql']}[postgres,mysql]",
+        f"{PKG['sql']}[postgres,mysql,snowflake,bigquery]",
         PKG["spark"],
     )
     session.run("mypy")
@@ -88,7 +88,7 @@ def tests(session: nox.Session, package: str) -> None:
     """One plugin package's own tests, with the core and that plugin installed."""
     if package in ("ctgan", "tvae"):
         session.install(TORCH)
-    extras = {"sql": "[postgres,mysql]", "spark": ""}.get(package, "")
+    extras = {"sql": "[postgres,mysql,snowflake,bigquery]", "spark": ""}.get(package, "")
     session.install(*TEST_DEPS, PKG["core"], f"{PKG[package]}{extras}")
     _pytest(session, package, f"{PKG[package]}/tests")
 
@@ -116,7 +116,7 @@ def integration(session: nox.Session) -> None:
         f"{PKG['core']}[torch]",
         PKG["ctgan"],
         PKG["tvae"],
-        f"{PKG['sql']}[postgres,mysql]",
+        f"{PKG['sql']}[postgres,mysql,snowflake,bigquery]",
         PKG["spark"],
     )
     _pytest(session, "integration", "tests")

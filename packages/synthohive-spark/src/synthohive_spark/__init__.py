@@ -15,7 +15,7 @@ def __getattr__(name: str) -> Any:
 
         return SparkConnector
     if name == "generate":
-        from synthohive_spark.generate import generate
+        from synthohive_spark.distributed import generate
 
         return generate
     if name == "local_session":

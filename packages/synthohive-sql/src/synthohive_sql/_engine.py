@@ -1,0 +1,217 @@
+"""Engines, URLs and error translation for the SQL connector (imports SQLAlchemy).
+
+Imported lazily by :mod:`synthohive_sql.connector`, so listing plugins never imports
+SQLAlchemy. Everything here that can end up in a message goes through :func:`scrub` so a
+password never leaks into logs, errors or ``repr``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Engine, make_url
+
+from synthohive.errors import (
+    ConnectorError,
+    DriverNotInstalledError,
+    InvalidIdentifierError,
+    TableNotFoundError,
+)
+
+# scheme -> pip extra that brings its driver
+EXTRAS = {
+    "postgresql": "postgres",
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "snowflake": "snowflake",
+    "bigquery": "bigquery",
+}
+
+STAGE_PREFIX = "__shv_stage_"
+OLD_PREFIX = "__shv_old_"
+
+_PW_RE = re.compile(r"(://[^:/@]*:)[^@]*@")
+
+
+def mask_url_text(url: str) -> str:
+    """Mask the password in ``url`` without parsing it fully (fallback for bad URLs)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return _PW_RE.sub(r"\1***@", url)
+
+
+def split_url(url: str, schema: str | None) -> tuple[URL, str | None]:
+    """Parse ``url``; take ``?schema=`` out of the query (a ``schema`` argument wins)."""
+    try:
+        parsed = make_url(url)
+    except Exception as exc:
+        raise ConnectorError(
+            f"not a database URL: {mask_url_text(url)!r} ({type(exc).__name__})",
+            fix="use e.g. postgresql+psycopg://user@host:5432/db?schema=src",
+        ) from None
+    query_schema = parsed.query.get("schema")
+    if isinstance(query_schema, tuple):
+        query_schema = query_schema[0]
+    if "schema" in parsed.query:
+        parsed = parsed.difference_update_query(["schema"])
+    return parsed, schema if schema is not None else query_schema
+
+
+def scrub(text: str, url: URL) -> str:
+    """Remove the password of ``url`` (plain or URL-encoded) from ``text``."""
+    pw = url.password
+    if pw:
+        from urllib.parse import quote_plus
+
+        for variant in {str(pw), quote_plus(str(pw))}:
+            if variant:
+                text = text.replace(variant, "***")
+    return text
+
+
+def _install_sqlite_hooks(engine: Engine) -> None:
+    """Make pysqlite transactional for DDL and enforce foreign keys."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+
+def create_engine(url: URL, engine_options: dict[str, Any] | None = None) -> Engine:
+    """Create an engine; a missing driver raises ``DriverNotInstalledError`` naming the extra."""
+    backend = url.get_backend_name()
+    opts: dict[str, Any] = {"pool_pre_ping": True}
+    if backend == "postgresql":
+        opts["connect_args"] = {"connect_timeout": 10}
+    elif backend in ("mysql", "mariadb"):
+        opts["connect_args"] = {"connect_timeout": 10, "charset": "utf8mb4"}
+    opts.update(engine_options or {})
+    try:
+        engine = sa.create_engine(url, **opts)
+    except (ImportError, sa.exc.NoSuchModuleError) as exc:
+        extra = EXTRAS.get(backend)
+        fix = (
+            f"pip install 'synthohive-sql[{extra}]'"
+            if extra
+            else "install the DBAPI driver named in the URL"
+        )
+        raise DriverNotInstalledError(
+            f"the driver for {url.drivername!r} is not installed ({exc})", fix=fix
+        ) from None
+    if backend == "sqlite":
+        _install_sqlite_hooks(engine)
+    return engine
+
+
+def connector_error(
+    exc: BaseException,
+    url: URL,
+    action: str,
+    *,
+    table: str | None = None,
+    renames: dict[str, str] | None = None,
+) -> ConnectorError:
+    """Translate a driver/SQLAlchemy exception into a ``ConnectorError`` without secrets."""
+    orig = getattr(exc, "orig", None) or exc
+    detail = scrub(str(orig).strip().splitlines()[0] if str(orig).strip() else repr(orig), url)
+    for internal, public in (renames or {}).items():
+        detail = detail.replace(internal, public)
+    safe = url.render_as_string(hide_password=True)
+    if isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError) and action == "connect":
+        return ConnectorError(
+            f"cannot connect to {safe}: {detail}",
+            fix="check host, port, user, password and that the database is running",
+        )
+    return ConnectorError(f"{action} failed on {safe}: {detail}", table=table)
+
+
+def check_identifier(name: str, dialect: Any, *, table: str | None = None) -> None:
+    """Reject names the dialect would silently truncate or cannot store."""
+    if not isinstance(name, str) or not name:
+        raise InvalidIdentifierError(f"empty or non-string identifier {name!r}", table=table)
+    limit = getattr(dialect, "max_identifier_length", None) or 0
+    if limit and len(name.encode("utf-8")) > limit:
+        raise InvalidIdentifierError(
+            f"identifier {name!r} is {len(name.encode('utf-8'))} bytes; "
+            f"{dialect.name} allows at most {limit}",
+            table=table,
+            fix="rename it to a shorter name",
+        )
+    if "\x00" in name:
+        raise InvalidIdentifierError(f"identifier {name!r} contains a NUL byte", table=table)
+
+
+def close_matches(name: str, candidates: list[str]) -> list[str]:
+    """Names in ``candidates`` that look like ``name`` (case-insensitive first)."""
+    lower = {c.lower(): c for c in candidates}
+    hits = [lower[name.lower()]] if name.lower() in lower else []
+    for c in difflib.get_close_matches(name, candidates, n=5, cutoff=0.6):
+        if c not in hits:
+            hits.append(c)
+    return hits
+
+
+def table_not_found(name: str, schema: str | None, existing: list[str]) -> TableNotFoundError:
+    """A ``TableNotFoundError`` naming close matches and (when few) every table there is."""
+    near = close_matches(name, existing)
+    where = f" in schema {schema!r}" if schema else ""
+    msg = f"no such table{where}"
+    if near:
+        msg += f"; did you mean {near}?"
+    shown = sorted(existing)[:50]
+    msg += f" Tables that exist: {shown}{' ...' if len(existing) > 50 else ''}"
+    return TableNotFoundError(msg, table=name, fix="check the name and the schema option")
+
+
+def _mysql_column_names(bind: Any, schema: str | None, table: str) -> list[str]:
+    query = sa.text(
+        "SELECT COLUMN_NAME FROM information_schema.COLUMNS "
+        "WHERE TABLE_SCHEMA = COALESCE(:s, DATABASE()) AND TABLE_NAME = :t "
+        "ORDER BY ORDINAL_POSITION"
+    )
+    return [str(r[0]) for r in bind.execute(query, {"s": schema, "t": table})]
+
+
+def column_name_map(
+    bind: Any, schema: str | None, table: str, reflected: list[str]
+) -> dict[str, str]:
+    """Reflected column name -> true name. SQLAlchemy's MySQL reflection parses SHOW CREATE
+    TABLE and leaves backticks doubled (``a``b``); information_schema has the real names."""
+    if bind.dialect.name not in ("mysql", "mariadb") or not any("`" in n for n in reflected):
+        return {n: n for n in reflected}
+    true = _mysql_column_names(bind, schema, table)
+    if len(true) != len(reflected):
+        return {n: n for n in reflected}
+    return dict(zip(reflected, true))
+
+
+def reflect_table(bind: Any, name: str, schema: str | None, sa_meta: sa.MetaData) -> sa.Table:
+    """``sa.Table(name, autoload_with=bind)`` with MySQL's doubled backticks repaired."""
+    tbl = sa.Table(name, sa_meta, schema=schema, autoload_with=bind)
+    names = column_name_map(bind, schema, name, [c.name for c in tbl.columns])
+    if all(k == v for k, v in names.items()):
+        return tbl
+    sa_meta.remove(tbl)
+    cols = [
+        sa.Column(
+            names[c.name],
+            c.type,
+            nullable=c.nullable,
+            primary_key=c.primary_key,
+            autoincrement=False,
+        )
+        for c in tbl.columns
+    ]
+    return sa.Table(name, sa_meta, *cols, schema=schema)
