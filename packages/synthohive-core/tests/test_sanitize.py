@@ -148,8 +148,13 @@ def test_normalisation_gives_one_pseudonym() -> None:  # T-P6
             "phone": ["+1 (202) 555-0143", "2025550143", "(303) 555-0199"],
         }
     )
-    meta = Metadata(tables={"t": Table(name="t", columns={
-        "email": EMAIL, "phone": Column(sdtype="pii", kind="phone")})})
+    meta = Metadata(
+        tables={
+            "t": Table(
+                name="t", columns={"email": EMAIL, "phone": Column(sdtype="pii", kind="phone")}
+            )
+        }
+    )
     for strategy in ("fake", "hash"):
         out = sanitize(df, meta, config=PrivacyConfig(default_strategy=strategy, key=b"k"))
         assert isinstance(out, pd.DataFrame)
@@ -166,14 +171,26 @@ def test_mask_drop_keep() -> None:
             "note": ["x", "y"],
         }
     )
-    meta = Metadata(tables={"t": Table(name="t", columns={
-        "email": EMAIL,
-        "card": Column(sdtype="pii", kind="credit_card"),
-        "ssn": Column(sdtype="pii", kind="ssn"),
-        "note": Column(sdtype="text"),
-    })})
-    out = sanitize(df, meta, config=PrivacyConfig(
-        strategies={"email": "mask", "card": "mask", "ssn": "drop", "note": "keep"}))
+    meta = Metadata(
+        tables={
+            "t": Table(
+                name="t",
+                columns={
+                    "email": EMAIL,
+                    "card": Column(sdtype="pii", kind="credit_card"),
+                    "ssn": Column(sdtype="pii", kind="ssn"),
+                    "note": Column(sdtype="text"),
+                },
+            )
+        }
+    )
+    out = sanitize(
+        df,
+        meta,
+        config=PrivacyConfig(
+            strategies={"email": "mask", "card": "mask", "ssn": "drop", "note": "keep"}
+        ),
+    )
     assert isinstance(out, pd.DataFrame)
     assert out["email"][0] == "a****@example.com"
     assert pd.isna(out["email"][1])
