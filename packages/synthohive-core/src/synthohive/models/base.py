@@ -53,6 +53,57 @@ def resolve_seed(seed: int | None) -> int:
     return int(seed)
 
 
+_ALLOWED_OBJECT_KINDS = frozenset(
+    {"string", "integer", "floating", "mixed-integer-float", "boolean", "empty", "decimal"}
+)
+
+
+def check_values(data: pd.DataFrame, table: str | None) -> None:
+    """Reject values no model can learn from: duplicate column names, ``±inf`` in numeric
+    columns, and object columns that mix value types (numbers with strings, dicts, ...)."""
+    dup = data.columns[data.columns.duplicated()].tolist()
+    if dup:
+        raise InvalidDataError(
+            f"duplicate column names {dup}",
+            table=table,
+            fix="rename the columns so each name is unique",
+        )
+    for i in range(data.shape[1]):
+        col = data.iloc[:, i]
+        name = str(data.columns[i])
+        dtype = col.dtype
+        if pd.api.types.is_float_dtype(dtype):
+            values = col.to_numpy(dtype="float64", na_value=np.nan)
+            n_inf = int(np.isinf(values).sum())
+            if n_inf:
+                raise InvalidDataError(
+                    f"{n_inf} infinite value(s) (inf/-inf) found",
+                    table=table,
+                    column=name,
+                    fix="replace them with NaN (missing) or finite values before fitting",
+                )
+        elif pd.api.types.is_object_dtype(dtype):
+            kind = pd.api.types.infer_dtype(col, skipna=True)
+            if kind not in _ALLOWED_OBJECT_KINDS:
+                raise InvalidDataError(
+                    f"object column holds values of mixed or unsupported types ({kind})",
+                    table=table,
+                    column=name,
+                    fix="cast the column to one type, e.g. df[col].astype(str) for labels, "
+                    "pd.to_numeric for numbers or pd.to_datetime for dates",
+                )
+            if kind in ("floating", "mixed-integer-float"):
+                values = pd.to_numeric(col, errors="coerce").to_numpy(dtype="float64")
+                n_inf = int(np.isinf(values).sum())
+                if n_inf:
+                    raise InvalidDataError(
+                        f"{n_inf} infinite value(s) (inf/-inf) found",
+                        table=table,
+                        column=name,
+                        fix="replace them with NaN (missing) or finite values before fitting",
+                    )
+
+
 class GenerativeModel(ABC):
     """Base class of every generative model (built-in or plugin)."""
 
@@ -154,6 +205,11 @@ class GenerativeModel(ABC):
                 fix="ask for at least one row",
             )
         if context is not None:
+            if not isinstance(context, pd.DataFrame):
+                raise DataError(
+                    f"context must be a pandas DataFrame, got {type(context).__name__}",
+                    table=tname,
+                )
             if not self.supports_context:
                 raise DataError(f"model {self.name!r} does not support context", table=tname)
             if self.context_table is None:
@@ -164,7 +220,8 @@ class GenerativeModel(ABC):
                     table=tname,
                     fix="pass one context row per requested row",
                 )
-            missing = [c for c in self.context_table.columns if c not in context.columns]
+            have = {str(c) for c in context.columns}
+            missing = [c for c in self.context_table.columns if c not in have]
             if missing:
                 raise DataError(f"context lacks columns {missing}", table=tname)
         elif self.context_table is not None and self.supports_context:
@@ -302,7 +359,14 @@ class GenerativeModel(ABC):
                 table=tname,
                 fix="update the metadata or drop the columns",
             )
+        check_values(data, tname)
         if context is not None:
+            if not isinstance(context, pd.DataFrame):
+                raise InvalidDataError(
+                    f"context must be a pandas DataFrame, got {type(context).__name__}",
+                    table=tname,
+                )
+            check_values(context, f"{tname}.context")
             if not self.supports_context:
                 raise DataError(
                     f"model {self.name!r} does not support context",

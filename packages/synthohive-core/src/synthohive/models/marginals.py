@@ -1,0 +1,434 @@
+"""Per-column marginals of the Gaussian copula: value ↔ uniform score, with exact dtype restore.
+
+Each column becomes up to two latent dimensions: a missing indicator (when the column has some
+but not all nulls) and a value dimension. Values map to ``u`` in [0, 1]:
+
+* ``continuous`` numerics/datetimes: a piecewise-linear empirical quantile function on up to
+  ``max_knots`` quantiles (reproduces skewed and multimodal shapes), then integer rounding,
+  learned decimals, min/max clipping and datetime resolution on the way back;
+* ``discrete`` numerics (few distinct values, or integers beyond 2**53): exact values stored in
+  their own dtype, each owning an interval of [0, 1] sized by its frequency;
+* ``categorical``: categories in frequency order, each owning an interval (no one-hot, so high
+  cardinality costs one dimension);
+* ``constant`` and ``empty`` (all-null) columns take no value dimension and come back exactly.
+
+Encoding draws ``u`` uniformly inside a value's interval (seeded), decoding is an interval lookup.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.special import ndtri
+
+from synthohive.artifacts.api import ArtifactReader, ArtifactWriter
+from synthohive.errors import ArtifactIntegrityError, InvalidDataError
+from synthohive.log import get_logger
+from synthohive.metadata.schema import Column
+from synthohive.models.codecs import (
+    dtype_from_json,
+    dtype_to_json,
+    values_from_json,
+    values_to_json,
+)
+from synthohive.models.values import (
+    NS_STEPS,
+    domain_of,
+    guess_format,
+    learn_decimals,
+    raw_values,
+    restore_empty,
+    restore_numeric,
+)
+
+log = get_logger(__name__)
+
+_INT_EXACT = 2**53
+_MARGINALS = ("empty", "constant", "continuous", "discrete", "categorical")
+_DOMAINS = ("number", "datetime", "timedelta", "datestr", "category")
+
+
+def to_normal(u: np.ndarray) -> np.ndarray:
+    """Normal scores of uniforms, clipped away from 0 and 1."""
+    return ndtri(np.clip(u, 1e-9, 1 - 1e-9))
+
+
+def _interval_u(codes: np.ndarray, cum: np.ndarray, jitter: np.ndarray) -> np.ndarray:
+    """A uniform draw inside each code's interval; unknown codes (-1) get the whole [0, 1]."""
+    k = len(cum) - 1
+    safe = np.clip(codes, 0, k - 1)
+    lo = np.where(codes >= 0, cum[safe], 0.0)
+    hi = np.where(codes >= 0, cum[safe + 1], 1.0)
+    return lo + jitter * (hi - lo)
+
+
+def _lookup(u: np.ndarray, cum: np.ndarray) -> np.ndarray:
+    return np.clip(np.searchsorted(cum, u, side="right") - 1, 0, len(cum) - 2)
+
+
+def _quantile(u: np.ndarray, knots: np.ndarray) -> np.ndarray:
+    """Piecewise-linear quantile function through ``knots`` at evenly spaced probabilities."""
+    pos = np.clip(u, 0.0, 1.0) * (len(knots) - 1)
+    i = np.minimum(pos.astype("int64"), len(knots) - 2)
+    lo = knots[i]
+    return lo + (pos - i) * (knots[i + 1] - lo)
+
+
+class ColumnModel:
+    """The fitted marginal of one column: ``spec`` (JSON) plus numeric ``arrays``."""
+
+    def __init__(self, spec: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        self.spec = spec
+        self.arrays = arrays
+        self.dtype = dtype_from_json(spec["dtype"])
+        self.categories: list[Any] = (
+            values_from_json(spec["categories"]) if "categories" in spec else []
+        )
+        rate = float(spec["null_rate"])
+        self.has_indicator = 0.0 < rate < 1.0
+        self.has_value = spec["marginal"] in ("continuous", "discrete", "categorical")
+        self.n_dims = int(self.has_indicator) + int(self.has_value)
+        self.ind_cum = np.array([0.0, 1.0 - rate, 1.0])
+        self._ext_categories: Any = None
+
+    # ------------------------------------------------------------------------------------------
+    @classmethod
+    def fit(
+        cls,
+        s: pd.Series,
+        column: Column | None,
+        *,
+        table: str | None,
+        discrete_threshold: int,
+        max_knots: int,
+        max_bad_dates: float,
+    ) -> ColumnModel:
+        """Learn the marginal of ``s`` (described by ``column`` when known)."""
+        name = str(s.name)
+        dtype = s.dtype
+        spec: dict[str, Any] = {
+            "name": name,
+            "dtype": dtype_to_json(dtype, table=table, column=name),
+        }
+        sdtype = column.sdtype if column is not None else None
+        domain = domain_of(s, sdtype)
+        spec["domain"] = domain
+        mask = s.isna().to_numpy()
+        arrays: dict[str, np.ndarray] = {}
+        if domain == "datestr":
+            fmt = column.format if column is not None and column.format else guess_format(s[~mask])
+            if fmt is None:
+                raise InvalidDataError(
+                    "datetime strings match none of the known formats",
+                    table=table,
+                    column=name,
+                    fix="set Column.format to the strftime format of the values",
+                )
+            parsed = pd.to_datetime(s, format=fmt, errors="coerce")
+            bad = int((parsed.isna().to_numpy() & ~mask).sum())
+            n_present = max(int((~mask).sum()), 1)
+            if bad / n_present > max_bad_dates:
+                raise InvalidDataError(
+                    f"{bad} of {n_present} datetime strings do not match format {fmt!r}",
+                    table=table,
+                    column=name,
+                    fix="clean the values or set Column.format to their strftime format",
+                )
+            if bad:
+                log.warning("copula.unparseable_dates", table=table, column=name, count=bad)
+            spec["fmt"] = fmt
+            s = parsed
+            mask = s.isna().to_numpy()
+        n = len(s)
+        spec["null_rate"] = float(mask.mean()) if n else 0.0
+        spec["n_fit"] = int(n)
+        present = s[~mask]
+        if len(present) == 0:
+            spec["marginal"] = "empty"
+            return cls(spec, arrays)
+        if domain == "category":
+            vc = present.value_counts(sort=True)
+            vc = vc[vc > 0]
+            freqs = vc.to_numpy(dtype="float64")
+            if len(freqs) >= 100 and len(freqs) > 0.9 * len(present):
+                log.warning(
+                    "copula.mostly_unique_categories",
+                    table=table,
+                    column=name,
+                    categories=len(freqs),
+                    hint="sampled values replay real ones; mark the column as id/pii/text",
+                )
+            if isinstance(dtype, pd.CategoricalDtype):
+                arrays["positions"] = dtype.categories.get_indexer(vc.index).astype("int64")
+                spec["categories"] = values_to_json(
+                    [int(p) for p in arrays["positions"]], table=table, column=name
+                )
+            else:
+                spec["categories"] = values_to_json(vc.index, table=table, column=name)
+            arrays["cum"] = np.concatenate([[0.0], np.cumsum(freqs) / freqs.sum()])
+            spec["marginal"] = "constant" if len(freqs) == 1 else "categorical"
+            return cls(spec, arrays)
+        raw = raw_values(present, domain, dtype, spec)
+        integer = raw.dtype.kind == "i" or bool(column is not None and column.integer)
+        spec["integer"] = bool(integer)
+        lo, hi = float(raw.min()), float(raw.max())
+        if column is not None and column.min is not None:
+            lo = max(lo, float(column.min))
+        if column is not None and column.max is not None:
+            hi = min(hi, float(column.max))
+        spec["lo"], spec["hi"] = lo, hi
+        if domain in ("datetime", "timedelta", "datestr"):
+            spec["step"] = next(st for st in NS_STEPS if np.all(raw[:20_000] % st == 0))
+        elif not integer:
+            given = column.rounding if column is not None else None
+            spec["rounding"] = given if given is not None else learn_decimals(raw)
+        uniq, counts = np.unique(raw, return_counts=True)
+        big = integer and domain == "number" and max(abs(lo), abs(hi)) >= _INT_EXACT
+        if len(uniq) == 1:
+            spec["marginal"] = "constant"
+            arrays["values"] = uniq
+        elif len(uniq) <= discrete_threshold or (big and len(uniq) <= 100 * discrete_threshold):
+            spec["marginal"] = "discrete"
+            arrays["values"] = uniq
+            arrays["cum"] = np.concatenate([[0.0], np.cumsum(counts) / counts.sum()])
+        else:
+            if big:
+                log.warning("copula.int_precision", table=table, column=name)
+            spec["marginal"] = "continuous"
+            k = int(min(max_knots, len(raw)))
+            arrays["knots"] = np.quantile(raw.astype("float64"), np.linspace(0.0, 1.0, k))
+        return cls(spec, arrays)
+
+    def dim_bins(self) -> list[np.ndarray | None]:
+        """Per latent dimension: the interval edges in [0, 1] (``None`` for continuous)."""
+        out: list[np.ndarray | None] = []
+        if self.has_indicator:
+            out.append(self.ind_cum)
+        if self.has_value:
+            out.append(None if self.spec["marginal"] == "continuous" else self.arrays["cum"])
+        return out
+
+    # ------------------------------------------------------------------------------------------
+    def encode(self, s: pd.Series, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Normal scores ``(n, n_dims)`` and a presence mask of the same shape."""
+        n = len(s)
+        z = np.zeros((n, self.n_dims))
+        present = np.ones((n, self.n_dims), dtype=bool)
+        jitter = rng.random((n, 2))
+        spec = self.spec
+        if spec["domain"] == "datestr":
+            s = pd.to_datetime(s, format=spec["fmt"], errors="coerce")
+        mask = s.isna().to_numpy()
+        d = 0
+        if self.has_indicator:
+            z[:, 0] = to_normal(_interval_u(mask.astype("int64"), self.ind_cum, jitter[:, 0]))
+            d = 1
+        if not self.has_value:
+            return z, present
+        marginal = spec["marginal"]
+        if marginal == "categorical":
+            u = _interval_u(self._category_codes(s), self.arrays["cum"], jitter[:, 1])
+        else:
+            raw = np.zeros(n)
+            if (~mask).any():
+                raw[~mask] = raw_values(s[~mask], spec["domain"], s.dtype, None)
+            if marginal == "discrete":
+                vals = self.arrays["values"]
+                codes = np.clip(np.searchsorted(vals, raw), 0, len(vals) - 1)
+                u = _interval_u(codes, self.arrays["cum"], jitter[:, 1])
+            else:
+                knots = self.arrays["knots"]
+                p = np.interp(raw.astype("float64"), knots, np.linspace(0.0, 1.0, len(knots)))
+                nf = max(int(spec["n_fit"]), 2)
+                u = (p * (nf - 1) + jitter[:, 1]) / nf
+        z[:, d] = np.where(mask, 0.0, to_normal(u))
+        present[:, d] = ~mask
+        return z, present
+
+    def _category_codes(self, s: pd.Series) -> np.ndarray:
+        if isinstance(self.dtype, pd.CategoricalDtype) and isinstance(s.dtype, pd.CategoricalDtype):
+            pos = s.cat.codes.to_numpy().astype("int64")
+            lookup = np.full(len(self.dtype.categories) + 1, -1, dtype="int64")
+            lookup[self.arrays["positions"]] = np.arange(len(self.arrays["positions"]))
+            return lookup[pos]
+        return pd.Index(self._category_values()).get_indexer(s.astype(object))
+
+    def _category_values(self) -> list[Any]:
+        if isinstance(self.dtype, pd.CategoricalDtype):
+            return list(self.dtype.categories[self.arrays["positions"]])
+        return self.categories
+
+    def condition_interval(self, value: Any) -> list[tuple[int, float, float]] | None:
+        """Latent (dim, u_lo, u_hi) intervals fixing this column to ``value``; ``None`` if the
+        value was never seen."""
+        if value is None or (not isinstance(value, str) and bool(pd.isna(value))):
+            if not self.spec["null_rate"] > 0:
+                return None
+            return [(0, self.ind_cum[1], 1.0)] if self.has_indicator else []
+        out: list[tuple[int, float, float]] = []
+        if self.has_indicator:
+            out.append((0, 0.0, self.ind_cum[1]))
+        marginal = self.spec["marginal"]
+        if marginal in ("categorical", "constant") and self.spec["domain"] == "category":
+            cats = self._category_values()
+            hits = [i for i, c in enumerate(cats) if c_equal(c, value)]
+            if not hits:
+                return None
+            if self.has_value:
+                cum = self.arrays["cum"]
+                out.append((int(self.has_indicator), cum[hits[0]], cum[hits[0] + 1]))
+            return out
+        if marginal in ("discrete", "constant") and self.spec["domain"] == "number":
+            vals = self.arrays["values"]
+            try:
+                idx = np.flatnonzero(vals == value)
+            except (TypeError, ValueError):
+                return None
+            if len(idx) == 0:
+                return None
+            if self.has_value:
+                cum = self.arrays["cum"]
+                out.append((int(self.has_indicator), cum[idx[0]], cum[idx[0] + 1]))
+            return out
+        return None
+
+    def valid_values(self, limit: int = 20) -> list[Any]:
+        """Values a condition on this column may take (first ``limit``)."""
+        if self.spec["domain"] == "category":
+            return self._category_values()[:limit]
+        if "values" in self.arrays and self.spec["marginal"] != "continuous":
+            return self.arrays["values"][:limit].tolist()
+        return []
+
+    # ------------------------------------------------------------------------------------------
+    def decode(self, u: np.ndarray, n: int) -> pd.Series:
+        """Values (exact dtype) from uniforms ``u`` of shape ``(n, n_dims)``."""
+        spec = self.spec
+        rate = float(spec["null_rate"])
+        if self.has_indicator:
+            null = u[:, 0] >= self.ind_cum[1]
+        else:
+            null = np.full(n, rate >= 1.0)
+        marginal = spec["marginal"]
+        if marginal == "empty":
+            return restore_empty(self.dtype, n)
+        uv = u[:, int(self.has_indicator)] if self.has_value else np.zeros(n)
+        if spec["domain"] == "category":
+            codes = _lookup(uv, self.arrays["cum"]) if self.has_value else np.zeros(n, "int64")
+            return self._restore_categories(codes, null)
+        if marginal == "continuous":
+            x = _quantile(uv, self.arrays["knots"])
+            x = np.clip(x, spec["lo"], spec["hi"])
+            if spec["integer"] or spec.get("rounding") == 0:
+                x = np.round(x)
+            elif spec.get("rounding") is not None:
+                x = np.round(x, int(spec["rounding"]))
+        else:
+            vals = self.arrays["values"]
+            x = vals[_lookup(uv, self.arrays["cum"])] if self.has_value else np.repeat(vals, n)
+        return restore_numeric(x, null, spec, self.dtype)
+
+    def _restore_categories(self, codes: np.ndarray, null: np.ndarray) -> pd.Series:
+        dtype = self.dtype
+        if isinstance(dtype, pd.CategoricalDtype):
+            pos = np.where(null, -1, self.arrays["positions"][codes])
+            return pd.Series(pd.Categorical.from_codes(pos, dtype=dtype))
+        if not isinstance(dtype, np.dtype):
+            if self._ext_categories is None:
+                self._ext_categories = pd.array(self.categories, dtype=dtype)
+            return pd.Series(self._ext_categories.take(np.where(null, -1, codes), allow_fill=True))
+        cats = np.empty(len(self.categories), dtype=object)
+        cats[:] = self.categories
+        vals = cats[codes]
+        if dtype.kind != "O":
+            if null.any():
+                if dtype.kind != "f":
+                    raise InvalidDataError(f"cannot put missing values in dtype {dtype}")
+                vals[null] = np.nan
+            return pd.Series(vals.astype(dtype))
+        vals[null] = None
+        return pd.Series(vals, dtype=object)
+
+    # ------------------------------------------------------------------------------------------
+    def save(self, writer: ArtifactWriter, prefix: str) -> None:
+        """Write ``spec`` and arrays as members ``prefix.json`` / ``prefix_<name>.npy``."""
+        writer.write_json(prefix, {**self.spec, "arrays": sorted(self.arrays)})
+        for key, arr in self.arrays.items():
+            writer.write_array(f"{prefix}_{key}", arr)
+
+    @classmethod
+    def load(cls, reader: ArtifactReader, prefix: str) -> ColumnModel:
+        """Read and validate a column written by :meth:`save`."""
+        spec = reader.read_json(prefix)
+        if not isinstance(spec, dict):
+            raise ArtifactIntegrityError(f"column spec {prefix!r} is not an object")
+        names = spec.pop("arrays", [])
+        if not isinstance(names, list) or not all(n in _ARRAY_NAMES for n in names):
+            raise ArtifactIntegrityError(f"column {prefix!r} lists unknown arrays {names!r}")
+        arrays = {k: reader.read_array(f"{prefix}_{k}") for k in names}
+        _validate(spec, arrays, prefix)
+        return cls(spec, arrays)
+
+
+_ARRAY_NAMES = ("cum", "values", "knots", "positions")
+
+
+def c_equal(a: Any, b: Any) -> bool:
+    """Category equality that does not confuse ``True`` with ``1``."""
+    if isinstance(a, bool | np.bool_) != isinstance(b, bool | np.bool_):
+        return False
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return False
+
+
+def _validate(spec: dict[str, Any], arrays: dict[str, np.ndarray], prefix: str) -> None:
+    def bad(why: str) -> ArtifactIntegrityError:
+        return ArtifactIntegrityError(f"column state {prefix!r} is invalid: {why}")
+
+    try:
+        marginal, domain = spec["marginal"], spec["domain"]
+        rate = float(spec["null_rate"])
+        int(spec["n_fit"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise bad(f"missing or malformed field {exc}") from None
+    if marginal not in _MARGINALS or domain not in _DOMAINS:
+        raise bad(f"unknown marginal/domain {marginal!r}/{domain!r}")
+    if not 0.0 <= rate <= 1.0:
+        raise bad(f"null rate {rate} outside [0, 1]")
+    for key, arr in arrays.items():
+        if arr.ndim != 1 or arr.dtype.kind not in "iuf":
+            raise bad(f"array {key!r} must be 1-d numeric")
+        if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+            raise bad(f"array {key!r} holds non-finite values")
+    required = {
+        "empty": (),
+        "constant": ("values",) if domain != "category" else ("cum",),
+        "continuous": ("knots",),
+        "discrete": ("values", "cum"),
+        "categorical": ("cum",),
+    }[marginal]
+    for key in required:
+        if key not in arrays:
+            raise bad(f"array {key!r} is missing")
+    if "cum" in arrays:
+        cum = arrays["cum"]
+        if len(cum) < 2 or cum[0] != 0.0 or abs(cum[-1] - 1.0) > 1e-9 or np.any(np.diff(cum) < 0):
+            raise bad("cumulative probabilities must rise from 0 to 1")
+        k = len(cum) - 1
+        if "values" in arrays and len(arrays["values"]) != k:
+            raise bad("values and probabilities differ in length")
+        if domain == "category":
+            n_cats = len(values_from_json(spec.get("categories", {"type": "str", "values": []})))
+            if n_cats != k:
+                raise bad(f"{n_cats} categories but {k} probabilities")
+            pos = arrays.get("positions")
+            if pos is not None and (len(pos) != k or pos.min() < 0):
+                raise bad("category positions are malformed")
+    if "knots" in arrays:
+        knots = arrays["knots"]
+        if len(knots) < 2 or np.any(np.diff(knots) < 0):
+            raise bad("quantile knots must be non-decreasing")

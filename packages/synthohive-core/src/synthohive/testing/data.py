@@ -1,0 +1,84 @@
+"""Tiny, seeded data builders shared by the conformance kit and tests (no detection needed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from synthohive.metadata.schema import Column, Table
+
+
+def sdtype_of(series: pd.Series) -> str:
+    """A plain sdtype from the dtype alone: boolean, numerical, datetime or categorical."""
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return "boolean"
+    if isinstance(dtype, pd.CategoricalDtype):
+        return "categorical"
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "datetime"
+    if pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
+        return "numerical"
+    return "categorical"
+
+
+def table_for(data: pd.DataFrame, name: str = "table", **overrides: dict[str, Any] | str) -> Table:
+    """A :class:`Table` describing ``data`` by dtype; ``overrides`` maps a column name to an
+    sdtype string or to a dict of :class:`Column` fields."""
+    cols: dict[str, Column] = {}
+    for i, label in enumerate(data.columns):
+        key = str(label)
+        fields: dict[str, Any] = {"sdtype": sdtype_of(data.iloc[:, i])}
+        extra = overrides.get(key)
+        if isinstance(extra, str):
+            fields["sdtype"] = extra
+        elif isinstance(extra, dict):
+            fields.update(extra)
+        cols[key] = Column(**fields)
+    return Table(name=name, columns=cols)
+
+
+def six_dtype_frame(n: int = 200, seed: int = 0) -> pd.DataFrame:
+    """int64, float64, str, bool, category and datetime64 columns, mildly correlated, no nulls."""
+    rng = np.random.default_rng(seed)
+    base = rng.normal(size=n)
+    cat = np.where(base > 0.5, "high", np.where(base < -0.5, "low", "mid"))
+    return pd.DataFrame(
+        {
+            "age": np.clip(np.round(40 + 12 * base + rng.normal(0, 4, n)), 18, 90).astype("int64"),
+            "income": np.round(np.exp(10 + 0.5 * base + rng.normal(0, 0.3, n)), 2),
+            "city": pd.Series(rng.choice(["paris", "oslo", "rome", "lima"], n), dtype="str"),
+            "member": base + rng.normal(0, 1, n) > 0,
+            "band": pd.Categorical(cat, categories=["low", "mid", "high"]),
+            "joined": pd.Series(
+                np.datetime64("2020-01-01", "s")
+                + (rng.integers(0, 3 * 365, n) * 86_400).astype("timedelta64[s]")
+            ),
+        }
+    )
+
+
+def correlated_gaussians(n: int, rho: float, seed: int = 0) -> pd.DataFrame:
+    """Two standard normal columns ``x`` and ``y`` with correlation ``rho``."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    y = rho * x + np.sqrt(1 - rho**2) * rng.normal(size=n)
+    return pd.DataFrame({"x": x, "y": y})
+
+
+def parent_child(n: int = 600, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(child, context)`` row-aligned: the child's ``amount`` and ``channel`` depend on the
+    parent's ``tier`` and ``size`` (gold parents buy more, mostly online)."""
+    rng = np.random.default_rng(seed)
+    tier = rng.choice(["gold", "silver", "bronze"], n, p=[0.2, 0.3, 0.5])
+    size = np.round(rng.gamma(2.0, 10.0, n), 1)
+    mean = np.select([tier == "gold", tier == "silver"], [300.0, 150.0], 50.0)
+    amount = np.round(mean + 2.0 * size + rng.normal(0, 15, n), 2)
+    online = rng.random(n) < np.where(tier == "gold", 0.85, 0.3)
+    context = pd.DataFrame({"tier": pd.Series(tier, dtype="str"), "size": size})
+    child = pd.DataFrame(
+        {"amount": amount, "channel": pd.Series(np.where(online, "web", "shop"), dtype="str")}
+    )
+    return child, context
