@@ -227,3 +227,22 @@ def test_privacy_drop_strategy_leaves_column_out() -> None:
     assert out["email"].notna().all()
     empty = synth.sample(rows={"people": 0})
     assert list(empty["people"].columns) == list(out.columns)
+
+
+def test_inf_policy_as_null_turns_infinities_into_nulls() -> None:  # T-B5
+    import numpy as np
+    import pandas as pd
+
+    from synthohive.errors import InvalidDataError
+    from synthohive.synthesizer import Synthesizer
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"x": rng.normal(size=500), "c": rng.choice(["a", "b"], 500)})
+    df.loc[:49, "x"] = np.inf
+    df.loc[50:59, "x"] = -np.inf
+    with pytest.raises(InvalidDataError, match="inf") as info:
+        Synthesizer(seed=0, progress=False).fit(df)
+    assert "x" in str(info.value)
+    out = Synthesizer(seed=0, progress=False, inf_policy="as_null").fit(df).sample(2000)
+    assert np.isfinite(out["x"].dropna()).all()
+    assert 0.06 < out["x"].isna().mean() < 0.18  # 60 of 500 real rows were infinite

@@ -59,7 +59,8 @@ class Synthesizer:
     name (and ``"*"``), per table. ``context_parent`` picks the parent that drives a child
     with several parents; ``context_columns`` picks the parent columns a child is conditioned
     on; ``orphans`` says what to do with foreign keys that have no parent (``"drop"`` the rows
-    or set the key to ``"null"``); ``quality_gate`` (a ``synthohive.validation.QualityGate``)
+    or set the key to ``"null"``); ``inf_policy="as_null"`` turns ±inf into nulls instead of
+    refusing them; ``quality_gate`` (a ``synthohive.validation.QualityGate``)
     makes every in-memory ``sample`` check its output against the reference profile and raise
     ``QualityGateError`` on failure.
     """
@@ -78,7 +79,10 @@ class Synthesizer:
         context_columns: Mapping[str, Sequence[str]] | None = None,
         orphans: OrphanPolicy = "drop",
         quality_gate: Any = None,
+        inf_policy: Literal["error", "as_null"] = "error",
     ) -> None:
+        if inf_policy not in ("error", "as_null"):
+            raise DataError(f"inf_policy must be 'error' or 'as_null', got {inf_policy!r}")
         if orphans not in ("drop", "null"):
             raise DataError(f"orphans must be 'drop' or 'null', got {orphans!r}")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
@@ -95,6 +99,7 @@ class Synthesizer:
         self.context_columns = {k: [str(c) for c in v] for k, v in (context_columns or {}).items()}
         self.orphan_policy: OrphanPolicy = orphans
         self.quality_gate = quality_gate
+        self.inf_policy = inf_policy
         self.orphans_: dict[str, int] = {}
         self.fitted = False
         self._single = False
@@ -125,6 +130,8 @@ class Synthesizer:
         from tqdm.auto import tqdm
 
         frames, label_types = self._resolve_data(data)
+        if self.inf_policy == "as_null":
+            frames = {name: _infinities_as_nulls(name, df) for name, df in frames.items()}
         meta = self.metadata
         validate_metadata(meta)
         graph.check_relations(meta)
@@ -509,3 +516,20 @@ class Synthesizer:
         return validation.evaluate(
             str_labels(real), str_labels(synthetic), metadata=self.metadata, **options
         )
+
+
+def _infinities_as_nulls(table: str, data: pd.DataFrame) -> pd.DataFrame:
+    """``inf_policy="as_null"``: ±inf in float columns become nulls (counted in the log)."""
+    out = data
+    for col in data.columns:
+        series = data[col]
+        if pd.api.types.is_float_dtype(series):
+            mask = np.isinf(series.to_numpy(dtype="float64", na_value=np.nan))
+            if mask.any():
+                if out is data:
+                    out = data.copy()
+                out[col] = series.mask(mask)
+                log.info(
+                    "synthesizer.inf_as_null", table=table, column=str(col), count=int(mask.sum())
+                )
+    return out
