@@ -246,3 +246,30 @@ def test_inf_policy_as_null_turns_infinities_into_nulls() -> None:  # T-B5
     out = Synthesizer(seed=0, progress=False, inf_policy="as_null").fit(df).sample(2000)
     assert np.isfinite(out["x"].dropna()).all()
     assert 0.06 < out["x"].isna().mean() < 0.18  # 60 of 500 real rows were infinite
+
+
+def test_rare_categories_never_reach_the_model_file(tmp_path: Path) -> None:
+    import numpy as np
+    import pandas as pd
+
+    from synthohive.synthesizer import Synthesizer
+    from synthohive.synthesizer.rare import RARE_TOKEN
+
+    rng = np.random.default_rng(0)
+    city = rng.choice(["Berlin", "Paris", "Rome"], 600).astype(object)
+    city[:3] = ["Xylotown", "Qwertyville", "Xylotown"]  # seen twice and once: rare
+    df = pd.DataFrame({"city": city, "x": rng.normal(size=600)})
+    synth = Synthesizer(seed=0, progress=False).fit(df)
+    assert synth.rare_categories_ == {"table": {"city": 3}}
+    out = synth.sample(3000)
+    assert not set(out["city"]) & {"Xylotown", "Qwertyville"}
+    assert set(out["city"]) <= {"Berlin", "Paris", "Rome", RARE_TOKEN}
+    path = tmp_path / "m.shm"
+    synth.save(path)
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        blob = b"".join(zf.read(n) for n in zf.namelist())
+    assert b"Xylotown" not in blob and b"Qwertyville" not in blob
+    kept = Synthesizer(seed=0, progress=False, rare_category_threshold=0).fit(df)
+    assert kept.rare_categories_ == {}

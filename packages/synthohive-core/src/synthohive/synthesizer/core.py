@@ -34,6 +34,7 @@ from synthohive.synthesizer.inputs import check_keys, check_tables, validate_met
 from synthohive.synthesizer.orphans import remove_orphans
 from synthohive.synthesizer.plan import TablePlan, build_plan, dropped_columns
 from synthohive.synthesizer.profile import reference_profile, str_labels
+from synthohive.synthesizer.rare import DEFAULT_RARE_THRESHOLD, protect_rare_categories
 from synthohive.synthesizer.streaming import (
     DEFAULT_CHUNK_ROWS,
     MemorySink,
@@ -60,9 +61,11 @@ class Synthesizer:
     with several parents; ``context_columns`` picks the parent columns a child is conditioned
     on; ``orphans`` says what to do with foreign keys that have no parent (``"drop"`` the rows
     or set the key to ``"null"``); ``inf_policy="as_null"`` turns ±inf into nulls instead of
-    refusing them; ``quality_gate`` (a ``synthohive.validation.QualityGate``)
-    makes every in-memory ``sample`` check its output against the reference profile and raise
-    ``QualityGateError`` on failure.
+    refusing them; categories of modelled string columns seen in fewer than
+    ``rare_category_threshold`` rows (default 5; 0 disables) are replaced by ``"_RARE_"``
+    before fitting, so they never reach a model or the model file; ``quality_gate`` (a
+    ``synthohive.validation.QualityGate``) makes every in-memory ``sample`` check its output
+    against the reference profile and raise ``QualityGateError`` on failure.
     """
 
     def __init__(
@@ -80,6 +83,7 @@ class Synthesizer:
         orphans: OrphanPolicy = "drop",
         quality_gate: Any = None,
         inf_policy: Literal["error", "as_null"] = "error",
+        rare_category_threshold: int = DEFAULT_RARE_THRESHOLD,
     ) -> None:
         if inf_policy not in ("error", "as_null"):
             raise DataError(f"inf_policy must be 'error' or 'as_null', got {inf_policy!r}")
@@ -100,6 +104,8 @@ class Synthesizer:
         self.orphan_policy: OrphanPolicy = orphans
         self.quality_gate = quality_gate
         self.inf_policy = inf_policy
+        self.rare_category_threshold = int(rare_category_threshold)
+        self.rare_categories_: dict[str, dict[str, int]] = {}
         self.orphans_: dict[str, int] = {}
         self.fitted = False
         self._single = False
@@ -156,6 +162,9 @@ class Synthesizer:
             )
             for name in order
         }
+        frames, self.rare_categories_ = protect_rare_categories(
+            meta, frames, plans, self.rare_category_threshold
+        )
         models: dict[str, GenerativeModel] = {}
         progress = self._progress()
         log.info("synthesizer.fit.start", tables=len(order), relations=len(meta.relations))
