@@ -119,7 +119,14 @@ def integration(session: nox.Session) -> None:
         f"{PKG['sql']}[postgres,mysql,snowflake,bigquery]",
         PKG["spark"],
     )
-    _pytest(session, "integration", "tests")
+    _pytest(session, "integration", "tests", "--ignore=tests/parity")
+
+
+@nox.session(python=PY, tags=["ci"])
+def parity(session: nox.Session) -> None:
+    """Our metric definitions against sdmetrics on the same inputs (sdmetrics only here)."""
+    session.install(*TEST_DEPS, PKG["core"], "sdmetrics")
+    _pytest(session, "parity", "tests/parity")
 
 
 @nox.session(python=PY, tags=["ci"])
