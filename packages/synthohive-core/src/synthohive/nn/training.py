@@ -1,0 +1,252 @@
+"""Training utilities: divergence checks, validation score, best-epoch tracking, progress.
+
+Used by every torch model so they report, stop and checkpoint the same way.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from synthohive.errors import TrainingDivergedError
+from synthohive.log import get_logger
+from synthohive.nn.state import restore, snapshot
+
+log = get_logger(__name__)
+
+Callback = Callable[[int, dict[str, float]], Any]
+
+
+def check_finite(
+    loss: torch.Tensor, *, name: str, epoch: int, step: int, table: str | None
+) -> None:
+    """Raise :class:`TrainingDivergedError` if ``loss`` is NaN or infinite."""
+    if not bool(torch.isfinite(loss.detach()).all()):
+        raise TrainingDivergedError(
+            f"training diverged: {name} became {float(loss.detach().float().mean())} "
+            f"at epoch {epoch}, step {step}",
+            table=table,
+            fix="lower the learning rates, or check the data for extreme values",
+        )
+
+
+def _ks_stat(a: np.ndarray, b: np.ndarray) -> float:
+    a = np.sort(a)
+    b = np.sort(b)
+    grid = np.concatenate([a, b])
+    cdf_a = np.searchsorted(a, grid, side="right") / len(a)
+    cdf_b = np.searchsorted(b, grid, side="right") / len(b)
+    return float(np.abs(cdf_a - cdf_b).max())
+
+
+def validation_score(real: np.ndarray, fake: np.ndarray, output_info: Sequence[Any]) -> float:
+    """Similarity of two encoded matrices in [0, 1] (1 = identical marginals).
+
+    Mean over spans of ``1 - KS`` for scalar spans and ``1 - TVD`` for one-hot spans (the
+    category taken as the argmax). Fast enough to run every few epochs on a held-out split.
+    """
+    scores: list[float] = []
+    for span in output_info:
+        s, d = int(span.start), int(span.dim)
+        if span.activation == "softmax":
+            ra = np.bincount(real[:, s : s + d].argmax(1), minlength=d) / len(real)
+            fa = np.bincount(fake[:, s : s + d].argmax(1), minlength=d) / len(fake)
+            scores.append(1.0 - 0.5 * float(np.abs(ra - fa).sum()))
+        else:
+            for j in range(s, s + d):
+                scores.append(1.0 - _ks_stat(real[:, j], fake[:, j]))
+    return float(np.mean(scores)) if scores else 1.0
+
+
+class TrainingMonitor:
+    """Per-epoch bookkeeping shared by the torch models.
+
+    Logs one structlog event per epoch, calls ``callbacks(epoch, metrics)``, drives a tqdm bar
+    (when ``progress`` is true, or ``None`` and stderr is a terminal), keeps a snapshot of
+    ``modules`` at the best validation score and stops early after ``patience`` evaluations
+    without improvement.
+    """
+
+    def __init__(
+        self,
+        *,
+        model: str,
+        table: str | None,
+        epochs: int,
+        modules: Mapping[str, torch.nn.Module],
+        eval_every: int = 1,
+        patience: int | None = None,
+        callbacks: Sequence[Callback] = (),
+        progress: bool | None = None,
+    ) -> None:
+        self.model = model
+        self.table = table
+        self.epochs = epochs
+        self.modules = modules
+        self.eval_every = max(1, eval_every)
+        self.patience = patience
+        self.callbacks = list(callbacks)
+        self.best_score = -math.inf
+        self.best_epoch: int | None = None
+        self._best: dict[str, dict[str, torch.Tensor]] | None = None
+        self._stale = 0
+        self.history: list[dict[str, float]] = []
+        self._started = time.perf_counter()
+        show = sys.stderr.isatty() if progress is None else progress
+        self._bar: Any = None
+        if show:
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=epochs, desc=f"{model} {table or ''}".strip(), unit="epoch")
+
+    def check(self, loss: torch.Tensor, *, name: str, epoch: int, step: int) -> None:
+        """Divergence check for one loss value."""
+        check_finite(loss, name=name, epoch=epoch, step=step, table=self.table)
+
+    def should_evaluate(self, epoch: int) -> bool:
+        """Whether the validation score is due after ``epoch`` (0-based); always at the end."""
+        return (epoch + 1) % self.eval_every == 0 or epoch + 1 == self.epochs
+
+    def end_epoch(
+        self, epoch: int, losses: Mapping[str, float], score: float | None = None
+    ) -> bool:
+        """Record ``epoch``; returns ``True`` when training should stop early."""
+        metrics = {k: float(v) for k, v in losses.items()}
+        metrics["seconds"] = round(time.perf_counter() - self._started, 4)
+        stop = False
+        if score is not None:
+            metrics["val_score"] = float(score)
+            if score > self.best_score:
+                self.best_score = float(score)
+                self.best_epoch = epoch
+                self._best = snapshot(self.modules)
+                self._stale = 0
+            else:
+                self._stale += 1
+                if self.patience is not None and self._stale >= self.patience:
+                    stop = True
+        self.history.append({"epoch": float(epoch), **metrics})
+        log.info("fit.epoch", model=self.model, table=self.table, epoch=epoch, **metrics)
+        for cb in self.callbacks:
+            cb(epoch, dict(metrics))
+        if self._bar is not None:
+            self._bar.update(1)
+            self._bar.set_postfix({k: round(v, 3) for k, v in metrics.items()})
+        self._started = time.perf_counter()
+        if stop:
+            log.info(
+                "fit.early_stop",
+                model=self.model,
+                table=self.table,
+                epoch=epoch,
+                best_epoch=self.best_epoch,
+            )
+        return stop
+
+    def finish(self) -> None:
+        """Close the bar and load the best snapshot back into the modules."""
+        if self._bar is not None:
+            self._bar.close()
+        if self._best is not None:
+            restore(self.modules, self._best)
+            log.info(
+                "fit.best_epoch",
+                model=self.model,
+                table=self.table,
+                epoch=self.best_epoch,
+                val_score=round(self.best_score, 5),
+            )
+
+
+def effective_batch(
+    n_rows: int, batch_size: int, *, multiple: int = 1, model: str, table: str | None
+) -> tuple[int, int]:
+    """Clamp ``batch_size`` to the data and to a multiple of ``multiple`` (e.g. CTGAN's pac).
+
+    Returns ``(batch, multiple)``; every adjustment is logged as a warning (never an assert).
+    The batch never exceeds ``n_rows``; ``multiple`` shrinks when it exceeds the batch.
+    """
+    batch = batch_size
+    if batch > n_rows:
+        log.warning(
+            "fit.batch_clamped",
+            model=model,
+            table=table,
+            batch_size=batch_size,
+            rows=n_rows,
+            reason="batch_size exceeds the training rows",
+        )
+        batch = n_rows
+    if multiple > batch:
+        log.warning(
+            "fit.pac_clamped",
+            model=model,
+            table=table,
+            pac=multiple,
+            batch_size=batch,
+            reason="pac exceeds the batch size",
+        )
+        multiple = batch
+    if batch % multiple:
+        new = max(multiple, batch // multiple * multiple)
+        log.warning(
+            "fit.batch_rounded",
+            model=model,
+            table=table,
+            batch_size=batch,
+            pac=multiple,
+            new_batch_size=new,
+            reason="batch_size must be a multiple of pac",
+        )
+        batch = new
+    return batch, multiple
+
+
+def calibrate_logit_bias(
+    sample_fn: Callable[[np.ndarray], np.ndarray],
+    real: np.ndarray,
+    output_info: Sequence[Any],
+    *,
+    iters: int = 3,
+    limit: float = 8.0,
+) -> np.ndarray:
+    """Per-category logit offsets that make sampled one-hot marginals match ``real``'s.
+
+    ``sample_fn(bias)`` must return encoded rows (hard one-hots) generated with ``bias`` added
+    to the raw outputs, always from the same seed. Each round adds ``log(p_real / p_fake)`` to
+    the one-hot positions (scalars keep 0), which corrects marginal frequencies of categories,
+    null indicators and modes that a short or small training run leaves off. Returns the bias
+    (float32, one entry per encoded column, within ``±limit``).
+    """
+    width = real.shape[1]
+    bias = np.zeros(width, dtype=np.float32)
+    mask = np.zeros(width, dtype=bool)
+    for span in output_info:
+        if span.activation == "softmax" and span.dim > 1:
+            mask[int(span.start) : int(span.start) + int(span.dim)] = True
+    if not mask.any() or len(real) == 0:
+        return bias
+    target = real[:, mask].mean(axis=0)
+    for _ in range(iters):
+        fake = sample_fn(bias)
+        eps = 0.5 / max(len(fake), 1)
+        freq = fake[:, mask].mean(axis=0)
+        step = np.log(target + eps) - np.log(freq + eps)
+        bias[mask] = np.clip(bias[mask] + step, -limit, limit)
+    return bias
+
+
+def adam(
+    params: Any, *, lr: float, betas: tuple[float, float] = (0.9, 0.999), weight_decay: float = 0.0
+) -> torch.optim.Adam:
+    """Adam with the fused kernel where this torch build has one (CPU and CUDA), else default."""
+    try:
+        return torch.optim.Adam(params, lr=lr, betas=betas, weight_decay=weight_decay, fused=True)
+    except (RuntimeError, TypeError, ValueError):
+        return torch.optim.Adam(params, lr=lr, betas=betas, weight_decay=weight_decay)

@@ -1,0 +1,410 @@
+"""The ``ctgan`` model: conditional tabular GAN (Xu et al. 2019) on SynthoHive's transformer.
+
+Importing this module does not import torch; torch is imported when the model is fitted,
+sampled or loaded, so ``synthohive plugins`` can list the class cheaply.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from pydantic import Field
+
+from synthohive.artifacts.api import ArtifactReader, ArtifactWriter
+from synthohive.errors import IncompatibleArtifactError
+from synthohive.log import get_logger
+from synthohive.models.base import GenerativeModel, ModelParams
+
+if TYPE_CHECKING:
+    import torch
+
+    from synthohive.nn.data import EncodedTable
+    from synthohive_ctgan.networks import Generator
+    from synthohive_ctgan.sampler import ConditionSampler
+
+log = get_logger(__name__)
+
+_FORMAT = 1
+
+
+class CTGANParams(ModelParams):
+    """Hyper-parameters of :class:`CTGANModel` (defaults follow the CTGAN paper)."""
+
+    epochs: int = Field(300, ge=1, description="passes over the training rows")
+    batch_size: int = Field(500, ge=2, description="rows per step (clamped to the data)")
+    embedding_dim: int = Field(128, ge=1, description="size of the generator's noise input")
+    generator_dim: tuple[int, ...] = Field((256, 256), description="residual block widths")
+    discriminator_dim: tuple[int, ...] = Field((256, 256), description="critic layer widths")
+    generator_lr: float = Field(2e-4, gt=0)
+    generator_decay: float = Field(1e-6, ge=0)
+    discriminator_lr: float = Field(2e-4, gt=0)
+    discriminator_decay: float = Field(1e-6, ge=0)
+    betas: tuple[float, float] = (0.5, 0.9)
+    pac: int = Field(10, ge=1, description="rows per critic pack (PacGAN)")
+    discriminator_steps: int = Field(1, ge=1, description="critic updates per generator update")
+    log_frequency: bool = Field(True, description="log-frequency training-by-sampling")
+    gumbel_tau: float = Field(0.2, gt=0, description="Gumbel-softmax temperature")
+    validation_fraction: float = Field(0.1, ge=0, lt=0.5, description="held-out rows share")
+    eval_every: int = Field(5, ge=1, description="epochs between validation scores")
+    patience: int | None = Field(None, ge=1, description="evaluations without gain to stop")
+    sample_batch_size: int = Field(65536, ge=1, description="rows generated per forward pass")
+    calibrate: bool = Field(
+        True, description="after training, fit per-category logit offsets to the marginals"
+    )
+
+
+class CTGANModel(GenerativeModel):
+    """CTGAN: residual conditional generator, PacGAN critic with WGAN-GP, training by sampling.
+
+    ``callbacks`` are called as ``fn(epoch, metrics)`` after each epoch (losses, rows seen,
+    seconds, and ``val_score`` when evaluated). ``history`` keeps the same records.
+    """
+
+    name = "ctgan"
+    supports_context = True
+    supports_conditions = True
+    Params = CTGANParams
+    params: CTGANParams
+
+    def __init__(
+        self,
+        params: ModelParams | dict[str, Any] | None = None,
+        *,
+        device: str = "auto",
+        seed: int | None = None,
+        callbacks: Sequence[Callable[[int, dict[str, float]], Any]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(params, device=device, seed=seed, **kwargs)
+        self.callbacks = list(callbacks or [])
+        self.history: list[dict[str, float]] = []
+        self.best_epoch: int | None = None
+        self.batch_size_: int | None = None
+        self.pac_: int | None = None
+        self._enc: EncodedTable | None = None
+        self._generator: Generator | None = None
+        self._sampler: ConditionSampler | None = None
+        self._torch_device: torch.device | None = None
+        self._logit_bias: np.ndarray | None = None
+
+    # --- training ----------------------------------------------------------------------------
+    def _fit(
+        self,
+        data: pd.DataFrame,
+        *,
+        context: pd.DataFrame | None,
+        progress: bool | None,
+        seed: int,
+    ) -> None:
+        import torch
+
+        from synthohive.nn.data import EncodedTable, split_holdout, to_device
+        from synthohive.nn.device import resolve_device, seeded
+        from synthohive.nn.spans import apply_activations, discrete_cross_entropy
+        from synthohive.nn.training import (
+            TrainingMonitor,
+            adam,
+            effective_batch,
+            validation_score,
+        )
+        from synthohive_ctgan.networks import Critic, Generator
+        from synthohive_ctgan.sampler import ConditionSampler
+
+        p = self.params
+        tname = self.table.name if self.table else None
+        self._generator, self._logit_bias, self.best_epoch = None, None, None
+        device = resolve_device(self.device)
+        self._torch_device = device
+        if self.table is None:
+            raise RuntimeError("GenerativeModel.fit sets the table before _fit")
+        enc = EncodedTable.fit(
+            data, self.table, context=context, context_table=self.context_table, seed=seed
+        )
+        self._enc = enc
+        matrix = enc.encode(data)
+        ctx = enc.encode_context(context, len(data))
+        rng = np.random.default_rng(seed)
+        train_idx, val_idx = split_holdout(len(data), p.validation_fraction, rng)
+        spans = [(s.start, s.dim) for s in enc.condition_spans]
+        train = matrix[train_idx]
+        self._sampler = ConditionSampler.from_encoded(
+            train, spans, log_frequency=p.log_frequency, device=device
+        )
+        if enc.width == 0:  # every column constant: the transformer restores them alone
+            log.info("fit.nothing_to_learn", model=self.name, table=tname)
+            return
+        n_train = len(train_idx)
+        batch, pac = effective_batch(
+            n_train, p.batch_size, multiple=p.pac, model=self.name, table=tname
+        )
+        self.batch_size_, self.pac_ = batch, pac
+        cond_w, ctx_w = enc.condition_width, enc.context_width
+        with seeded(seed, device) as gen:
+            g_net = Generator(p.embedding_dim + cond_w + ctx_w, p.generator_dim, enc.width)
+            d_net = Critic(enc.width + cond_w + ctx_w, p.discriminator_dim, pac)
+            g_net.to(device)
+            d_net.to(device)
+            self._generator = g_net
+            opt_g = adam(
+                list(g_net.parameters()),
+                lr=p.generator_lr,
+                betas=p.betas,
+                weight_decay=p.generator_decay,
+            )
+            opt_d = adam(
+                list(d_net.parameters()),
+                lr=p.discriminator_lr,
+                betas=p.betas,
+                weight_decay=p.discriminator_decay,
+            )
+            real_all = to_device(train, device)
+            ctx_all = to_device(ctx[train_idx], device)
+            layout = enc.layout.to(device)
+            cond_cols = torch.as_tensor(enc.condition_to_matrix(), device=device)
+            sampler = self._sampler
+            steps = max(1, math.ceil(n_train / batch))
+            val_real = matrix[val_idx] if len(val_idx) else train[: min(n_train, 5000)]
+            val_ctx = ctx[val_idx] if len(val_idx) else ctx[train_idx][: len(val_real)]
+            monitor = TrainingMonitor(
+                model=self.name,
+                table=tname,
+                epochs=p.epochs,
+                modules={"generator": g_net},
+                eval_every=p.eval_every,
+                patience=p.patience,
+                callbacks=self.callbacks,
+                progress=progress,
+            )
+
+            def draw(n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+                if sampler.n_columns:
+                    drawn, rows = sampler.sample_train(n, gen)
+                    cond = drawn if drawn is not None else real_all.new_zeros(n, 0)
+                    if ctx_w:
+                        # with context, half the rows carry no condition and are drawn
+                        # uniformly: the generator learns p(row | context) for sampling
+                        free = torch.rand(n, generator=gen, device=device) < 0.5
+                        uniform = torch.randint(0, n_train, (n,), generator=gen, device=device)
+                        rows = torch.where(free, uniform, rows)
+                        cond = cond * (~free).unsqueeze(1)
+                else:
+                    rows = torch.randint(0, n_train, (n,), generator=gen, device=device)
+                    cond = real_all.new_zeros(n, 0)
+                return cond, rows, torch.cat([cond, ctx_all[rows]], dim=1)
+
+            def fake_from(extra: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+                z = torch.randn(extra.shape[0], p.embedding_dim, generator=gen, device=device)
+                raw = g_net(torch.cat([z, extra], dim=1))
+                return raw, apply_activations(raw, layout, tau=p.gumbel_tau, gen=gen)
+
+            for epoch in range(p.epochs):
+                g_net.train()
+                d_net.train()
+                sum_d = torch.zeros((), device=device)
+                sum_g = torch.zeros((), device=device)
+                for step in range(steps):
+                    for _ in range(p.discriminator_steps):
+                        _, rows, extra = draw(batch)
+                        with torch.no_grad():
+                            _, fake = fake_from(extra)
+                        real_in = torch.cat([real_all[rows], extra], dim=1)
+                        fake_in = torch.cat([fake, extra], dim=1)
+                        loss_d = d_net(fake_in).mean() - d_net(real_in).mean()
+                        penalty = d_net.gradient_penalty(real_in, fake_in, gen)
+                        total_d = loss_d + penalty
+                        monitor.check(total_d, name="discriminator loss", epoch=epoch, step=step)
+                        opt_d.zero_grad(set_to_none=True)
+                        total_d.backward()
+                        opt_d.step()
+                    cond, _, extra = draw(batch)
+                    raw, fake = fake_from(extra)
+                    loss_g = -d_net(torch.cat([fake, extra], dim=1)).mean()
+                    if cond.shape[1]:
+                        target = raw.new_zeros(raw.shape)
+                        target[:, cond_cols] = cond
+                        loss_g = loss_g + discrete_cross_entropy(raw, target, layout).mean()
+                    monitor.check(loss_g, name="generator loss", epoch=epoch, step=step)
+                    opt_g.zero_grad(set_to_none=True)
+                    loss_g.backward()
+                    opt_g.step()
+                    sum_d += total_d.detach()
+                    sum_g += loss_g.detach()
+                score = None
+                if monitor.should_evaluate(epoch):
+                    fake_val = self._generate(len(val_real), val_ctx, [], seed + epoch + 1)
+                    score = validation_score(val_real, fake_val, enc.output_info)
+                losses = {
+                    "loss_d": float(sum_d) / steps,
+                    "loss_g": float(sum_g) / steps,
+                    "rows": float(steps * batch),
+                }
+                if monitor.end_epoch(epoch, losses, score):
+                    break
+            monitor.finish()
+            g_net.eval()
+            if p.calibrate:
+                self._calibrate(train, ctx[train_idx], rng, seed)
+        self.history = monitor.history
+        self.best_epoch = monitor.best_epoch
+
+    def _calibrate(
+        self, train: np.ndarray, ctx: np.ndarray, rng: np.random.Generator, seed: int
+    ) -> None:
+        """Fit the per-category logit offsets on up to 10,000 training rows."""
+        from synthohive.nn.training import calibrate_logit_bias
+
+        if self._enc is None:
+            return
+        rows = rng.permutation(len(train))[:10_000]
+        real, real_ctx = train[rows], ctx[rows]
+        self._logit_bias = calibrate_logit_bias(
+            lambda b: self._generate(len(real), real_ctx, [], seed + 7919, b),
+            real,
+            self._enc.output_info,
+        )
+
+    # --- generation --------------------------------------------------------------------------
+    def _generate(
+        self,
+        n: int,
+        ctx: np.ndarray,
+        positions: list[int],
+        seed: int,
+        bias: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """``n`` encoded rows (hard one-hots) from the generator in eval mode."""
+        import torch
+
+        from synthohive.nn.data import to_device
+        from synthohive.nn.device import make_generator
+        from synthohive.nn.spans import apply_activations, fix_one_hots
+
+        enc, g_net, sampler, device = self._enc, self._generator, self._sampler, self._torch_device
+        if enc is None or g_net is None or sampler is None or device is None:
+            raise RuntimeError("generator is not built")
+        gen = make_generator(seed, device)
+        layout = enc.layout.to(device)
+        fixes = enc.condition_fixes(positions)
+        fixed_cond = None
+        if positions:
+            slot = torch.as_tensor([enc.condition_slot(positions[0])], device=device)
+            fixed_cond = sampler.one_hot(slot)
+        was_training = g_net.training
+        g_net.eval()
+        chunks: list[np.ndarray] = []
+        chunk = self.params.sample_batch_size
+        with torch.inference_mode():
+            ctx_t = to_device(ctx, device)
+            bias_t = torch.as_tensor(bias, device=device) if bias is not None else None
+            for start in range(0, n, chunk):
+                m = min(chunk, n - start)
+                if fixed_cond is not None:
+                    cond = fixed_cond.expand(m, -1)
+                elif enc.context_width:  # trained to follow the context without a condition
+                    cond = ctx_t.new_zeros(m, sampler.width)
+                else:
+                    drawn = sampler.sample_original(m, gen)
+                    cond = drawn if drawn is not None else ctx_t.new_zeros(m, 0)
+                z = torch.randn(m, self.params.embedding_dim, generator=gen, device=device)
+                raw = g_net(torch.cat([z, cond, ctx_t[start : start + m]], dim=1))
+                if bias_t is not None:
+                    raw = raw + bias_t
+                out = fix_one_hots(apply_activations(raw, layout, mode="sample", gen=gen), fixes)
+                chunks.append(out.float().cpu().numpy())
+        g_net.train(was_training)
+        return np.concatenate(chunks) if chunks else np.zeros((0, enc.width), np.float32)
+
+    def _sample(
+        self,
+        n: int,
+        *,
+        context: pd.DataFrame | None,
+        conditions: dict[str, Any] | None,
+        seed: int,
+    ) -> pd.DataFrame:
+        enc = self._enc
+        if enc is None:
+            raise RuntimeError("model state is missing")
+        tname = self.table.name if self.table else None
+        positions = enc.condition_positions(conditions, tname) if conditions else []
+        if enc.width == 0:
+            return enc.decode(np.zeros((n, 0), dtype=np.float32), seed=seed)
+        ctx = enc.encode_context(context, n)
+        matrix = self._generate(n, ctx, positions, seed, self._logit_bias)
+        return enc.decode(matrix, seed=seed)
+
+    # --- persistence -------------------------------------------------------------------------
+    def _save(self, writer: ArtifactWriter) -> None:
+        from synthohive.nn.state import modules_to_numpy
+
+        if self._enc is None or self._sampler is None:
+            raise RuntimeError("model state is missing")
+        self._enc.save(writer.child("data"))
+        writer.write_json(
+            "ctgan",
+            {
+                "format": _FORMAT,
+                "has_logit_bias": self._logit_bias is not None,
+                "batch_size": self.batch_size_,
+                "pac": self.pac_,
+                "best_epoch": self.best_epoch,
+                "has_generator": self._generator is not None,
+            },
+        )
+        writer.write_array("condition_counts", self._sampler.counts_np)
+        if self._logit_bias is not None:
+            writer.write_array("logit_bias", self._logit_bias)
+        if self._generator is not None:
+            writer.write_tensors("weights", modules_to_numpy({"generator": self._generator}))
+
+    def _load(self, reader: ArtifactReader) -> None:
+        from synthohive.nn.data import EncodedTable
+        from synthohive.nn.device import resolve_device
+        from synthohive.nn.state import load_numpy_into
+        from synthohive_ctgan.networks import Generator
+        from synthohive_ctgan.sampler import ConditionSampler
+
+        head = reader.read_json("ctgan")
+        if not isinstance(head, dict) or head.get("format") != _FORMAT:
+            raise IncompatibleArtifactError(
+                "unsupported ctgan state format",
+                fix="re-save the model with this version of synthohive-ctgan",
+            )
+        device = resolve_device(self.device)
+        self._torch_device = device
+        enc = EncodedTable.load(reader.child("data"))
+        self._enc = enc
+        if head.get("has_logit_bias"):
+            bias = np.asarray(reader.read_array("logit_bias"), dtype=np.float32)
+            if bias.shape != (enc.width,) or not np.isfinite(bias).all():
+                raise IncompatibleArtifactError(
+                    f"model {self.name!r}: logit_bias has shape {bias.shape}, "
+                    f"expected ({enc.width},)"
+                )
+            self._logit_bias = bias
+        counts = np.asarray(reader.read_array("condition_counts"))
+        dims = [s.dim for s in enc.condition_spans]
+        if counts.ndim != 1 or counts.shape[0] != enc.condition_width or (counts < 0).any():
+            raise IncompatibleArtifactError(
+                f"condition_counts has shape {counts.shape}, expected ({enc.condition_width},)"
+            )
+        self._sampler = ConditionSampler(
+            counts, dims, log_frequency=self.params.log_frequency, device=device
+        )
+        self.batch_size_, self.pac_ = head.get("batch_size"), head.get("pac")
+        self.best_epoch = head.get("best_epoch")
+        if head.get("has_generator"):
+            p = self.params
+            g_net = Generator(
+                p.embedding_dim + enc.condition_width + enc.context_width,
+                p.generator_dim,
+                enc.width,
+            )
+            load_numpy_into({"generator": g_net}, reader.read_tensors("weights"), model=self.name)
+            g_net.to(device)
+            g_net.eval()
+            self._generator = g_net

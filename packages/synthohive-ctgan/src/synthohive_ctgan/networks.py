@@ -1,0 +1,71 @@
+"""CTGAN networks: residual conditional generator and PacGAN critic with gradient penalty."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+
+class Residual(nn.Module):
+    """``x -> [relu(bn(fc(x))), x]``: the output keeps the input (width grows by ``out``)."""
+
+    def __init__(self, inp: int, out: int) -> None:
+        super().__init__()
+        self.fc = nn.Linear(inp, out)
+        self.bn = nn.BatchNorm1d(out)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([torch.relu(self.bn(self.fc(x))), x], dim=1)
+
+
+class Generator(nn.Module):
+    """Noise + conditional vector (+ context) -> raw outputs in the encoded layout."""
+
+    def __init__(self, in_dim: int, hidden: Sequence[int], data_dim: int) -> None:
+        super().__init__()
+        blocks: list[nn.Module] = []
+        width = in_dim
+        for h in hidden:
+            blocks.append(Residual(width, h))
+            width += h
+        self.blocks = nn.Sequential(*blocks)
+        self.head = nn.Linear(width, data_dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.blocks(x))
+
+
+class Critic(nn.Module):
+    """PacGAN critic: scores packs of ``pac`` rows (each row = data + cond + context)."""
+
+    def __init__(self, in_dim: int, hidden: Sequence[int], pac: int) -> None:
+        super().__init__()
+        self.pac = pac
+        self.packed = in_dim * pac
+        layers: list[nn.Module] = []
+        width = self.packed
+        for h in hidden:
+            layers += [nn.Linear(width, h), nn.LeakyReLU(0.2), nn.Dropout(0.5)]
+            width = h
+        layers.append(nn.Linear(width, 1))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x.reshape(-1, self.packed))
+
+    def gradient_penalty(
+        self, real: torch.Tensor, fake: torch.Tensor, gen: torch.Generator, weight: float = 10.0
+    ) -> torch.Tensor:
+        """WGAN-GP penalty on random interpolates, one mixing weight per pack."""
+        packs = real.shape[0] // self.pac
+        alpha = torch.rand(packs, 1, 1, generator=gen, device=real.device, dtype=real.dtype)
+        alpha = alpha.expand(packs, self.pac, 1).reshape(-1, 1)
+        mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+        score = self(mixed)
+        (grad,) = torch.autograd.grad(
+            score.sum(), mixed, create_graph=True, retain_graph=True, only_inputs=True
+        )
+        norms = grad.reshape(packs, -1).norm(2, dim=1)
+        return weight * ((norms - 1.0) ** 2).mean()

@@ -1,0 +1,395 @@
+"""The ``tvae`` model: tabular variational autoencoder (Xu et al. 2019) on SynthoHive's transformer.
+
+Importing this module does not import torch; torch is imported when the model is fitted,
+sampled or loaded.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from pydantic import Field
+
+from synthohive.artifacts.api import ArtifactReader, ArtifactWriter
+from synthohive.errors import IncompatibleArtifactError
+from synthohive.log import get_logger
+from synthohive.models.base import GenerativeModel, ModelParams
+
+if TYPE_CHECKING:
+    import torch
+
+    from synthohive.nn.data import EncodedTable
+    from synthohive_tvae.networks import Decoder, Encoder
+
+log = get_logger(__name__)
+
+_FORMAT = 1
+
+
+class TVAEParams(ModelParams):
+    """Hyper-parameters of :class:`TVAEModel` (defaults follow the TVAE paper)."""
+
+    epochs: int = Field(300, ge=1, description="passes over the training rows")
+    batch_size: int = Field(500, ge=2, description="rows per step (clamped to the data)")
+    embedding_dim: int = Field(128, ge=1, description="latent size")
+    compress_dims: tuple[int, ...] = Field((128, 128), description="encoder layer widths")
+    decompress_dims: tuple[int, ...] = Field((128, 128), description="decoder layer widths")
+    lr: float = Field(1e-3, gt=0, description="Adam learning rate")
+    l2scale: float = Field(1e-5, ge=0, description="Adam weight decay")
+    loss_factor: float = Field(2.0, gt=0, description="weight of reconstruction vs KL")
+    validation_fraction: float = Field(0.1, ge=0, lt=0.5, description="held-out rows share")
+    eval_every: int = Field(5, ge=1, description="epochs between validation scores")
+    patience: int | None = Field(None, ge=1, description="evaluations without gain to stop")
+    sample_batch_size: int = Field(65536, ge=1, description="rows generated per forward pass")
+    calibrate: bool = Field(
+        True, description="after training, fit per-category logit offsets to the marginals"
+    )
+
+
+class TVAEModel(GenerativeModel):
+    """TVAE: MLP encoder/decoder, Gaussian scalars with learned sigmas, cross-entropy one-hots.
+
+    Context (parent attributes) enters encoder and decoder (a conditional VAE). Conditions on
+    categorical columns draw latents from the aggregated posterior of the training rows that
+    hold the value and fix the decoded one-hot span, so no rejection loop is needed.
+    """
+
+    name = "tvae"
+    supports_context = True
+    supports_conditions = True
+    Params = TVAEParams
+    params: TVAEParams
+
+    def __init__(
+        self,
+        params: ModelParams | dict[str, Any] | None = None,
+        *,
+        device: str = "auto",
+        seed: int | None = None,
+        callbacks: Sequence[Callable[[int, dict[str, float]], Any]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(params, device=device, seed=seed, **kwargs)
+        self.callbacks = list(callbacks or [])
+        self.history: list[dict[str, float]] = []
+        self.best_epoch: int | None = None
+        self.batch_size_: int | None = None
+        self._enc: EncodedTable | None = None
+        self._encoder: Encoder | None = None
+        self._decoder: Decoder | None = None
+        self._latent_mean: np.ndarray | None = None
+        self._latent_std: np.ndarray | None = None
+        self._torch_device: torch.device | None = None
+        self._logit_bias: np.ndarray | None = None
+
+    # --- training ----------------------------------------------------------------------------
+    def _fit(
+        self,
+        data: pd.DataFrame,
+        *,
+        context: pd.DataFrame | None,
+        progress: bool | None,
+        seed: int,
+    ) -> None:
+        import torch
+
+        from synthohive.nn.data import EncodedTable, split_holdout, to_device
+        from synthohive.nn.device import resolve_device, seeded
+        from synthohive.nn.spans import reconstruction_loss
+        from synthohive.nn.training import (
+            TrainingMonitor,
+            adam,
+            effective_batch,
+            validation_score,
+        )
+        from synthohive_tvae.networks import Decoder, Encoder
+
+        p = self.params
+        if self.table is None:
+            raise RuntimeError("GenerativeModel.fit sets the table before _fit")
+        tname = self.table.name
+        self._encoder = self._decoder = None
+        self._latent_mean = self._latent_std = self._logit_bias = None
+        self.best_epoch = None
+        device = resolve_device(self.device)
+        self._torch_device = device
+        enc = EncodedTable.fit(
+            data, self.table, context=context, context_table=self.context_table, seed=seed
+        )
+        self._enc = enc
+        if enc.width == 0:  # every column constant: the transformer restores them alone
+            log.info("fit.nothing_to_learn", model=self.name, table=tname)
+            return
+        matrix = enc.encode(data)
+        ctx = enc.encode_context(context, len(data))
+        rng = np.random.default_rng(seed)
+        train_idx, val_idx = split_holdout(len(data), p.validation_fraction, rng)
+        n_train = len(train_idx)
+        batch, _ = effective_batch(n_train, p.batch_size, model=self.name, table=tname)
+        self.batch_size_ = batch
+        ctx_w = enc.context_width
+        with seeded(seed, device) as gen:
+            encoder = Encoder(enc.width + ctx_w, p.compress_dims, p.embedding_dim).to(device)
+            decoder = Decoder(p.embedding_dim + ctx_w, p.decompress_dims, enc.width).to(device)
+            self._encoder, self._decoder = encoder, decoder
+            opt = adam(
+                [*encoder.parameters(), *decoder.parameters()], lr=p.lr, weight_decay=p.l2scale
+            )
+            real_all = to_device(matrix[train_idx], device)
+            ctx_all = to_device(ctx[train_idx], device)
+            layout = enc.layout.to(device)
+            steps = max(1, math.ceil(n_train / batch))
+            val_real = matrix[val_idx] if len(val_idx) else matrix[train_idx][:5000]
+            val_ctx = ctx[val_idx] if len(val_idx) else ctx[train_idx][: len(val_real)]
+            monitor = TrainingMonitor(
+                model=self.name,
+                table=tname,
+                epochs=p.epochs,
+                modules={"encoder": encoder, "decoder": decoder},
+                eval_every=p.eval_every,
+                patience=p.patience,
+                callbacks=self.callbacks,
+                progress=progress,
+            )
+            for epoch in range(p.epochs):
+                encoder.train()
+                decoder.train()
+                order = torch.randperm(n_train, generator=gen, device=device)
+                if steps * batch > n_train:  # top up the last batch so no row is dropped
+                    extra = torch.randint(
+                        0, n_train, (steps * batch - n_train,), generator=gen, device=device
+                    )
+                    order = torch.cat([order, extra])
+                sums = torch.zeros(3, device=device)
+                for step in range(steps):
+                    rows = order[step * batch : (step + 1) * batch]
+                    x, c = real_all[rows], ctx_all[rows]
+                    mu, logvar = encoder(torch.cat([x, c], dim=1))
+                    eps = torch.randn(mu.shape, generator=gen, device=device)
+                    z = mu + eps * torch.exp(0.5 * logvar)
+                    raw = decoder(torch.cat([z, c], dim=1))
+                    rec = reconstruction_loss(raw, x, decoder.sigma, layout)
+                    kld = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum() / x.shape[0]
+                    loss = p.loss_factor * rec + kld
+                    monitor.check(loss, name="loss", epoch=epoch, step=step)
+                    opt.zero_grad(set_to_none=True)
+                    loss.backward()
+                    opt.step()
+                    with torch.no_grad():
+                        decoder.sigma.clamp_(0.01, 1.0)
+                    sums += torch.stack([loss.detach(), rec.detach(), kld.detach()])
+                score = None
+                if monitor.should_evaluate(epoch):
+                    fake = self._generate(len(val_real), val_ctx, [], seed + epoch + 1)
+                    score = validation_score(val_real, fake, enc.output_info)
+                means = (sums / steps).tolist()
+                losses = {
+                    "loss": means[0],
+                    "reconstruction": means[1],
+                    "kl": means[2],
+                    "rows": float(steps * batch),
+                }
+                if monitor.end_epoch(epoch, losses, score):
+                    break
+            monitor.finish()
+            encoder.eval()
+            decoder.eval()
+            if p.calibrate:
+                self._calibrate(matrix[train_idx], ctx[train_idx], rng, seed)
+            self._fit_latent_stats(real_all, ctx_all)
+        self.history = monitor.history
+        self.best_epoch = monitor.best_epoch
+
+    def _fit_latent_stats(self, real: torch.Tensor, ctx: torch.Tensor) -> None:
+        """Per-category mean/std of the aggregated posterior (used by ``conditions``)."""
+        import torch
+
+        enc, encoder = self._enc, self._encoder
+        if enc is None or encoder is None or not enc.condition_width:
+            return
+        cols = torch.as_tensor(enc.condition_to_matrix(), device=real.device)
+        latent = self.params.embedding_dim
+        total = torch.zeros(enc.condition_width, device=real.device)
+        s1 = torch.zeros(enc.condition_width, latent, device=real.device)
+        s2 = torch.zeros_like(s1)
+        with torch.inference_mode():
+            for start in range(0, real.shape[0], 65536):
+                x = real[start : start + 65536]
+                mu, logvar = encoder(torch.cat([x, ctx[start : start + 65536]], dim=1))
+                onehot = x[:, cols]  # (b, C)
+                total += onehot.sum(0)
+                s1 += onehot.T @ mu
+                s2 += onehot.T @ (mu.pow(2) + logvar.exp())
+        count = total.clamp_min(1.0)[:, None]
+        mean = s1 / count
+        var = (s2 / count - mean.pow(2)).clamp_min(1e-6)
+        empty = total == 0
+        mean[empty] = 0.0
+        var[empty] = 1.0
+        self._latent_mean = mean.cpu().numpy().astype(np.float32)
+        self._latent_std = var.sqrt().cpu().numpy().astype(np.float32)
+
+    def _calibrate(
+        self, train: np.ndarray, ctx: np.ndarray, rng: np.random.Generator, seed: int
+    ) -> None:
+        """Fit the per-category logit offsets on up to 10,000 training rows."""
+        from synthohive.nn.training import calibrate_logit_bias
+
+        if self._enc is None:
+            return
+        rows = rng.permutation(len(train))[:10_000]
+        real, real_ctx = train[rows], ctx[rows]
+        self._logit_bias = calibrate_logit_bias(
+            lambda b: self._generate(len(real), real_ctx, [], seed + 7919, b),
+            real,
+            self._enc.output_info,
+        )
+
+    # --- generation --------------------------------------------------------------------------
+    def _generate(
+        self,
+        n: int,
+        ctx: np.ndarray,
+        positions: list[int],
+        seed: int,
+        bias: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """``n`` encoded rows: latent draw -> decoder -> sampled one-hots, noisy scalars."""
+        import torch
+
+        from synthohive.nn.data import to_device
+        from synthohive.nn.device import make_generator
+        from synthohive.nn.spans import apply_activations, fix_one_hots
+
+        enc, decoder, device = self._enc, self._decoder, self._torch_device
+        if enc is None or decoder is None or device is None:
+            raise RuntimeError("decoder is not built")
+        gen = make_generator(seed, device)
+        layout = enc.layout.to(device)
+        fixes = enc.condition_fixes(positions)
+        z_mean = z_std = None
+        if positions and self._latent_mean is not None and self._latent_std is not None:
+            slot = enc.condition_slot(positions[0])
+            z_mean = torch.as_tensor(self._latent_mean[slot], device=device)
+            z_std = torch.as_tensor(self._latent_std[slot], device=device)
+        was_training = decoder.training
+        decoder.eval()
+        chunks: list[np.ndarray] = []
+        chunk = self.params.sample_batch_size
+        s_idx = layout.scalar_idx
+        with torch.inference_mode():
+            ctx_t = to_device(ctx, device)
+            bias_t = torch.as_tensor(bias, device=device) if bias is not None else None
+            for start in range(0, n, chunk):
+                m = min(chunk, n - start)
+                z = torch.randn(m, self.params.embedding_dim, generator=gen, device=device)
+                if z_mean is not None and z_std is not None:
+                    z = z_mean + z * z_std
+                raw = decoder(torch.cat([z, ctx_t[start : start + m]], dim=1))
+                if bias_t is not None:
+                    raw = raw + bias_t
+                out = apply_activations(raw, layout, mode="sample", gen=gen)
+                if s_idx.numel():
+                    noise = torch.randn(m, s_idx.numel(), generator=gen, device=device)
+                    out[:, s_idx] = (out[:, s_idx] + noise * decoder.sigma[s_idx]).clamp(-1, 1)
+                out = fix_one_hots(out, fixes)
+                chunks.append(out.float().cpu().numpy())
+        decoder.train(was_training)
+        return np.concatenate(chunks) if chunks else np.zeros((0, enc.width), np.float32)
+
+    def _sample(
+        self,
+        n: int,
+        *,
+        context: pd.DataFrame | None,
+        conditions: dict[str, Any] | None,
+        seed: int,
+    ) -> pd.DataFrame:
+        enc = self._enc
+        if enc is None:
+            raise RuntimeError("model state is missing")
+        tname = self.table.name if self.table else None
+        positions = enc.condition_positions(conditions, tname) if conditions else []
+        if enc.width == 0:
+            return enc.decode(np.zeros((n, 0), dtype=np.float32), seed=seed)
+        ctx = enc.encode_context(context, n)
+        return enc.decode(self._generate(n, ctx, positions, seed, self._logit_bias), seed=seed)
+
+    # --- persistence -------------------------------------------------------------------------
+    def _save(self, writer: ArtifactWriter) -> None:
+        from synthohive.nn.state import modules_to_numpy
+
+        if self._enc is None:
+            raise RuntimeError("model state is missing")
+        self._enc.save(writer.child("data"))
+        has_net = self._decoder is not None and self._encoder is not None
+        writer.write_json(
+            "tvae",
+            {
+                "format": _FORMAT,
+                "has_logit_bias": self._logit_bias is not None,
+                "batch_size": self.batch_size_,
+                "best_epoch": self.best_epoch,
+                "has_networks": has_net,
+                "has_latent_stats": self._latent_mean is not None,
+            },
+        )
+        if self._logit_bias is not None:
+            writer.write_array("logit_bias", self._logit_bias)
+        if self._encoder is not None and self._decoder is not None:
+            writer.write_tensors(
+                "weights",
+                modules_to_numpy({"encoder": self._encoder, "decoder": self._decoder}),
+            )
+        if self._latent_mean is not None and self._latent_std is not None:
+            writer.write_array("latent_mean", self._latent_mean)
+            writer.write_array("latent_std", self._latent_std)
+
+    def _load(self, reader: ArtifactReader) -> None:
+        from synthohive.nn.data import EncodedTable
+        from synthohive.nn.device import resolve_device
+        from synthohive.nn.state import load_numpy_into
+        from synthohive_tvae.networks import Decoder, Encoder
+
+        head = reader.read_json("tvae")
+        if not isinstance(head, dict) or head.get("format") != _FORMAT:
+            raise IncompatibleArtifactError(
+                "unsupported tvae state format",
+                fix="re-save the model with this version of synthohive-tvae",
+            )
+        device = resolve_device(self.device)
+        self._torch_device = device
+        enc = EncodedTable.load(reader.child("data"))
+        self._enc = enc
+        if head.get("has_logit_bias"):
+            bias = np.asarray(reader.read_array("logit_bias"), dtype=np.float32)
+            if bias.shape != (enc.width,) or not np.isfinite(bias).all():
+                raise IncompatibleArtifactError(
+                    f"model {self.name!r}: logit_bias has shape {bias.shape}, "
+                    f"expected ({enc.width},)"
+                )
+            self._logit_bias = bias
+        self.batch_size_ = head.get("batch_size")
+        self.best_epoch = head.get("best_epoch")
+        p = self.params
+        if head.get("has_networks"):
+            encoder = Encoder(enc.width + enc.context_width, p.compress_dims, p.embedding_dim)
+            decoder = Decoder(p.embedding_dim + enc.context_width, p.decompress_dims, enc.width)
+            modules = {"encoder": encoder, "decoder": decoder}
+            load_numpy_into(modules, reader.read_tensors("weights"), model=self.name)
+            self._encoder = encoder.to(device).eval()
+            self._decoder = decoder.to(device).eval()
+        if head.get("has_latent_stats"):
+            shape = (enc.condition_width, p.embedding_dim)
+            mean = np.asarray(reader.read_array("latent_mean"), dtype=np.float32)
+            std = np.asarray(reader.read_array("latent_std"), dtype=np.float32)
+            for name, arr in (("latent_mean", mean), ("latent_std", std)):
+                if arr.shape != shape or not np.isfinite(arr).all():
+                    raise IncompatibleArtifactError(
+                        f"model {self.name!r}: {name} has shape {arr.shape}, expected {shape}"
+                    )
+            self._latent_mean, self._latent_std = mean, std

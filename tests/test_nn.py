@@ -1,0 +1,205 @@
+"""The torch helpers shared by the neural models (``synthohive.nn``); needs the torch extra."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from synthohive.errors import (
+    DeviceError,
+    IncompatibleArtifactError,
+    TrainingDivergedError,
+)
+from synthohive.nn import (
+    SpanLayout,
+    TrainingMonitor,
+    apply_activations,
+    calibrate_logit_bias,
+    check_finite,
+    discrete_cross_entropy,
+    effective_batch,
+    load_numpy_into,
+    modules_to_numpy,
+    reconstruction_loss,
+    resolve_device,
+    seeded,
+    validation_score,
+)
+from synthohive.transform import SpanInfo
+
+INFO = [
+    SpanInfo("a", "continuous", 0, 1, "tanh", "value"),
+    SpanInfo("a", "continuous", 1, 3, "softmax", "mode"),
+    SpanInfo("b", "discrete", 4, 2, "softmax", "category"),
+    SpanInfo("c", "discrete", 6, 3, "softmax", "category"),
+    SpanInfo("d", "continuous", 9, 1, "tanh", "value"),
+]
+
+
+def test_resolve_device() -> None:
+    assert resolve_device("cpu").type == "cpu"
+    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    bad = "cuda:99" if torch.cuda.is_available() else "cuda:1"
+    with pytest.raises(DeviceError, match=bad):
+        resolve_device(bad)
+    with pytest.raises(DeviceError, match="unknown device 'tpu'"):
+        resolve_device("tpu")
+
+
+def test_seeded_is_deterministic_and_restores_global_rng() -> None:
+    torch.manual_seed(123)
+    expected_next = torch.rand(3)
+    torch.manual_seed(123)
+    with seeded(7, torch.device("cpu")) as gen:
+        a = torch.rand(4, generator=gen), torch.rand(4)
+    with seeded(7, torch.device("cpu")) as gen:
+        b = torch.rand(4, generator=gen), torch.rand(4)
+    assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
+    assert torch.equal(torch.rand(3), expected_next)  # the caller's stream is untouched
+
+
+def test_layout_groups_spans_by_width_and_activations_respect_spans() -> None:
+    layout = SpanLayout.from_output_info(INFO)
+    assert layout.width == 10
+    assert layout.scalar_idx.tolist() == [0, 9]
+    assert [g.tolist() for g in layout.groups] == [[[4, 5]], [[1, 2, 3], [6, 7, 8]]]
+    raw = torch.randn(64, 10, generator=torch.Generator().manual_seed(0)) * 3
+    soft = apply_activations(raw, layout, mode="softmax")
+    assert torch.allclose(soft[:, 0], torch.tanh(raw[:, 0]))
+    for s, d in [(1, 3), (4, 2), (6, 3)]:
+        assert torch.allclose(soft[:, s : s + d].sum(1), torch.ones(64))
+        expected = torch.softmax(raw[:, s : s + d], 1)
+        assert torch.allclose(soft[:, s : s + d], expected, atol=1e-6)
+    hard = apply_activations(raw, layout, mode="sample", gen=torch.Generator().manual_seed(1))
+    for s, d in [(1, 3), (4, 2), (6, 3)]:
+        block = hard[:, s : s + d]
+        assert set(block.unique().tolist()) <= {0.0, 1.0} and (block.sum(1) == 1).all()
+    g1 = apply_activations(raw, layout, gen=torch.Generator().manual_seed(5))
+    g2 = apply_activations(raw, layout, gen=torch.Generator().manual_seed(5))
+    assert torch.equal(g1, g2)
+    with pytest.raises(ValueError, match="tile"):
+        SpanLayout.from_output_info(INFO[:2] + INFO[3:])
+
+
+def test_sampled_one_hots_follow_the_softmax() -> None:
+    layout = SpanLayout.from_output_info([SpanInfo("k", "discrete", 0, 3, "softmax")])
+    logits = torch.log(torch.tensor([[0.2, 0.5, 0.3]])).expand(20000, 3)
+    out = apply_activations(logits, layout, mode="sample", gen=torch.Generator().manual_seed(0))
+    freq = out.mean(0).numpy()
+    assert np.allclose(freq, [0.2, 0.5, 0.3], atol=0.02)
+
+
+def test_losses_match_a_per_span_loop() -> None:
+    layout = SpanLayout.from_output_info(INFO)
+    gen = torch.Generator().manual_seed(3)
+    raw = torch.randn(32, 10, generator=gen)
+    target = apply_activations(torch.randn(32, 10, generator=gen), layout, mode="sample", gen=gen)
+    sigma = torch.rand(10, generator=gen) * 0.5 + 0.1
+    ce = torch.zeros(32)
+    for s, d in [(1, 3), (4, 2), (6, 3)]:
+        labels = target[:, s : s + d].argmax(1)
+        ce += torch.nn.functional.cross_entropy(raw[:, s : s + d], labels, reduction="none")
+    assert torch.allclose(discrete_cross_entropy(raw, target, layout), ce, atol=1e-5)
+    gauss = sum(
+        ((target[:, j] - torch.tanh(raw[:, j])) ** 2 / (2 * sigma[j] ** 2)).sum()
+        + 32 * torch.log(sigma[j])
+        for j in (0, 9)
+    )
+    expected = (ce.sum() + gauss) / 32
+    assert torch.allclose(reconstruction_loss(raw, target, sigma, layout), expected, atol=1e-4)
+
+
+def test_weights_round_trip_and_shape_checks() -> None:
+    net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
+    arrays = modules_to_numpy({"net": net})
+    assert all(isinstance(a, np.ndarray) for a in arrays.values())
+    other = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
+    load_numpy_into({"net": other}, arrays, model="m")
+    for k, v in other.state_dict().items():
+        assert torch.equal(v, net.state_dict()[k])
+    bad = dict(arrays)
+    bad["net.0.weight"] = np.zeros((5, 3), np.float32)
+    with pytest.raises(IncompatibleArtifactError, match=r"net\.0\.weight.*\(5, 3\).*\(4, 3\)"):
+        load_numpy_into({"net": other}, bad, model="m")
+    missing = {k: v for k, v in arrays.items() if k != "net.0.bias"}
+    with pytest.raises(IncompatibleArtifactError, match=r"lack tensor 'net\.0\.bias'"):
+        load_numpy_into({"net": other}, missing, model="m")
+    with pytest.raises(IncompatibleArtifactError, match="unexpected"):
+        load_numpy_into({"net": other}, {**arrays, "net.9.w": np.zeros(1)}, model="m")
+    nan = {**arrays, "net.0.bias": np.full(4, np.nan, np.float32)}
+    with pytest.raises(IncompatibleArtifactError, match="non-finite"):
+        load_numpy_into({"net": other}, nan, model="m")
+
+
+def test_monitor_keeps_best_epoch_stops_early_and_calls_back() -> None:
+    net = torch.nn.Linear(1, 1, bias=False)
+    seen: list[tuple[int, dict[str, float]]] = []
+    mon = TrainingMonitor(
+        model="m",
+        table="t",
+        epochs=10,
+        modules={"net": net},
+        patience=2,
+        callbacks=[lambda e, m: seen.append((e, m))],
+        progress=False,
+    )
+    stops = []
+    for epoch, score in enumerate([0.5, 0.7, 0.6, 0.65, 0.9]):
+        with torch.no_grad():
+            net.weight.fill_(float(epoch))
+        stops.append(mon.end_epoch(epoch, {"loss": 1.0 / (epoch + 1)}, score))
+        if stops[-1]:
+            break
+    assert stops == [False, False, False, True]
+    mon.finish()
+    assert mon.best_epoch == 1 and float(net.weight.detach()) == 1.0
+    assert [e for e, _ in seen] == [0, 1, 2, 3]
+    assert seen[1][1]["val_score"] == 0.7 and seen[1][1]["loss"] == 0.5
+
+
+def test_check_finite_names_epoch_and_step() -> None:
+    check_finite(torch.tensor(1.0), name="loss", epoch=0, step=0, table="t")
+    with pytest.raises(TrainingDivergedError, match="loss became inf at epoch 3, step 17"):
+        check_finite(torch.tensor(float("inf")), name="loss", epoch=3, step=17, table="t")
+
+
+def test_validation_score_separates_similar_from_different() -> None:
+    layout = SpanLayout.from_output_info(INFO)
+    gen = torch.Generator().manual_seed(0)
+    a = apply_activations(torch.randn(2000, 10, generator=gen), layout, mode="sample", gen=gen)
+    b = apply_activations(torch.randn(2000, 10, generator=gen), layout, mode="sample", gen=gen)
+    far = b.clone()
+    far[:, [0, 9]] = far[:, [0, 9]] * 0.1 + 0.8
+    far[:, 4:6] = torch.tensor([1.0, 0.0])
+    same = validation_score(a.numpy(), a.numpy(), INFO)
+    close = validation_score(a.numpy(), b.numpy(), INFO)
+    off = validation_score(a.numpy(), far.numpy(), INFO)
+    assert same == 1.0 and 0.9 < close < 1.0 and off < close - 0.2
+
+
+def test_effective_batch() -> None:
+    assert effective_batch(1000, 500, multiple=10, model="m", table="t") == (500, 10)
+    assert effective_batch(300, 1000, multiple=7, model="m", table="t") == (294, 7)
+    assert effective_batch(12, 8, multiple=10, model="m", table="t") == (8, 8)
+    assert effective_batch(503, 501, multiple=10, model="m", table="t") == (500, 10)
+
+
+def test_calibration_matches_target_frequencies() -> None:
+    info = [SpanInfo("k", "discrete", 0, 3, "softmax"), SpanInfo("x", "continuous", 3, 1, "tanh")]
+    layout = SpanLayout.from_output_info(info)
+    target = np.array([0.7, 0.25, 0.05])
+    rng = np.random.default_rng(0)
+    real = np.zeros((5000, 4), np.float32)
+    real[np.arange(5000), rng.choice(3, 5000, p=target)] = 1
+    base = torch.tensor([0.0, 1.0, 2.0, 0.3])  # a badly trained "generator"
+
+    def sample(bias: np.ndarray) -> np.ndarray:
+        raw = (base + torch.from_numpy(bias)).expand(5000, 4)
+        out = apply_activations(raw, layout, mode="sample", gen=torch.Generator().manual_seed(1))
+        return out.numpy()
+
+    bias = calibrate_logit_bias(sample, real, info)
+    assert bias[3] == 0.0
+    freq = sample(bias)[:, :3].mean(0)
+    assert np.abs(freq - real[:, :3].mean(0)).max() < 0.02
