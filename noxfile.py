@@ -57,6 +57,7 @@ def typecheck(session: nox.Session) -> None:
     session.install(TORCH)
     session.install(
         "mypy>=1.10",
+        *TEST_DEPS,
         "pandas-stubs",
         "types-tqdm",
         f"{PKG['core']}[torch]",
@@ -71,7 +72,7 @@ def typecheck(session: nox.Session) -> None:
 @nox.session(python=PY, tags=["ci"])
 def tests_core(session: nox.Session) -> None:
     """The core alone: proves it installs, imports and runs with no torch, Spark or SQL driver."""
-    session.install(*TEST_DEPS, PKG["core"])
+    session.install(*TEST_DEPS, "hatchling", "atheris>=2.3", PKG["core"])
     session.run(
         "python",
         "-c",

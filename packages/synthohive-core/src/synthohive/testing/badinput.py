@@ -252,10 +252,11 @@ class BadInputChecks(ContractBase):
         assert len(out) == 50
 
     def test_b10_batch_size_clamped(self) -> None:
-        if self.requirements.batch_param is None:
+        batch_param = self.requirements.batch_param
+        if batch_param is None:
             pytest.skip(f"{self.model_class.__name__} has no batch-size parameter (Requirements)")
         data = pd.DataFrame({"x": _aux(53), "k": ["a", "b", "c"] * 17 + ["a", "b"]})
-        model = self.model_class({**self.params, self.requirements.batch_param: 1000}, seed=0)
+        model = self.model_class({**self.params, str(batch_param): 1000}, seed=0)
         model.fit(data, table=table_for(data), progress=False)
         assert len(model.sample(50, seed=1)) == 50
 

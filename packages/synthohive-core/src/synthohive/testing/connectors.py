@@ -104,7 +104,8 @@ class ConnectorContract:
         if not self.requirements.append:
             pytest.skip("connector declares append=False")
         first = sample_frame(20)
-        second = sample_frame(15, seed=2).assign(id=lambda d: d["id"] + 1000)
+        second = sample_frame(15, seed=2)
+        second["id"] = second["id"] + 1000
         connector.write("events", first)
         connector.write("events", second, mode="append")
         self._same(connector.read("events"), pd.concat([first, second], ignore_index=True))
@@ -123,9 +124,11 @@ class ConnectorContract:
         assert "others" not in connector.list_tables()
 
     def test_streamed_chunks_arrive_whole(self, connector: Connector) -> None:
-        chunks = [
-            sample_frame(25, seed=s).assign(id=lambda d, s=s: d["id"] + 100 * s) for s in range(4)
-        ]
+        chunks = []
+        for s in range(4):
+            chunk = sample_frame(25, seed=s)
+            chunk["id"] = chunk["id"] + 100 * s
+            chunks.append(chunk)
         with connector.begin_write(None, "error") as session:
             for chunk in chunks:
                 session.append("events", chunk)
