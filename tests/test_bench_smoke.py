@@ -1,0 +1,69 @@
+"""The benchmark runner's smoke configuration runs end to end, so ``benchmarks/run.py`` never rots.
+
+``python benchmarks/run.py --smoke``: the ``wine`` dataset (bundled in scikit-learn), 1 epoch,
+SynthoHive systems only (the copula, plus TVAE -- or CTGAN -- when its plugin is installed; the
+runner's code path is the same for both), each in its own child process. No SDV, no sdmetrics:
+quality falls back to SynthoHive's own evaluate.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+RUNNER = ROOT / "benchmarks" / "run.py"
+
+
+@pytest.mark.slow
+def test_smoke_run_writes_sane_json(tmp_path: Path) -> None:
+    out = tmp_path / "run.json"
+    docs = ROOT / "docs" / "benchmarks.md"
+    before = docs.read_bytes() if docs.exists() else None
+    proc = subprocess.run(
+        [sys.executable, str(RUNNER), "--smoke", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    data = json.loads(out.read_text())
+    assert data["command"].startswith("python benchmarks/run.py")
+    machine = data["machine"]
+    assert machine["cores"] >= 1 and machine["cpu"] and machine["date"]
+    neural = [
+        name
+        for name, mod in (("tvae", "synthohive_tvae"), ("ctgan", "synthohive_ctgan"))
+        if importlib.util.find_spec(mod) is not None
+    ]
+    expected = {"gaussian_copula", *neural[:1]}
+    rows = {r["system"]: r for r in data["results"]}
+    assert set(rows) == expected
+    for system, r in rows.items():
+        assert r["status"] == "ok", (system, r.get("error"))
+        assert r["kind"] == "single" and r["dataset"] == "wine"
+        assert r["rows_train"] == 125 and r["rows_test"] == 53 and r["columns"] == 14
+        assert r["sample_rows"] == 2000
+        assert 0 < r["fit_s"] < 300 and r["fit_cpu_s"] >= 0
+        assert r["sample_rows_per_s"] > 0
+        # a fresh child holds at least the interpreter + pandas, and nowhere near the 24 GB box
+        assert 50 < r["peak_rss_mb"] < 8000
+        assert r["judge"].startswith(("sdmetrics", "synthohive"))
+        for key in ("quality", "column_shapes", "pair_trends"):
+            assert 0.3 <= r[key] <= 1.0, (system, key, r[key])
+        assert r["ml_metric"] == "f1_macro"
+        assert 0.8 <= r["ml_efficacy_real"] <= 1.0
+        assert 0.0 <= r["ml_efficacy_synthetic"] <= 1.0
+        assert 0.0 <= r["exact_match_rate"] <= 0.05  # wine has no duplicate rows to copy
+        assert 0.0 <= r["dcr_share"] <= 1.0
+        if system != "gaussian_copula":
+            assert r["epochs"] == 1 and r["s_per_epoch"] > 0
+            assert 0 < r["transformer_fit_s"] < r["fit_s"]
+    # --smoke never rewrites the published page
+    assert (docs.read_bytes() if docs.exists() else None) == before
