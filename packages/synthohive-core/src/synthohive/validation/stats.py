@@ -145,9 +145,15 @@ def discretize(series: pd.Series, edges: np.ndarray) -> pd.Series:
 
 
 def joint_frequencies(a: pd.Series, b: pd.Series) -> pd.Series:
-    """Relative frequency of each (a, b) pair, nulls kept as a value."""
-    joint = keys(a).astype(str) + "\x1f" + keys(b).astype(str)
-    return joint.value_counts(normalize=True, sort=False)
+    """Relative frequency of each (a, b) pair, nulls kept as a value (keys ``"ka\x1fkb"``)."""
+    ca, ua = pd.factorize(keys(a))
+    cb, ub = pd.factorize(keys(b))
+    if len(ca) == 0:
+        return pd.Series(dtype="float64")
+    combined = ca.astype(np.int64) * max(len(ub), 1) + cb
+    values, counts = np.unique(combined, return_counts=True)
+    labels = [f"{ua[v // max(len(ub), 1)]}\x1f{ub[v % max(len(ub), 1)]}" for v in values]
+    return pd.Series(counts / len(ca), index=labels, dtype="float64")
 
 
 def contingency_similarity(
