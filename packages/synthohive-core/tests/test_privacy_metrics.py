@@ -108,3 +108,16 @@ def test_all_null_column_is_ignored() -> None:  # T-M5
     row = next(r for r in report.results if r.metric == "ExactMatchRate")
     assert "empty" not in row.columns
     assert 0.0 <= row.details["dcr_share"] <= 1.0
+
+
+def test_domias_flags_memorisation_and_not_fresh_data() -> None:  # opt-in DOMIAS
+    train, holdout, fresh = _people(1500, 11), _people(1500, 12), _people(1500, 13)
+    copied = privacy_scores(train, train.copy(), SDTYPES, holdout, domias=True)
+    clean = privacy_scores(train, fresh, SDTYPES, holdout, domias=True)
+    assert copied["domias_auc"] > 0.7
+    assert 0.4 < clean["domias_auc"] < 0.6
+    with pytest.raises(PrivacyGateError, match="DOMIAS"):
+        evaluate(train, train.copy(), META, holdout=holdout, domias=True, gate=PRIVACY_GATE)
+    report = evaluate(train, fresh, META, holdout=holdout, domias=True)
+    row = next(r for r in report.results if r.metric == "ExactMatchRate")
+    assert row.details["domias_auc"] == pytest.approx(clean["domias_auc"], abs=0.05)

@@ -60,6 +60,8 @@ class EvaluationContext:
     target: str | None = None
     max_pair_rows: int = 50_000
     max_privacy_rows: int = 10_000
+    domias: bool = False
+    """Also compute the (slower) DOMIAS membership-inference AUC."""
     seed: int = 0
     notes: list[str] = field(default_factory=list)
 

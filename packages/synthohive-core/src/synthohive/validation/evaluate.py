@@ -89,12 +89,14 @@ def evaluate(
     validators: list[str] | None = None,
     gate: QualityGate | None = None,
     seed: int = 0,
+    domias: bool = False,
 ) -> Report:
     """Score ``synthetic`` against ``real`` rows (or a stored :class:`ReferenceProfile`).
 
     ``holdout`` (real rows not used for training) enables the privacy metrics' comparisons;
     ``target`` (``"table.column"`` or a column of a single table) adds ML efficacy; ``gate``
-    raises :class:`~synthohive.errors.QualityGateError` / ``PrivacyGateError`` on failure.
+    raises :class:`~synthohive.errors.QualityGateError` / ``PrivacyGateError`` on failure;
+    ``domias=True`` adds the DOMIAS membership-inference AUC (needs ``holdout``).
     """
     profile = real if isinstance(real, ReferenceProfile) else None
     real_frames = None if profile is not None else real
@@ -125,6 +127,7 @@ def evaluate(
         profile=profile,
         target=target,
         seed=seed,
+        domias=domias,
     )
     results: list[MetricResult] = []
     for v in _validators(validators):

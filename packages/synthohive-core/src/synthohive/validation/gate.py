@@ -26,6 +26,8 @@ class PrivacyThresholds:
     dcr_min_rows: int = 5_000
     min_nndr_ratio: float = 0.9
     min_dcr_overfitting_protection: float = 0.9
+    max_domias_auc: float = 0.55
+    """Checked when the report has a DOMIAS AUC (``evaluate(..., domias=True)``)."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,9 @@ class QualityGate:
             nndr = d.get("nndr_ratio")
             if nndr is not None and nndr < t.min_nndr_ratio:
                 out.append(f"{table}: NNDR ratio {nndr:.3f} < {t.min_nndr_ratio}")
+            auc = d.get("domias_auc")
+            if auc is not None and auc > t.max_domias_auc:
+                out.append(f"{table}: DOMIAS membership AUC {auc:.3f} > {t.max_domias_auc}")
             if d["dcr_overfitting_protection"] < t.min_dcr_overfitting_protection:
                 out.append(
                     f"{table}: DCROverfittingProtection "
