@@ -382,9 +382,67 @@ def write_docs(files: list[Path], docs: Path) -> None:
             "",
             *_table(["target", "verdict", "numbers", "from"], micro),
         ]
+    lines += scaling_tables(docs.parent.parent / "benchmarks" / "results")
     lines += [""]
     docs.parent.mkdir(parents=True, exist_ok=True)
     docs.write_text("\n".join(lines) + "\n")
+
+
+def scaling_tables(results: Path) -> list[str]:
+    """Copula and DataTransformer timings at 10k / 100k / 1M rows (issue 3)."""
+    lines: list[str] = []
+    cop = _load(results / "copula.json")
+    if cop and cop.get("results"):
+        lines += [
+            "",
+            "### Built-in copula by size (`benchmarks/bench_copula.py`, `copula.json`)",
+            "",
+        ]
+        lines += _table(
+            ["rows", "columns", "fit s (CPU s)", "sample rows/s", "rows per CPU s", "peak RSS MB"],
+            [
+                [
+                    f"{r['rows']:,}",
+                    str(r["columns"]),
+                    f"{r['fit_seconds']} ({r['fit_cpu_seconds']})",
+                    f"{r['sample_rows_per_second']:,}",
+                    f"{r['sample_rows_per_cpu_second']:,}",
+                    _f(r.get("peak_rss_mb")),
+                ]
+                for r in cop["results"]
+            ],
+        )
+    tr = _load(results / "transform.json")
+    mixed = tr.get("mixed") if tr else None
+    if mixed:
+        rows = mixed if isinstance(mixed, list) else [mixed]
+        lines += [
+            "",
+            "### DataTransformer by size (`benchmarks/bench_transform.py`, `transform.json`)",
+            "",
+        ]
+        lines += _table(
+            [
+                "rows",
+                "columns → width",
+                "fit s (CPU)",
+                "transform s (CPU)",
+                "inverse s (CPU)",
+                "peak RSS MB",
+            ],
+            [
+                [
+                    f"{r['rows']:,}",
+                    f"{r['columns']} → {r['output_dim']}",
+                    f"{r['fit_wall_s']} ({r['fit_cpu_s']})",
+                    f"{r['transform_wall_s']} ({r['transform_cpu_s']})",
+                    f"{r['inverse_wall_s']} ({r['inverse_cpu_s']})",
+                    _f(r.get("peak_rss_mb")),
+                ]
+                for r in rows
+            ],
+        )
+    return lines
 
 
 def _load(path: Path) -> Any:
