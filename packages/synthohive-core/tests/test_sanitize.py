@@ -228,3 +228,17 @@ def test_output_is_written_atomically(tmp_path: object) -> None:
     assert written == set(data)
     back = pd.read_parquet(target / "customers.parquet")
     assert not set(back["customer_email"]) & set(data["customers"]["customer_email"])
+
+
+def test_default_strategy_applies_to_detected_pii() -> None:
+    from synthohive.demo import load_demo
+    from synthohive.metadata.schema import Metadata as Meta
+
+    customers = load_demo()["customers"].head(200)
+    meta = Meta.detect(customers, table_name="customers")
+    assert meta.tables["customers"].columns["email"].sdtype == "pii"
+    out = sanitize(customers, meta, config=PrivacyConfig(default_strategy="hash", key=b"k"))
+    assert isinstance(out, pd.DataFrame)
+    assert out["email"].str.fullmatch(r"[0-9a-f]{32}").all()
+    assert out["name"].str.fullmatch(r"[0-9a-f]{32}").all()
+    pd.testing.assert_series_equal(out["age"], customers["age"])

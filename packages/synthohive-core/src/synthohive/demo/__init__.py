@@ -61,7 +61,7 @@ def demo_metadata() -> Metadata:
         return Column(sdtype="id", dtype="str", generator="regex", pattern=pattern, nullable=False)
 
     def pii(kind: str) -> Column:
-        return Column(sdtype="pii", dtype="str", kind=kind, strategy="fake", nullable=False)
+        return Column(sdtype="pii", dtype="str", kind=kind, nullable=False)
 
     customers = Table(
         name="customers",

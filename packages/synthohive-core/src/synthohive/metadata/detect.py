@@ -232,9 +232,7 @@ def _detect_column(s: pd.Series, name: str, table: str) -> Column:
 
 
 def _pii_column(pii: Any, base: dict[str, Any]) -> Column:
-    return Column(
-        sdtype="pii", **base, kind=pii.kind, strategy="fake", reason=f"PII: {pii.evidence}"
-    )
+    return Column(sdtype="pii", **base, kind=pii.kind, reason=f"PII: {pii.evidence}")
 
 
 def _numeric_column(

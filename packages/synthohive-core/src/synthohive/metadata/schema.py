@@ -49,7 +49,10 @@ class Column(BaseModel):
     pattern: str | None = Field(default=None, description="regex for generator='regex'")
     # pii
     kind: str | None = Field(default=None, description="email, phone, name, address, ssn, ...")
-    strategy: PiiStrategy | None = None
+    strategy: PiiStrategy | None = Field(
+        default=None,
+        description="explicit per-column choice; None follows the privacy configuration's default",
+    )
     locale: str | None = None
     # why detection chose this (shown by Metadata.explain)
     reason: str | None = None
