@@ -76,3 +76,19 @@ def test_pair_metrics_match(seed: int) -> None:
     ours_c = stats.contingency_similarity(real[["cat", "cat2"]], syn[["cat", "cat2"]])
     theirs_c = ContingencySimilarity.compute(real[["cat", "cat2"]], syn[["cat", "cat2"]])
     assert ours_c == pytest.approx(theirs_c, abs=TOL)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_dcr_overfitting_protection_matches(seed: int) -> None:  # T-M4 (sdmetrics half)
+    from sdmetrics.single_table import DCROverfittingProtection
+
+    from synthohive.validation.privacy import dcr_overfitting_protection
+
+    real, other = _pair(seed, n=500)
+    train, holdout = real.iloc[:300].reset_index(drop=True), real.iloc[300:].reset_index(drop=True)
+    synthetic = pd.concat([train.iloc[:80], other.iloc[:220]], ignore_index=True)
+    sdtypes = {"x": "numerical", "y": "numerical", "cat": "categorical", "ts": "datetime"}
+    meta = {"tables": {"t": {"columns": {c: {"sdtype": t} for c, t in sdtypes.items()}}}}
+    theirs = DCROverfittingProtection.compute(train, synthetic, holdout, meta, "t")
+    ours = dcr_overfitting_protection(train, synthetic, holdout, sdtypes)
+    assert ours == pytest.approx(theirs, abs=1e-9)
