@@ -121,3 +121,19 @@ def test_domias_flags_memorisation_and_not_fresh_data() -> None:  # opt-in DOMIA
     report = evaluate(train, fresh, META, holdout=holdout, domias=True)
     row = next(r for r in report.results if r.metric == "ExactMatchRate")
     assert row.details["domias_auc"] == pytest.approx(clean["domias_auc"], abs=0.05)
+
+
+def test_dcr_share_equals_the_mostlyai_formula_by_brute_force() -> None:  # T-M4 (mostlyai half)
+    from synthohive.validation.privacy import Embedding
+
+    train, holdout = _people(400, 20), _people(400, 21)
+    syn = pd.concat([train.iloc[:100], _people(300, 22)], ignore_index=True)
+    emb = Embedding(train, SDTYPES)
+    e_trn, e_hol, e_syn = emb.transform(train), emb.transform(holdout), emb.transform(syn)
+    d_trn = np.abs(e_syn[:, None, :] - e_trn[None, :, :]).sum(axis=2).min(axis=1)
+    d_hol = np.abs(e_syn[:, None, :] - e_hol[None, :, :]).sum(axis=2).min(axis=1)
+    # mostlyai-qa: share of synthetic records closer to training than to holdout, ties split
+    expected = float(np.mean(d_trn < d_hol) + 0.5 * np.mean(d_trn == d_hol))
+    got = privacy_scores(train, syn, SDTYPES, holdout)
+    assert got["dcr_share"] == pytest.approx(expected, abs=1e-12)
+    assert got["ims_train"] == pytest.approx(float(np.mean(d_trn <= 1e-12)), abs=1e-12)
