@@ -242,3 +242,35 @@ def test_default_strategy_applies_to_detected_pii() -> None:
     assert out["email"].str.fullmatch(r"[0-9a-f]{32}").all()
     assert out["name"].str.fullmatch(r"[0-9a-f]{32}").all()
     pd.testing.assert_series_equal(out["age"], customers["age"])
+
+
+def test_pk_stays_unique_when_fakes_collide() -> None:  # T-P5, collision forced
+    # 3 000 distinct first names as a primary key: far more than the provider's first-name
+    # pool, so fake values must collide and be resolved without breaking the join.
+    keys = [f"Person{i:04d}" for i in range(3000)]
+    parents = pd.DataFrame({"who": keys, "v": np.arange(3000)})
+    children = pd.DataFrame({"cid": np.arange(6000), "who": [keys[i % 3000] for i in range(6000)]})
+    meta = Metadata(
+        tables={
+            "p": Table(
+                name="p",
+                primary_key=["who"],
+                columns={
+                    "who": Column(sdtype="pii", kind="first_name"),
+                    "v": Column(sdtype="numerical"),
+                },
+            ),
+            "c": Table(
+                name="c",
+                primary_key=["cid"],
+                columns={"cid": Column(sdtype="id"), "who": Column(sdtype="id")},
+            ),
+        }
+    )
+    meta.add_foreign_key("c", "who", "p", "who")
+    out = sanitize({"p": parents, "c": children}, meta, config=PrivacyConfig(key=b"k"))
+    assert isinstance(out, dict)
+    assert out["p"]["who"].is_unique
+    assert set(out["c"]["who"]) <= set(out["p"]["who"])
+    mapping = dict(zip(parents["who"], out["p"]["who"]))
+    assert (children["who"].map(mapping) == out["c"]["who"]).all()
