@@ -274,3 +274,49 @@ def test_pk_stays_unique_when_fakes_collide() -> None:  # T-P5, collision forced
     assert set(out["c"]["who"]) <= set(out["p"]["who"])
     mapping = dict(zip(parents["who"], out["p"]["who"]))
     assert (children["who"].map(mapping) == out["c"]["who"]).all()
+
+
+def test_third_party_sanitizer_plugs_in_through_the_hook() -> None:
+    from synthohive.hookspecs import hookimpl
+    from synthohive.plugins import load_plugins
+    from synthohive.privacy.sanitizers import Sanitizer
+    from synthohive.registry import Registry, use_registry
+
+    class Initials(Sanitizer):
+        name = "initials"
+
+        def apply(
+            self,
+            values: pd.Series,
+            column: Column,
+            *,
+            unique: bool = False,
+            name: str = "",
+            universe: pd.Series | None = None,
+        ) -> pd.Series | None:
+            return values.str.split().map(lambda parts: "".join(p[0] for p in parts) + ".")
+
+    class Plugin:
+        @hookimpl
+        def register_sanitizers(self) -> list[type]:
+            return [Initials]
+
+    registry = Registry(load_plugins(entry_points=False, extra=[(Plugin(), "synthohive-initials")]))
+    df = pd.DataFrame({"name": ["Ada Lovelace", "Alan Turing"], "n": [1, 2]})
+    meta = Metadata(
+        tables={
+            "t": Table(
+                name="t",
+                columns={
+                    "name": Column(sdtype="pii", kind="name"),
+                    "n": Column(sdtype="numerical"),
+                },
+            )
+        }
+    )
+    with use_registry(registry):
+        assert "initials" in registry.list_sanitizers()
+        out = sanitize(df, meta, config=PrivacyConfig(strategies={"name": "initials"}))
+    assert isinstance(out, pd.DataFrame)
+    assert out["name"].tolist() == ["AL.", "AT."]
+    assert registry.info("sanitizers", "initials").distribution == "synthohive-initials"
