@@ -285,14 +285,14 @@ def test_third_party_sanitizer_plugs_in_through_the_hook() -> None:
     class Initials(Sanitizer):
         name = "initials"
 
-        def apply(
+        def _apply(
             self,
             values: pd.Series,
             column: Column,
             *,
-            unique: bool = False,
-            name: str = "",
-            universe: pd.Series | None = None,
+            unique: bool,
+            name: str,
+            universe: pd.Series | None,
         ) -> pd.Series | None:
             return values.str.split().map(lambda parts: "".join(p[0] for p in parts) + ".")
 

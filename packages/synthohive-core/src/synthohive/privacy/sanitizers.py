@@ -19,7 +19,8 @@ from synthohive.metadata.schema import Column
 
 
 class Sanitizer:
-    """Base class: ``apply`` returns the replacement column, or ``None`` to drop it."""
+    """Base class: the public ``apply`` returns the replacement column (or ``None`` to drop it);
+    a strategy implements ``_apply``."""
 
     name: ClassVar[str]
     needs_key: ClassVar[bool] = False
@@ -45,11 +46,24 @@ class Sanitizer:
         name: str = "",
         universe: pd.Series | None = None,
     ) -> pd.Series | None:
-        """Sanitised copy of ``values`` (``unique``: distinct inputs stay distinct).
+        """Sanitised copy of ``values`` (``unique``: distinct inputs stay distinct), or ``None``
+        to drop the column.
 
         ``universe`` holds every value of the column's join group (the referenced key), so that
         mapping a subset (a foreign key) agrees with mapping the whole key column.
         """
+        return self._apply(values, column, unique=unique, name=name, universe=universe)
+
+    def _apply(
+        self,
+        values: pd.Series,
+        column: Column,
+        *,
+        unique: bool,
+        name: str,
+        universe: pd.Series | None,
+    ) -> pd.Series | None:
+        """The strategy itself; subclasses implement this."""
         raise NotImplementedError
 
 
@@ -80,14 +94,14 @@ class FakeSanitizer(Sanitizer):
 
     name = "fake"
 
-    def apply(
+    def _apply(
         self,
         values: pd.Series,
         column: Column,
         *,
-        unique: bool = False,
-        name: str = "",
-        universe: pd.Series | None = None,
+        unique: bool,
+        name: str,
+        universe: pd.Series | None,
     ) -> pd.Series | None:
         from synthohive.privacy.providers import consistent_map
 
@@ -112,14 +126,14 @@ class HashSanitizer(Sanitizer):
     name = "hash"
     needs_key = True
 
-    def apply(
+    def _apply(
         self,
         values: pd.Series,
         column: Column,
         *,
-        unique: bool = False,
-        name: str = "",
-        universe: pd.Series | None = None,
+        unique: bool,
+        name: str,
+        universe: pd.Series | None,
     ) -> pd.Series | None:
         mask = values.isna()
         norm = normalise(values[~mask], column.kind)
@@ -143,14 +157,14 @@ class MaskSanitizer(Sanitizer):
 
     name = "mask"
 
-    def apply(
+    def _apply(
         self,
         values: pd.Series,
         column: Column,
         *,
-        unique: bool = False,
-        name: str = "",
-        universe: pd.Series | None = None,
+        unique: bool,
+        name: str,
+        universe: pd.Series | None,
     ) -> pd.Series | None:
         s = values.astype("string")
         if column.kind == "email":
@@ -170,14 +184,14 @@ class DropSanitizer(Sanitizer):
 
     name = "drop"
 
-    def apply(
+    def _apply(
         self,
         values: pd.Series,
         column: Column,
         *,
-        unique: bool = False,
-        name: str = "",
-        universe: pd.Series | None = None,
+        unique: bool,
+        name: str,
+        universe: pd.Series | None,
     ) -> pd.Series | None:
         return None
 
@@ -187,14 +201,14 @@ class KeepSanitizer(Sanitizer):
 
     name = "keep"
 
-    def apply(
+    def _apply(
         self,
         values: pd.Series,
         column: Column,
         *,
-        unique: bool = False,
-        name: str = "",
-        universe: pd.Series | None = None,
+        unique: bool,
+        name: str,
+        universe: pd.Series | None,
     ) -> pd.Series | None:
         return values
 

@@ -82,3 +82,51 @@ def parent_child(n: int = 600, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFram
         {"amount": amount, "channel": pd.Series(np.where(online, "web", "shop"), dtype="str")}
     )
     return child, context
+
+
+def mixed_table(n: int = 300, seed: int = 0) -> tuple[pd.DataFrame, Table]:
+    """A bimodal float, an int, a 3-level string and a bool, with their ``Table``."""
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame(
+        {
+            "amount": np.where(rng.random(n) < 0.5, rng.normal(0, 1, n), rng.normal(8, 1, n)),
+            "age": rng.integers(18, 80, n),
+            "colour": rng.choice(["red", "green", "blue"], n, p=[0.6, 0.3, 0.1]),
+            "flag": rng.random(n) < 0.3,
+        }
+    )
+    table = Table(
+        name="people",
+        columns={
+            "amount": Column(sdtype="numerical"),
+            "age": Column(sdtype="numerical", integer=True),
+            "colour": Column(sdtype="categorical"),
+            "flag": Column(sdtype="boolean"),
+        },
+    )
+    return df, table
+
+
+def segment_child(n: int = 600, seed: int = 1) -> tuple[pd.DataFrame, Table, pd.DataFrame, Table]:
+    """``(child, child_table, context, context_table)``: the child's ``value`` and ``kind``
+    depend strongly on the parent's ``segment`` (A: value ≈ 0, mostly p; B: ≈ 10, mostly q)."""
+    rng = np.random.default_rng(seed)
+    seg = rng.choice(["A", "B"], n)
+    is_a = seg == "A"
+    child = pd.DataFrame(
+        {
+            "value": np.where(is_a, rng.normal(0, 1, n), rng.normal(10, 1, n)),
+            "kind": np.where(
+                is_a,
+                rng.choice(["p", "q"], n, p=[0.9, 0.1]),
+                rng.choice(["p", "q"], n, p=[0.1, 0.9]),
+            ),
+        }
+    )
+    context = pd.DataFrame({"segment": seg})
+    child_table = Table(
+        name="orders",
+        columns={"value": Column(sdtype="numerical"), "kind": Column(sdtype="categorical")},
+    )
+    ctx_table = Table(name="orders.context", columns={"segment": Column(sdtype="categorical")})
+    return child, child_table, context, ctx_table
