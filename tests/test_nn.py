@@ -12,6 +12,7 @@ from synthohive.errors import (
     TrainingDivergedError,
 )
 from synthohive.nn import (
+    ConditionIndex,
     SpanLayout,
     TrainingMonitor,
     apply_activations,
@@ -176,6 +177,37 @@ def test_validation_score_separates_similar_from_different() -> None:
     close = validation_score(a.numpy(), b.numpy(), INFO)
     off = validation_score(a.numpy(), far.numpy(), INFO)
     assert same == 1.0 and 0.9 < close < 1.0 and off < close - 0.2
+
+
+def test_validation_score_drops_when_the_dependence_between_columns_is_lost() -> None:
+    """Shuffling one column keeps every marginal but breaks its correlation with the rest."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=4000)
+    real = np.stack([np.tanh(x), np.tanh(x + 0.1 * rng.normal(size=4000))], axis=1)
+    info = [SpanInfo("a", "continuous", 0, 1, "tanh"), SpanInfo("b", "continuous", 1, 1, "tanh")]
+    kept = real[rng.permutation(4000)]
+    broken = kept.copy()
+    broken[:, 1] = broken[rng.permutation(4000), 1]
+    assert validation_score(real, kept, info) > 0.99
+    assert validation_score(real, broken, info) < validation_score(real, kept, info) - 0.2
+
+
+def test_condition_cross_entropy_equals_the_full_one_hot_loss() -> None:
+    """The one-span gather form gives the same per-row loss as the loss over every span."""
+    layout = SpanLayout.from_output_info(INFO)
+    spans = [(4, 2), (6, 3)]  # the discrete spans of INFO, in conditional-vector order
+    index = ConditionIndex.from_spans(spans)
+    gen = torch.Generator().manual_seed(4)
+    raw = torch.randn(64, 10, generator=gen, requires_grad=True)
+    slots = torch.randint(0, 5, (64,), generator=gen)
+    target = torch.zeros(64, 10)
+    target[torch.arange(64), index.pos[slots]] = 1.0
+    fast = index.cross_entropy(raw, slots)
+    full = discrete_cross_entropy(raw, target, layout)
+    assert torch.allclose(fast, full, atol=1e-5)
+    (g_fast,) = torch.autograd.grad(fast.sum(), raw)
+    (g_full,) = torch.autograd.grad(full.sum(), raw)
+    assert torch.allclose(g_fast, g_full, atol=1e-5)
 
 
 def test_effective_batch() -> None:

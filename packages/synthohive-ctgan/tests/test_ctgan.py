@@ -179,6 +179,19 @@ def test_context_conditioning_learns_per_parent_distribution(
     )
 
 
+def test_folded_generator_equals_the_eval_forward_pass() -> None:
+    """BatchNorm folded into the linear layers gives the eval-mode output to float rounding."""
+    torch.manual_seed(0)
+    g_net = networks.Generator(12, (16, 8), 5)
+    g_net.train()
+    for _ in range(5):  # move the running statistics away from their initial values
+        g_net(torch.randn(64, 12) * 3 + 1)
+    g_net.eval()
+    x = torch.randn(32, 12)
+    with torch.no_grad():
+        assert torch.allclose(networks.Generator.run_folded(g_net.folded(), x), g_net(x), atol=1e-5)
+
+
 def test_model_module_imports_without_torch() -> None:
     code = (
         "import sys; import synthohive_ctgan.model, synthohive_ctgan.plugin; "

@@ -7,7 +7,6 @@ sampled or loaded, so ``synthohive plugins`` can list the class cheaply.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,18 +16,16 @@ from pydantic import Field
 from synthohive.artifacts.api import ArtifactReader, ArtifactWriter
 from synthohive.errors import IncompatibleArtifactError
 from synthohive.log import get_logger
-from synthohive.models.base import GenerativeModel, ModelParams
+from synthohive.models.base import ModelParams
+from synthohive.models.neural import NeuralModel
 
 if TYPE_CHECKING:
     import torch
 
-    from synthohive.nn.data import EncodedTable
     from synthohive_ctgan.networks import Generator
     from synthohive_ctgan.sampler import ConditionSampler
 
 log = get_logger(__name__)
-
-_FORMAT = 1
 
 
 class CTGANParams(ModelParams):
@@ -51,13 +48,13 @@ class CTGANParams(ModelParams):
     validation_fraction: float = Field(0.1, ge=0, lt=0.5, description="held-out rows share")
     eval_every: int = Field(5, ge=1, description="epochs between validation scores")
     patience: int | None = Field(None, ge=1, description="evaluations without gain to stop")
-    sample_batch_size: int = Field(65536, ge=1, description="rows generated per forward pass")
+    sample_batch_size: int = Field(8192, ge=1, description="rows generated per forward pass")
     calibrate: bool = Field(
         True, description="after training, fit per-category logit offsets to the marginals"
     )
 
 
-class CTGANModel(GenerativeModel):
+class CTGANModel(NeuralModel):
     """CTGAN: residual conditional generator, PacGAN critic with WGAN-GP, training by sampling.
 
     ``callbacks`` are called as ``fn(epoch, metrics)`` after each epoch (losses, rows seen,
@@ -70,26 +67,10 @@ class CTGANModel(GenerativeModel):
     Params = CTGANParams
     params: CTGANParams
 
-    def __init__(
-        self,
-        params: ModelParams | dict[str, Any] | None = None,
-        *,
-        device: str = "auto",
-        seed: int | None = None,
-        callbacks: Sequence[Callable[[int, dict[str, float]], Any]] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(params, device=device, seed=seed, **kwargs)
-        self.callbacks = list(callbacks or [])
-        self.history: list[dict[str, float]] = []
-        self.best_epoch: int | None = None
-        self.batch_size_: int | None = None
+    def _init_state(self) -> None:
         self.pac_: int | None = None
-        self._enc: EncodedTable | None = None
         self._generator: Generator | None = None
         self._sampler: ConditionSampler | None = None
-        self._torch_device: torch.device | None = None
-        self._logit_bias: np.ndarray | None = None
 
     # --- training ----------------------------------------------------------------------------
     def _fit(
@@ -104,12 +85,11 @@ class CTGANModel(GenerativeModel):
 
         from synthohive.nn.data import EncodedTable, split_holdout, to_device
         from synthohive.nn.device import resolve_device, seeded
-        from synthohive.nn.spans import apply_activations, discrete_cross_entropy
+        from synthohive.nn.spans import ConditionIndex, apply_activations
         from synthohive.nn.training import (
             TrainingMonitor,
             adam,
             effective_batch,
-            validation_score,
         )
         from synthohive_ctgan.networks import Critic, Generator
         from synthohive_ctgan.sampler import ConditionSampler
@@ -164,7 +144,8 @@ class CTGANModel(GenerativeModel):
             real_all = to_device(train, device)
             ctx_all = to_device(ctx[train_idx], device)
             layout = enc.layout.to(device)
-            cond_cols = torch.as_tensor(enc.condition_to_matrix(), device=device)
+            cond_index = ConditionIndex.from_spans(spans).to(device)
+            d_params = list(d_net.parameters())
             sampler = self._sampler
             steps = max(1, math.ceil(n_train / batch))
             val_real = matrix[val_idx] if len(val_idx) else train[: min(n_train, 5000)]
@@ -180,10 +161,13 @@ class CTGANModel(GenerativeModel):
                 progress=progress,
             )
 
-            def draw(n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+            def draw(n: int) -> tuple[torch.Tensor | None, torch.Tensor, torch.Tensor]:
+                """``(slots, rows, extra)``: the conditioned slot of each row (``None``
+                without discrete columns; ``-1`` where a row carries no condition), the
+                real rows that match, and the generator's conditional input."""
                 if sampler.n_columns:
-                    drawn, rows = sampler.sample_train(n, gen)
-                    cond = drawn if drawn is not None else real_all.new_zeros(n, 0)
+                    slots, rows = sampler.sample_train(n, gen)
+                    cond = sampler.one_hot(slots)
                     if ctx_w:
                         # with context, half the rows carry no condition and are drawn
                         # uniformly: the generator learns p(row | context) for sampling
@@ -191,10 +175,10 @@ class CTGANModel(GenerativeModel):
                         uniform = torch.randint(0, n_train, (n,), generator=gen, device=device)
                         rows = torch.where(free, uniform, rows)
                         cond = cond * (~free).unsqueeze(1)
-                else:
-                    rows = torch.randint(0, n_train, (n,), generator=gen, device=device)
-                    cond = real_all.new_zeros(n, 0)
-                return cond, rows, torch.cat([cond, ctx_all[rows]], dim=1)
+                        slots = torch.where(free, -1, slots)
+                    return slots, rows, torch.cat([cond, ctx_all[rows]], dim=1)
+                rows = torch.randint(0, n_train, (n,), generator=gen, device=device)
+                return None, rows, ctx_all[rows]
 
             def fake_from(extra: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
                 z = torch.randn(extra.shape[0], p.embedding_dim, generator=gen, device=device)
@@ -213,20 +197,29 @@ class CTGANModel(GenerativeModel):
                             _, fake = fake_from(extra)
                         real_in = torch.cat([real_all[rows], extra], dim=1)
                         fake_in = torch.cat([fake, extra], dim=1)
-                        loss_d = d_net(fake_in).mean() - d_net(real_in).mean()
+                        # one critic pass over fake and real packs (halves the weight reads)
+                        scores = d_net(torch.cat([fake_in, real_in]))
+                        loss_d = (
+                            scores[: len(scores) // 2].mean() - scores[len(scores) // 2 :].mean()
+                        )
                         penalty = d_net.gradient_penalty(real_in, fake_in, gen)
                         total_d = loss_d + penalty
                         monitor.check(total_d, name="discriminator loss", epoch=epoch, step=step)
                         opt_d.zero_grad(set_to_none=True)
                         total_d.backward()
                         opt_d.step()
-                    cond, _, extra = draw(batch)
+                    slots, _, extra = draw(batch)
                     raw, fake = fake_from(extra)
+                    # the critic is frozen for the generator step: no critic weight gradients
+                    for q in d_params:
+                        q.requires_grad_(False)
                     loss_g = -d_net(torch.cat([fake, extra], dim=1)).mean()
-                    if cond.shape[1]:
-                        target = raw.new_zeros(raw.shape)
-                        target[:, cond_cols] = cond
-                        loss_g = loss_g + discrete_cross_entropy(raw, target, layout).mean()
+                    for q in d_params:
+                        q.requires_grad_(True)
+                    if slots is not None:
+                        has = slots >= 0
+                        ce = cond_index.cross_entropy(raw, slots.clamp(min=0))
+                        loss_g = loss_g + (ce * has).sum() / batch
                     monitor.check(loss_g, name="generator loss", epoch=epoch, step=step)
                     opt_g.zero_grad(set_to_none=True)
                     loss_g.backward()
@@ -235,8 +228,7 @@ class CTGANModel(GenerativeModel):
                     sum_g += loss_g.detach()
                 score = None
                 if monitor.should_evaluate(epoch):
-                    fake_val = self._generate(len(val_real), val_ctx, [], seed + epoch + 1)
-                    score = validation_score(val_real, fake_val, enc.output_info)
+                    score = self._validation_score(val_real, val_ctx, seed + epoch + 1)
                 losses = {
                     "loss_d": float(sum_d) / steps,
                     "loss_g": float(sum_g) / steps,
@@ -251,141 +243,64 @@ class CTGANModel(GenerativeModel):
         self.history = monitor.history
         self.best_epoch = monitor.best_epoch
 
-    def _calibrate(
-        self, train: np.ndarray, ctx: np.ndarray, rng: np.random.Generator, seed: int
-    ) -> None:
-        """Fit the per-category logit offsets on up to 10,000 training rows."""
-        from synthohive.nn.training import calibrate_logit_bias
+    # --- generation (the chunk loop is NeuralModel._generate) -------------------------------
+    def _networks(self) -> list[torch.nn.Module]:
+        return [self._generator] if self._generator is not None else []
 
-        if self._enc is None:
-            return
-        rows = rng.permutation(len(train))[:10_000]
-        real, real_ctx = train[rows], ctx[rows]
-        self._logit_bias = calibrate_logit_bias(
-            lambda b: self._generate(len(real), real_ctx, [], seed + 7919, b),
-            real,
-            self._enc.output_info,
-        )
-
-    # --- generation --------------------------------------------------------------------------
-    def _generate(
-        self,
-        n: int,
-        ctx: np.ndarray,
-        positions: list[int],
-        seed: int,
-        bias: np.ndarray | None = None,
-    ) -> np.ndarray:
-        """``n`` encoded rows (hard one-hots) from the generator in eval mode."""
+    def _generation_state(self, positions: list[int], device: torch.device) -> Any:
+        """The generator folded for inference, and the fixed conditional vector if any."""
         import torch
 
-        from synthohive.nn.data import to_device
-        from synthohive.nn.device import make_generator
-        from synthohive.nn.spans import apply_activations, fix_one_hots
-
-        enc, g_net, sampler, device = self._enc, self._generator, self._sampler, self._torch_device
-        if enc is None or g_net is None or sampler is None or device is None:
+        enc, g_net, sampler = self._enc, self._generator, self._sampler
+        if enc is None or g_net is None or sampler is None:
             raise RuntimeError("generator is not built")
-        gen = make_generator(seed, device)
-        layout = enc.layout.to(device)
-        fixes = enc.condition_fixes(positions)
         fixed_cond = None
         if positions:
             slot = torch.as_tensor([enc.condition_slot(positions[0])], device=device)
             fixed_cond = sampler.one_hot(slot)
-        was_training = g_net.training
-        g_net.eval()
-        chunks: list[np.ndarray] = []
-        chunk = self.params.sample_batch_size
-        with torch.inference_mode():
-            ctx_t = to_device(ctx, device)
-            bias_t = torch.as_tensor(bias, device=device) if bias is not None else None
-            for start in range(0, n, chunk):
-                m = min(chunk, n - start)
-                if fixed_cond is not None:
-                    cond = fixed_cond.expand(m, -1)
-                elif enc.context_width:  # trained to follow the context without a condition
-                    cond = ctx_t.new_zeros(m, sampler.width)
-                else:
-                    drawn = sampler.sample_original(m, gen)
-                    cond = drawn if drawn is not None else ctx_t.new_zeros(m, 0)
-                z = torch.randn(m, self.params.embedding_dim, generator=gen, device=device)
-                raw = g_net(torch.cat([z, cond, ctx_t[start : start + m]], dim=1))
-                if bias_t is not None:
-                    raw = raw + bias_t
-                out = fix_one_hots(apply_activations(raw, layout, mode="sample", gen=gen), fixes)
-                chunks.append(out.float().cpu().numpy())
-        g_net.train(was_training)
-        return np.concatenate(chunks) if chunks else np.zeros((0, enc.width), np.float32)
+        return g_net.folded(), fixed_cond
 
-    def _sample(
-        self,
-        n: int,
-        *,
-        context: pd.DataFrame | None,
-        conditions: dict[str, Any] | None,
-        seed: int,
-    ) -> pd.DataFrame:
-        enc = self._enc
-        if enc is None:
-            raise RuntimeError("model state is missing")
-        tname = self.table.name if self.table else None
-        positions = enc.condition_positions(conditions, tname) if conditions else []
-        if enc.width == 0:
-            return enc.decode(np.zeros((n, 0), dtype=np.float32), seed=seed)
-        ctx = enc.encode_context(context, n)
-        matrix = self._generate(n, ctx, positions, seed, self._logit_bias)
-        return enc.decode(matrix, seed=seed)
+    def _raw_chunk(
+        self, m: int, ctx: torch.Tensor, state: Any, gen: torch.Generator
+    ) -> torch.Tensor:
+        import torch
+
+        from synthohive_ctgan.networks import Generator
+
+        folded, fixed_cond = state
+        enc, sampler = self._enc, self._sampler
+        if enc is None or sampler is None:
+            raise RuntimeError("generator is not built")
+        if fixed_cond is not None:
+            cond = fixed_cond.expand(m, -1)
+        elif enc.context_width:  # trained to follow the context without a condition
+            cond = ctx.new_zeros(m, sampler.width)
+        else:
+            drawn = sampler.sample_original(m, gen)
+            cond = drawn if drawn is not None else ctx.new_zeros(m, 0)
+        z = torch.randn(m, self.params.embedding_dim, generator=gen, device=ctx.device)
+        return Generator.run_folded(folded, torch.cat([z, cond, ctx], dim=1))
 
     # --- persistence -------------------------------------------------------------------------
     def _save(self, writer: ArtifactWriter) -> None:
         from synthohive.nn.state import modules_to_numpy
 
-        if self._enc is None or self._sampler is None:
+        if self._sampler is None:
             raise RuntimeError("model state is missing")
-        self._enc.save(writer.child("data"))
-        writer.write_json(
-            "ctgan",
-            {
-                "format": _FORMAT,
-                "has_logit_bias": self._logit_bias is not None,
-                "batch_size": self.batch_size_,
-                "pac": self.pac_,
-                "best_epoch": self.best_epoch,
-                "has_generator": self._generator is not None,
-            },
-        )
+        self._save_common(writer, pac=self.pac_, has_generator=self._generator is not None)
         writer.write_array("condition_counts", self._sampler.counts_np)
-        if self._logit_bias is not None:
-            writer.write_array("logit_bias", self._logit_bias)
         if self._generator is not None:
             writer.write_tensors("weights", modules_to_numpy({"generator": self._generator}))
 
     def _load(self, reader: ArtifactReader) -> None:
-        from synthohive.nn.data import EncodedTable
-        from synthohive.nn.device import resolve_device
         from synthohive.nn.state import load_numpy_into
         from synthohive_ctgan.networks import Generator
         from synthohive_ctgan.sampler import ConditionSampler
 
-        head = reader.read_json("ctgan")
-        if not isinstance(head, dict) or head.get("format") != _FORMAT:
-            raise IncompatibleArtifactError(
-                "unsupported ctgan state format",
-                fix="re-save the model with this version of synthohive-ctgan",
-            )
-        device = resolve_device(self.device)
-        self._torch_device = device
-        enc = EncodedTable.load(reader.child("data"))
-        self._enc = enc
-        if head.get("has_logit_bias"):
-            bias = np.asarray(reader.read_array("logit_bias"), dtype=np.float32)
-            if bias.shape != (enc.width,) or not np.isfinite(bias).all():
-                raise IncompatibleArtifactError(
-                    f"model {self.name!r}: logit_bias has shape {bias.shape}, "
-                    f"expected ({enc.width},)"
-                )
-            self._logit_bias = bias
+        head = self._load_common(reader)
+        enc, device = self._enc, self._torch_device
+        if enc is None or device is None:
+            raise RuntimeError("model state is missing")
         counts = np.asarray(reader.read_array("condition_counts"))
         dims = [s.dim for s in enc.condition_spans]
         if counts.ndim != 1 or counts.shape[0] != enc.condition_width or (counts < 0).any():
@@ -395,8 +310,7 @@ class CTGANModel(GenerativeModel):
         self._sampler = ConditionSampler(
             counts, dims, log_frequency=self.params.log_frequency, device=device
         )
-        self.batch_size_, self.pac_ = head.get("batch_size"), head.get("pac")
-        self.best_epoch = head.get("best_epoch")
+        self.pac_ = head.get("pac")
         if head.get("has_generator"):
             p = self.params
             g_net = Generator(

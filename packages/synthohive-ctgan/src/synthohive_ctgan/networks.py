@@ -36,6 +36,37 @@ class Generator(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.blocks(x))
 
+    @torch.no_grad()
+    def folded(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Eval-mode weights with each BatchNorm folded into its linear layer.
+
+        ``(weight.T, bias)`` per residual block, then the head's; for :meth:`run_folded`.
+        Equal to ``forward`` in eval mode (running statistics) up to float rounding.
+        """
+        out: list[tuple[torch.Tensor, torch.Tensor]] = []
+        for block in self.blocks:
+            if not isinstance(block, Residual):
+                raise TypeError(f"unexpected generator block {type(block).__name__}")
+            bn = block.bn
+            if bn.running_mean is None or bn.running_var is None:
+                raise RuntimeError("generator BatchNorm has no running statistics")
+            scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+            weight = block.fc.weight * scale[:, None]
+            bias = (block.fc.bias - bn.running_mean) * scale + bn.bias
+            out.append((weight.T.contiguous(), bias.contiguous()))
+        out.append((self.head.weight.T.contiguous(), self.head.bias.detach().clone()))
+        return out
+
+    @staticmethod
+    def run_folded(
+        folded: list[tuple[torch.Tensor, torch.Tensor]], x: torch.Tensor
+    ) -> torch.Tensor:
+        """Inference forward pass over :meth:`folded` weights (no BatchNorm pass)."""
+        for weight, bias in folded[:-1]:
+            x = torch.cat([torch.addmm(bias, x, weight).relu_(), x], dim=1)
+        weight, bias = folded[-1]
+        return torch.addmm(bias, x, weight)
+
 
 class Critic(nn.Module):
     """PacGAN critic: scores packs of ``pac`` rows (each row = data + cond + context)."""

@@ -98,11 +98,9 @@ class ConditionSampler:
         cond[torch.arange(slots.shape[0], device=self.device), slots] = 1.0
         return cond
 
-    def sample_train(
-        self, n: int, gen: torch.Generator
-    ) -> tuple[torch.Tensor | None, torch.Tensor]:
-        """``(cond, rows)``: conditional vectors (``None`` without discrete columns) and the
-        training-row indices that match them."""
+    def sample_train(self, n: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(slots, rows)``: the conditional-vector slot drawn for each row (see
+        :meth:`one_hot`) and the training-row indices that hold that category."""
         if self.n_columns == 0:
             raise RuntimeError("sample_train needs discrete columns; draw rows uniformly")
         slots = self._slots(n, self.train_cum, gen)
@@ -111,7 +109,7 @@ class ConditionSampler:
         if self.flat_rows is None:
             raise RuntimeError("this sampler was built for generation only")
         rows = self.flat_rows[self.slot_starts[slots] + pick]
-        return self.one_hot(slots), rows
+        return slots, rows
 
     def sample_original(self, n: int, gen: torch.Generator) -> torch.Tensor | None:
         """Conditional vectors drawn with the data's own category frequencies (for sampling)."""

@@ -7,7 +7,6 @@ sampled or loaded.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,17 +16,16 @@ from pydantic import Field
 from synthohive.artifacts.api import ArtifactReader, ArtifactWriter
 from synthohive.errors import IncompatibleArtifactError
 from synthohive.log import get_logger
-from synthohive.models.base import GenerativeModel, ModelParams
+from synthohive.models.base import ModelParams
+from synthohive.models.neural import NeuralModel
 
 if TYPE_CHECKING:
     import torch
 
-    from synthohive.nn.data import EncodedTable
+    from synthohive.nn.spans import SpanLayout
     from synthohive_tvae.networks import Decoder, Encoder
 
 log = get_logger(__name__)
-
-_FORMAT = 1
 
 
 class TVAEParams(ModelParams):
@@ -44,13 +42,13 @@ class TVAEParams(ModelParams):
     validation_fraction: float = Field(0.1, ge=0, lt=0.5, description="held-out rows share")
     eval_every: int = Field(5, ge=1, description="epochs between validation scores")
     patience: int | None = Field(None, ge=1, description="evaluations without gain to stop")
-    sample_batch_size: int = Field(65536, ge=1, description="rows generated per forward pass")
+    sample_batch_size: int = Field(8192, ge=1, description="rows generated per forward pass")
     calibrate: bool = Field(
         True, description="after training, fit per-category logit offsets to the marginals"
     )
 
 
-class TVAEModel(GenerativeModel):
+class TVAEModel(NeuralModel):
     """TVAE: MLP encoder/decoder, Gaussian scalars with learned sigmas, cross-entropy one-hots.
 
     Context (parent attributes) enters encoder and decoder (a conditional VAE). Conditions on
@@ -64,27 +62,11 @@ class TVAEModel(GenerativeModel):
     Params = TVAEParams
     params: TVAEParams
 
-    def __init__(
-        self,
-        params: ModelParams | dict[str, Any] | None = None,
-        *,
-        device: str = "auto",
-        seed: int | None = None,
-        callbacks: Sequence[Callable[[int, dict[str, float]], Any]] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(params, device=device, seed=seed, **kwargs)
-        self.callbacks = list(callbacks or [])
-        self.history: list[dict[str, float]] = []
-        self.best_epoch: int | None = None
-        self.batch_size_: int | None = None
-        self._enc: EncodedTable | None = None
+    def _init_state(self) -> None:
         self._encoder: Encoder | None = None
         self._decoder: Decoder | None = None
         self._latent_mean: np.ndarray | None = None
         self._latent_std: np.ndarray | None = None
-        self._torch_device: torch.device | None = None
-        self._logit_bias: np.ndarray | None = None
 
     # --- training ----------------------------------------------------------------------------
     def _fit(
@@ -104,7 +86,6 @@ class TVAEModel(GenerativeModel):
             TrainingMonitor,
             adam,
             effective_batch,
-            validation_score,
         )
         from synthohive_tvae.networks import Decoder, Encoder
 
@@ -184,8 +165,7 @@ class TVAEModel(GenerativeModel):
                     sums += torch.stack([loss.detach(), rec.detach(), kld.detach()])
                 score = None
                 if monitor.should_evaluate(epoch):
-                    fake = self._generate(len(val_real), val_ctx, [], seed + epoch + 1)
-                    score = validation_score(val_real, fake, enc.output_info)
+                    score = self._validation_score(val_real, val_ctx, seed + epoch + 1)
                 means = (sums / steps).tolist()
                 losses = {
                     "loss": means[0],
@@ -233,113 +213,64 @@ class TVAEModel(GenerativeModel):
         self._latent_mean = mean.cpu().numpy().astype(np.float32)
         self._latent_std = var.sqrt().cpu().numpy().astype(np.float32)
 
-    def _calibrate(
-        self, train: np.ndarray, ctx: np.ndarray, rng: np.random.Generator, seed: int
-    ) -> None:
-        """Fit the per-category logit offsets on up to 10,000 training rows."""
-        from synthohive.nn.training import calibrate_logit_bias
+    # --- generation (the chunk loop is NeuralModel._generate) -------------------------------
+    def _networks(self) -> list[torch.nn.Module]:
+        return [self._decoder] if self._decoder is not None else []
 
-        if self._enc is None:
-            return
-        rows = rng.permutation(len(train))[:10_000]
-        real, real_ctx = train[rows], ctx[rows]
-        self._logit_bias = calibrate_logit_bias(
-            lambda b: self._generate(len(real), real_ctx, [], seed + 7919, b),
-            real,
-            self._enc.output_info,
-        )
-
-    # --- generation --------------------------------------------------------------------------
-    def _generate(
-        self,
-        n: int,
-        ctx: np.ndarray,
-        positions: list[int],
-        seed: int,
-        bias: np.ndarray | None = None,
-    ) -> np.ndarray:
-        """``n`` encoded rows: latent draw -> decoder -> sampled one-hots, noisy scalars."""
+    def _generation_state(self, positions: list[int], device: torch.device) -> Any:
+        """Latent mean/std of the conditioned category (``None`` for the standard prior)."""
         import torch
 
-        from synthohive.nn.data import to_device
-        from synthohive.nn.device import make_generator
-        from synthohive.nn.spans import apply_activations, fix_one_hots
-
-        enc, decoder, device = self._enc, self._decoder, self._torch_device
-        if enc is None or decoder is None or device is None:
-            raise RuntimeError("decoder is not built")
-        gen = make_generator(seed, device)
-        layout = enc.layout.to(device)
-        fixes = enc.condition_fixes(positions)
-        z_mean = z_std = None
-        if positions and self._latent_mean is not None and self._latent_std is not None:
-            slot = enc.condition_slot(positions[0])
-            z_mean = torch.as_tensor(self._latent_mean[slot], device=device)
-            z_std = torch.as_tensor(self._latent_std[slot], device=device)
-        was_training = decoder.training
-        decoder.eval()
-        chunks: list[np.ndarray] = []
-        chunk = self.params.sample_batch_size
-        s_idx = layout.scalar_idx
-        with torch.inference_mode():
-            ctx_t = to_device(ctx, device)
-            bias_t = torch.as_tensor(bias, device=device) if bias is not None else None
-            for start in range(0, n, chunk):
-                m = min(chunk, n - start)
-                z = torch.randn(m, self.params.embedding_dim, generator=gen, device=device)
-                if z_mean is not None and z_std is not None:
-                    z = z_mean + z * z_std
-                raw = decoder(torch.cat([z, ctx_t[start : start + m]], dim=1))
-                if bias_t is not None:
-                    raw = raw + bias_t
-                out = apply_activations(raw, layout, mode="sample", gen=gen)
-                if s_idx.numel():
-                    noise = torch.randn(m, s_idx.numel(), generator=gen, device=device)
-                    out[:, s_idx] = (out[:, s_idx] + noise * decoder.sigma[s_idx]).clamp(-1, 1)
-                out = fix_one_hots(out, fixes)
-                chunks.append(out.float().cpu().numpy())
-        decoder.train(was_training)
-        return np.concatenate(chunks) if chunks else np.zeros((0, enc.width), np.float32)
-
-    def _sample(
-        self,
-        n: int,
-        *,
-        context: pd.DataFrame | None,
-        conditions: dict[str, Any] | None,
-        seed: int,
-    ) -> pd.DataFrame:
         enc = self._enc
-        if enc is None:
-            raise RuntimeError("model state is missing")
-        tname = self.table.name if self.table else None
-        positions = enc.condition_positions(conditions, tname) if conditions else []
-        if enc.width == 0:
-            return enc.decode(np.zeros((n, 0), dtype=np.float32), seed=seed)
-        ctx = enc.encode_context(context, n)
-        return enc.decode(self._generate(n, ctx, positions, seed, self._logit_bias), seed=seed)
+        if not positions or enc is None or self._latent_mean is None:
+            return None
+        if self._latent_std is None:
+            return None
+        slot = enc.condition_slot(positions[0])
+        return (
+            torch.as_tensor(self._latent_mean[slot], device=device),
+            torch.as_tensor(self._latent_std[slot], device=device),
+        )
+
+    def _raw_chunk(
+        self, m: int, ctx: torch.Tensor, state: Any, gen: torch.Generator
+    ) -> torch.Tensor:
+        import torch
+
+        if self._decoder is None:
+            raise RuntimeError("decoder is not built")
+        z = torch.randn(m, self.params.embedding_dim, generator=gen, device=ctx.device)
+        if state is not None:
+            z_mean, z_std = state
+            z = z_mean + z * z_std
+        return self._decoder(torch.cat([z, ctx], dim=1))
+
+    def _activate(
+        self, raw: torch.Tensor, layout: SpanLayout, gen: torch.Generator
+    ) -> torch.Tensor:
+        """Hard one-hots, and scalars drawn around ``tanh(raw)`` with the learned sigmas."""
+        import torch
+
+        from synthohive.nn.spans import sample_one_hots
+
+        if self._decoder is None:
+            raise RuntimeError("decoder is not built")
+        out = sample_one_hots(raw, layout, gen)
+        s_idx = layout.scalar_idx
+        if s_idx.numel():
+            noise = torch.randn(raw.shape[0], s_idx.numel(), generator=gen, device=raw.device)
+            noisy = out[:, s_idx] + noise * self._decoder.sigma[s_idx]
+            out[:, s_idx] = noisy.clamp_(-1, 1)
+        return out
 
     # --- persistence -------------------------------------------------------------------------
     def _save(self, writer: ArtifactWriter) -> None:
         from synthohive.nn.state import modules_to_numpy
 
-        if self._enc is None:
-            raise RuntimeError("model state is missing")
-        self._enc.save(writer.child("data"))
         has_net = self._decoder is not None and self._encoder is not None
-        writer.write_json(
-            "tvae",
-            {
-                "format": _FORMAT,
-                "has_logit_bias": self._logit_bias is not None,
-                "batch_size": self.batch_size_,
-                "best_epoch": self.best_epoch,
-                "has_networks": has_net,
-                "has_latent_stats": self._latent_mean is not None,
-            },
+        self._save_common(
+            writer, has_networks=has_net, has_latent_stats=self._latent_mean is not None
         )
-        if self._logit_bias is not None:
-            writer.write_array("logit_bias", self._logit_bias)
         if self._encoder is not None and self._decoder is not None:
             writer.write_tensors(
                 "weights",
@@ -350,31 +281,13 @@ class TVAEModel(GenerativeModel):
             writer.write_array("latent_std", self._latent_std)
 
     def _load(self, reader: ArtifactReader) -> None:
-        from synthohive.nn.data import EncodedTable
-        from synthohive.nn.device import resolve_device
         from synthohive.nn.state import load_numpy_into
         from synthohive_tvae.networks import Decoder, Encoder
 
-        head = reader.read_json("tvae")
-        if not isinstance(head, dict) or head.get("format") != _FORMAT:
-            raise IncompatibleArtifactError(
-                "unsupported tvae state format",
-                fix="re-save the model with this version of synthohive-tvae",
-            )
-        device = resolve_device(self.device)
-        self._torch_device = device
-        enc = EncodedTable.load(reader.child("data"))
-        self._enc = enc
-        if head.get("has_logit_bias"):
-            bias = np.asarray(reader.read_array("logit_bias"), dtype=np.float32)
-            if bias.shape != (enc.width,) or not np.isfinite(bias).all():
-                raise IncompatibleArtifactError(
-                    f"model {self.name!r}: logit_bias has shape {bias.shape}, "
-                    f"expected ({enc.width},)"
-                )
-            self._logit_bias = bias
-        self.batch_size_ = head.get("batch_size")
-        self.best_epoch = head.get("best_epoch")
+        head = self._load_common(reader)
+        enc, device = self._enc, self._torch_device
+        if enc is None or device is None:
+            raise RuntimeError("model state is missing")
         p = self.params
         if head.get("has_networks"):
             encoder = Encoder(enc.width + enc.context_width, p.compress_dims, p.embedding_dim)

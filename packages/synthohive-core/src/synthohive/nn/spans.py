@@ -8,6 +8,7 @@ fused ops per width instead of a Python loop per column.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -87,6 +88,8 @@ def apply_activations(
     Gumbel-softmax at temperature ``tau``, for GAN training), ``"softmax"`` (probabilities),
     or ``"sample"`` (a hard one-hot drawn from the softmax, for generation).
     """
+    if mode == "sample":
+        return sample_one_hots(raw, layout, gen)
     scalars = torch.tanh(raw[:, layout.scalar_idx])
     parts: list[torch.Tensor] = []
     for idx in layout.groups:
@@ -95,12 +98,33 @@ def apply_activations(
             parts.append(F.softmax((logits + gumbel_noise(logits.shape, logits, gen)) / tau, -1))
         elif mode == "softmax":
             parts.append(F.softmax(logits, -1))
-        elif mode == "sample":
-            pick = (logits + gumbel_noise(logits.shape, logits, gen)).argmax(-1, keepdim=True)
-            parts.append(torch.zeros_like(logits).scatter_(-1, pick, 1.0))
         else:
             raise ValueError(f"unknown activation mode {mode!r}")
     return layout._assemble(scalars, parts)
+
+
+def sample_one_hots(
+    raw: torch.Tensor, layout: SpanLayout, gen: torch.Generator | None
+) -> torch.Tensor:
+    """Generation-time activations: ``tanh`` scalars and one hard one-hot per span.
+
+    Each span's category is drawn by inverse CDF from its softmax with one uniform per
+    (row, span), and written straight into the output with one scatter per width group, so
+    no per-logit noise, concatenation or permutation is needed.
+    """
+    out = torch.zeros_like(raw)
+    s = layout.scalar_idx
+    if s.numel():
+        out[:, s] = torch.tanh(raw[:, s])
+    for idx in layout.groups:
+        cdf = F.softmax(raw[:, idx], -1).cumsum(-1)  # (B, k, w)
+        u = torch.rand(
+            (raw.shape[0], idx.shape[0], 1), generator=gen, device=raw.device, dtype=cdf.dtype
+        )
+        pick = (cdf < u * cdf[..., -1:]).sum(-1).clamp_(max=idx.shape[1] - 1)  # (B, k)
+        spans = torch.arange(idx.shape[0], device=raw.device)
+        out.scatter_(1, idx[spans, pick], 1.0)
+    return out
 
 
 def discrete_cross_entropy(
@@ -115,6 +139,53 @@ def discrete_cross_entropy(
         logp = F.log_softmax(raw[:, idx], dim=-1)
         total = total - (target[:, idx] * logp).sum(dim=(1, 2))
     return total
+
+
+@dataclass
+class ConditionIndex:
+    """Where each slot of the conditional vector lives in the encoded matrix.
+
+    ``span`` is ``(C, w_max)``: the matrix columns of the span that holds each slot, padded
+    with column 0 where ``valid`` is false; ``pos`` is ``(C,)``: the slot's own column.
+    """
+
+    span: torch.Tensor
+    valid: torch.Tensor
+    pos: torch.Tensor
+
+    @classmethod
+    def from_spans(cls, spans: Sequence[tuple[int, int]]) -> ConditionIndex:
+        """Build from the ``(start, dim)`` of the discrete spans, in conditional order."""
+        w_max = max((d for _, d in spans), default=1)
+        rows: list[list[int]] = []
+        valid: list[list[bool]] = []
+        pos: list[int] = []
+        for start, dim in spans:
+            cols = list(range(start, start + dim)) + [0] * (w_max - dim)
+            mask = [True] * dim + [False] * (w_max - dim)
+            for j in range(dim):
+                rows.append(cols)
+                valid.append(mask)
+                pos.append(start + j)
+        return cls(
+            span=torch.tensor(rows, dtype=torch.long).reshape(-1, w_max),
+            valid=torch.tensor(valid, dtype=torch.bool).reshape(-1, w_max),
+            pos=torch.tensor(pos, dtype=torch.long),
+        )
+
+    def to(self, device: torch.device) -> ConditionIndex:
+        """The same index with its tensors on ``device``."""
+        return ConditionIndex(self.span.to(device), self.valid.to(device), self.pos.to(device))
+
+    def cross_entropy(self, raw: torch.Tensor, slots: torch.Tensor) -> torch.Tensor:
+        """Per-row cross-entropy of the conditioned span's logits against the slot drawn.
+
+        Equal to :func:`discrete_cross_entropy` against the one-hot of ``slots`` but touches
+        only one span per row (one gather, one ``logsumexp``). Shape ``(B,)``.
+        """
+        logits = raw.gather(1, self.span[slots]).masked_fill(~self.valid[slots], -math.inf)
+        chosen = raw.gather(1, self.pos[slots].unsqueeze(1)).squeeze(1)
+        return torch.logsumexp(logits, dim=1) - chosen
 
 
 def reconstruction_loss(

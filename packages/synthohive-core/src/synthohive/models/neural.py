@@ -1,0 +1,225 @@
+"""``NeuralModel``: what every torch model over an :class:`EncodedTable` shares.
+
+CTGAN and TVAE differ in their networks and training loops and nothing else: both keep
+callbacks and history, generate in large eval-mode chunks, fit per-category logit offsets
+after training, decode through the same transformer and persist the same header, logit
+bias and transformers. That common part lives here; a subclass writes ``_fit``, the
+network-specific hooks ``_generation_state``/``_raw_chunk`` (and optionally ``_activate``),
+and the weights part of ``_save``/``_load``.
+
+Importing this module does not import torch; the methods import it when they run.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from synthohive.artifacts.api import ArtifactReader, ArtifactWriter
+from synthohive.errors import IncompatibleArtifactError
+from synthohive.models.base import GenerativeModel, ModelParams
+
+if TYPE_CHECKING:
+    import torch
+
+    from synthohive.nn.data import EncodedTable
+    from synthohive.nn.spans import SpanLayout
+
+Callback = Callable[[int, dict[str, float]], Any]
+
+
+class NeuralModel(GenerativeModel):
+    """Base of the torch models: callbacks, chunked generation, calibration, persistence.
+
+    ``callbacks`` are called as ``fn(epoch, metrics)`` after each epoch (losses, rows seen,
+    seconds, and ``val_score`` when evaluated); ``history`` keeps the same records.
+    Subclasses set ``state_format`` (the version of their saved header).
+    """
+
+    state_format: int = 1
+
+    def __init__(
+        self,
+        params: ModelParams | dict[str, Any] | None = None,
+        *,
+        device: str = "auto",
+        seed: int | None = None,
+        callbacks: Sequence[Callback] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(params, device=device, seed=seed, **kwargs)
+        self.callbacks = list(callbacks or [])
+        self.history: list[dict[str, float]] = []
+        self.best_epoch: int | None = None
+        self.batch_size_: int | None = None
+        self._enc: EncodedTable | None = None
+        self._torch_device: torch.device | None = None
+        self._logit_bias: np.ndarray | None = None
+        self._init_state()
+
+    # --- hooks for subclasses ----------------------------------------------------------------
+    def _init_state(self) -> None:
+        """Set the subclass's own unfitted state (networks, samplers); called by ``__init__``."""
+
+    # --- abstract hooks ----------------------------------------------------------------
+    @abstractmethod
+    def _networks(self) -> list[torch.nn.Module]:
+        """The modules used for generation (put in eval mode while generating)."""
+
+    @abstractmethod
+    def _generation_state(self, positions: list[int], device: torch.device) -> Any:
+        """Per-call state for :meth:`_raw_chunk` (e.g. the fixed condition of ``positions``)."""
+
+    @abstractmethod
+    def _raw_chunk(
+        self, m: int, ctx: torch.Tensor, state: Any, gen: torch.Generator
+    ) -> torch.Tensor:
+        """Raw network outputs ``(m, width)`` for ``m`` rows with context rows ``ctx``."""
+
+    def _activate(
+        self, raw: torch.Tensor, layout: SpanLayout, gen: torch.Generator
+    ) -> torch.Tensor:
+        """Raw outputs -> encoded rows with hard one-hots (TVAE adds scalar noise)."""
+        from synthohive.nn.spans import sample_one_hots
+
+        return sample_one_hots(raw, layout, gen)
+
+    # --- generation --------------------------------------------------------------------------
+    def _generate(
+        self,
+        n: int,
+        ctx: np.ndarray,
+        positions: list[int],
+        seed: int,
+        bias: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """``n`` encoded rows (hard one-hots), generated in eval mode in large chunks."""
+        import torch
+
+        from synthohive.nn.data import to_device
+        from synthohive.nn.device import make_generator
+        from synthohive.nn.spans import fix_one_hots
+
+        enc, device, nets = self._enc, self._torch_device, self._networks()
+        if enc is None or device is None or not nets:
+            raise RuntimeError(f"model {self.name!r}: networks are not built")
+        gen = make_generator(seed, device)
+        layout = enc.layout.to(device)
+        fixes = enc.condition_fixes(positions)
+        state = self._generation_state(positions, device)
+        modes = [net.training for net in nets]
+        for net in nets:
+            net.eval()
+        out = np.empty((n, enc.width), dtype=np.float32)
+        chunk = int(getattr(self.params, "sample_batch_size", 8192))
+        try:
+            with torch.inference_mode():
+                ctx_t = to_device(ctx, device)
+                bias_t = torch.as_tensor(bias, device=device) if bias is not None else None
+                for start in range(0, n, chunk):
+                    m = min(chunk, n - start)
+                    raw = self._raw_chunk(m, ctx_t[start : start + m], state, gen)
+                    if bias_t is not None:
+                        raw += bias_t
+                    rows = fix_one_hots(self._activate(raw, layout, gen), fixes)
+                    out[start : start + m] = rows.float().cpu().numpy()
+        finally:
+            for net, mode in zip(nets, modes):
+                net.train(mode)
+        return out
+
+    def _validation_score(self, real: np.ndarray, ctx: np.ndarray, seed: int) -> float:
+        """:func:`validation_score` of the held-out ``real`` rows against at least 2,000
+        generated ones (their context ``ctx`` repeated), so the score's own noise stays
+        well below the differences between epochs it has to rank."""
+        from synthohive.nn.training import validation_score
+
+        if self._enc is None:
+            raise RuntimeError("model state is missing")
+        reps = max(1, -(-2000 // max(len(real), 1)))
+        fake = self._generate(len(real) * reps, np.tile(ctx, (reps, 1)), [], seed)
+        return validation_score(real, fake, self._enc.output_info)
+
+    def _calibrate(
+        self, train: np.ndarray, ctx: np.ndarray, rng: np.random.Generator, seed: int
+    ) -> None:
+        """Fit the per-category logit offsets on up to 10,000 training rows."""
+        from synthohive.nn.training import calibrate_logit_bias
+
+        if self._enc is None:
+            return
+        rows = rng.permutation(len(train))[:10_000]
+        real, real_ctx = train[rows], ctx[rows]
+        self._logit_bias = calibrate_logit_bias(
+            lambda b: self._generate(len(real), real_ctx, [], seed + 7919, b),
+            real,
+            self._enc.output_info,
+        )
+
+    def _sample(
+        self,
+        n: int,
+        *,
+        context: pd.DataFrame | None,
+        conditions: dict[str, Any] | None,
+        seed: int,
+    ) -> pd.DataFrame:
+        enc = self._enc
+        if enc is None:
+            raise RuntimeError("model state is missing")
+        tname = self.table.name if self.table else None
+        positions = enc.condition_positions(conditions, tname) if conditions else []
+        if enc.width == 0:  # every column constant: the transformer restores them alone
+            return enc.decode(np.zeros((n, 0), dtype=np.float32), seed=seed)
+        ctx = enc.encode_context(context, n)
+        return enc.decode(self._generate(n, ctx, positions, seed, self._logit_bias), seed=seed)
+
+    # --- persistence -------------------------------------------------------------------------
+    def _save_common(self, writer: ArtifactWriter, **header: Any) -> None:
+        """Write the transformers, the header (``header`` plus the shared fields) and the
+        logit bias. The header is stored under the model's name."""
+        if self._enc is None:
+            raise RuntimeError("model state is missing")
+        self._enc.save(writer.child("data"))
+        writer.write_json(
+            self.name,
+            {
+                "format": self.state_format,
+                "has_logit_bias": self._logit_bias is not None,
+                "batch_size": self.batch_size_,
+                "best_epoch": self.best_epoch,
+                **header,
+            },
+        )
+        if self._logit_bias is not None:
+            writer.write_array("logit_bias", self._logit_bias)
+
+    def _load_common(self, reader: ArtifactReader) -> dict[str, Any]:
+        """Read what :meth:`_save_common` wrote (checked); returns the header."""
+        from synthohive.nn.data import EncodedTable
+        from synthohive.nn.device import resolve_device
+
+        head = reader.read_json(self.name)
+        if not isinstance(head, dict) or head.get("format") != self.state_format:
+            raise IncompatibleArtifactError(
+                f"unsupported {self.name} state format",
+                fix=f"re-save the model with this version of the {self.name!r} plugin",
+            )
+        self._torch_device = resolve_device(self.device)
+        enc = EncodedTable.load(reader.child("data"))
+        self._enc = enc
+        if head.get("has_logit_bias"):
+            bias = np.asarray(reader.read_array("logit_bias"), dtype=np.float32)
+            if bias.shape != (enc.width,) or not np.isfinite(bias).all():
+                raise IncompatibleArtifactError(
+                    f"model {self.name!r}: logit_bias has shape {bias.shape}, "
+                    f"expected ({enc.width},)"
+                )
+            self._logit_bias = bias
+        self.batch_size_ = head.get("batch_size")
+        self.best_epoch = head.get("best_epoch")
+        return head
