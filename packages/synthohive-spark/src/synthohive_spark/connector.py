@@ -8,16 +8,17 @@ URLs:
   sub-folder per table in that format.
 
 Reads to the driver are bounded (``max_rows``, default 200 000): a larger table is sampled,
-and the sample size is logged with the table's total. ``read_subset`` samples whole parent
-subtrees so relations hold. Writes stage each table (a hidden sibling folder or a
-``__shv_stage_*`` table) and swap it in on commit; Delta targets commit in one Delta
-transaction. pyspark is imported only when the connector is used.
+and the sample size is logged with the table's total. ``read_all`` and ``read_subset`` read
+several tables from one pinned snapshot with no orphan rows (``synthohive_spark.snapshot``);
+``read_subset`` samples whole parent subtrees so relations hold. Writes stage each table (a
+hidden sibling folder or a ``__shv_stage_*`` table) and swap it in on commit; Delta targets
+commit in one Delta transaction. pyspark is imported only when the connector is used.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pandas as pd
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
     from synthohive.metadata.schema import Metadata
+    from synthohive_spark.snapshot import OrphanPolicy, Snapshot
 
 log = get_logger(__name__)
 
@@ -162,8 +164,8 @@ class SparkConnector(Connector):
             return self._path_exists(self._table_path(table))
         return bool(self.spark.catalog.tableExists(qualified(self.database, table)))
 
-    def spark_table(self, table: str) -> SparkDataFrame:
-        """The table as a (lazy) Spark DataFrame; ``TableNotFoundError`` lists what exists."""
+    def require_table(self, table: str) -> None:
+        """Check the name; ``TableNotFoundError`` listing what exists unless ``table`` does."""
         self._check_table(table)
         if not self.exists(table):
             import difflib
@@ -176,6 +178,10 @@ class SparkConnector(Connector):
                 table=table,
                 fix="check the name or the URL's database/folder",
             )
+
+    def spark_table(self, table: str) -> SparkDataFrame:
+        """The table as a (lazy) Spark DataFrame; ``TableNotFoundError`` lists what exists."""
+        self.require_table(table)
         if self.format == "csv":
             return self.spark.read.options(header=True, inferSchema=True).csv(
                 self._table_path(table)
@@ -224,17 +230,56 @@ class SparkConnector(Connector):
         if rows:
             yield self._restore(table, pd.DataFrame.from_records(rows, columns=names))
 
+    def snapshot(
+        self, tables: Iterable[str] | None = None, metadata: Metadata | None = None
+    ) -> Snapshot:
+        """Pin ``tables`` (default: all) children first; see ``synthohive_spark.snapshot``."""
+        from synthohive_spark.snapshot import take_snapshot
+
+        meta = metadata if metadata is not None else self._metadata
+        names = list(tables) if tables is not None else self._tables(meta)
+        return take_snapshot(self, names, meta)
+
+    def _tables(self, metadata: Metadata | None) -> list[str]:
+        return list(metadata.tables) if metadata is not None else self.list_tables()
+
+    def read_all(
+        self,
+        tables: Iterable[str] | None = None,
+        *,
+        metadata: Metadata | None = None,
+        orphans: OrphanPolicy = "drop",
+    ) -> dict[str, pd.DataFrame]:
+        """Bounded reads of several tables from one snapshot, with no orphan child rows.
+
+        ``metadata`` (default: the connector's) gives the foreign keys: tables are pinned
+        children first, and child rows whose key has no parent in the snapshot are dropped
+        and logged (``orphans="keep"`` keeps them, ``"error"`` raises ``ConnectorError``).
+        """
+        from synthohive_spark.snapshot import drop_orphans
+
+        meta = metadata if metadata is not None else self._metadata
+        names = list(tables) if tables is not None else self._tables(meta)
+        snap = self.snapshot(names, meta)
+        frames = drop_orphans(snap.frames, meta, orphans)
+        return {t: self._to_pandas(t, frames[t], None) for t in names}
+
     def read_subset(
         self,
         metadata: Metadata,
         *,
         roots: dict[str, int] | None = None,
         fraction: float | None = None,
+        orphans: OrphanPolicy = "drop",
     ) -> dict[str, pd.DataFrame]:
-        """A key-safe sample of a schema (see ``synthohive_spark.subset``)."""
+        """A key-safe sample of a schema (see ``synthohive_spark.subset``), from one snapshot."""
+        from synthohive_spark.snapshot import drop_orphans
         from synthohive_spark.subset import key_safe_subset
 
-        frames = key_safe_subset(self, metadata, roots=roots, fraction=fraction, seed=self.seed)
+        full = drop_orphans(self.snapshot(metadata.tables, metadata).frames, metadata, orphans)
+        frames = key_safe_subset(
+            self, metadata, roots=roots, fraction=fraction, seed=self.seed, frames=full
+        )
         return {t: self._to_pandas(t, sdf, None) for t, sdf in frames.items()}
 
     # --- writing -------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ added, so every kept child's parents are in the subset.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from synthohive.errors import ConnectorError
@@ -19,7 +20,8 @@ if TYPE_CHECKING:
     from synthohive_spark.connector import SparkConnector
 
 
-def _order(metadata: Metadata) -> list[str]:
+def parents_first(metadata: Metadata) -> list[str]:
+    """The tables of ``metadata`` with every parent before its children."""
     from graphlib import CycleError, TopologicalSorter
 
     graph: dict[str, set[str]] = {t: set() for t in metadata.tables}
@@ -39,8 +41,12 @@ def key_safe_subset(
     roots: dict[str, int] | None = None,
     fraction: float | None = None,
     seed: int = 0,
+    frames: Mapping[str, SparkDataFrame] | None = None,
 ) -> dict[str, SparkDataFrame]:
-    """Spark DataFrames of a relation-preserving subset of every table in ``metadata``."""
+    """Spark DataFrames of a relation-preserving subset of every table in ``metadata``.
+
+    ``frames`` (e.g. a snapshot's pinned frames) are used instead of the live tables.
+    """
     if (roots is None) == (fraction is None):
         raise ConnectorError(
             "give exactly one of roots= or fraction=",
@@ -48,8 +54,8 @@ def key_safe_subset(
         )
     if fraction is not None and not 0 < fraction <= 1:
         raise ConnectorError(f"fraction must be in (0, 1], got {fraction}")
-    order = _order(metadata)
-    full = {t: connector.spark_table(t) for t in order}
+    order = parents_first(metadata)
+    full = {t: frames[t] if frames else connector.spark_table(t) for t in order}
     kept: dict[str, SparkDataFrame] = {}
     for table in order:
         parents = [fk for fk in metadata.parents(table) if fk.parent != table]
