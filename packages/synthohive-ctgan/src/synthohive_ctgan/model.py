@@ -48,7 +48,9 @@ class CTGANParams(ModelParams):
     validation_fraction: float = Field(0.1, ge=0, lt=0.5, description="held-out rows share")
     eval_every: int = Field(5, ge=1, description="epochs between validation scores")
     patience: int | None = Field(None, ge=1, description="evaluations without gain to stop")
-    sample_batch_size: int = Field(8192, ge=1, description="rows generated per forward pass")
+    sample_batch_size: int | None = Field(
+        None, ge=1, description="rows per forward pass when sampling (None: 2,048 CPU, 65,536 CUDA)"
+    )
     calibrate: bool = Field(
         True, description="after training, fit per-category logit offsets to the marginals"
     )

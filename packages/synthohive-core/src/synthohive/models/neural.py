@@ -32,6 +32,13 @@ if TYPE_CHECKING:
 Callback = Callable[[int, dict[str, float]], Any]
 
 
+def sample_chunk(device_type: str) -> int:
+    """Default rows per generation pass: small chunks stay in a CPU's cache (2,048 rows
+    sampled ~1.5x faster than 65,536 on the 2-core benchmark machine); a GPU wants large
+    batches to fill its cores."""
+    return 65_536 if device_type == "cuda" else 2_048
+
+
 class NeuralModel(GenerativeModel):
     """Base of the torch models: callbacks, chunked generation, calibration, persistence.
 
@@ -115,7 +122,7 @@ class NeuralModel(GenerativeModel):
         for net in nets:
             net.eval()
         out = np.empty((n, enc.width), dtype=np.float32)
-        chunk = int(getattr(self.params, "sample_batch_size", 8192))
+        chunk = getattr(self.params, "sample_batch_size", None) or sample_chunk(device.type)
         try:
             with torch.inference_mode():
                 ctx_t = to_device(ctx, device)
