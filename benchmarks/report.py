@@ -502,6 +502,24 @@ def micro_targets(results: Path) -> list[list[str]]:
                         f"{name}.json",
                     ]
                 )
+        fl = _load(results / "flops.json")
+        if fl:
+            g = fl["gemm_gflops"]
+            for name in ("ctgan", "tvae"):
+                m = fl[name]
+                rows.append(
+                    [
+                        f"{name.upper()} floor set by this CPU's matmul rate (not a target)",
+                        "–",
+                        f"{m['epoch_gflop']} GFLOP of matmuls per 50k-row epoch at "
+                        f"{g['fp32_step_500x512x256']} GFLOP/s fp32 → ≥ {m['epoch_s_floor']} s; "
+                        f"{m['sample_mflop_per_row']} MFLOP per sampled row at "
+                        f"{g['fp32_sample_8192x512x256']} GFLOP/s → ≤ "
+                        f"{m['sample_rows_per_s_ceiling']:,} rows/s (bf16 runs at "
+                        f"{g['bf16_sample_8192x512x256']} GFLOP/s here: no AVX-512/AMX)",
+                        "flops.json",
+                    ]
+                )
         d = _load(results / "tvae.json")
         if d and d.get("rows", 0) >= 50_000:
             rows.append(

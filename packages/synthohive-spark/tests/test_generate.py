@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from synthohive.demo import demo_metadata, load_demo
-from synthohive.errors import DataError
+from synthohive.errors import ConnectorError, DataError
 from synthohive.synthesizer import Synthesizer
 from synthohive_spark import generate
 
@@ -61,3 +61,26 @@ def test_bad_partitions_and_rows(spark: Any, synth: Synthesizer) -> None:
         generate(spark, synth, scale=0.1, partitions=0)
     with pytest.raises(DataError, match="not both"):
         generate(spark, synth, rows=10, scale=1.0, partitions=1)
+
+
+def test_executor_without_the_model_plugin_names_the_package(
+    synth: Synthesizer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An executor whose environment lacks the model's plugin gets a ConnectorError that
+    names the package to install on the cluster (not a bare lookup failure)."""
+    import hashlib
+
+    from synthohive.registry import Registry
+    from synthohive_spark import distributed
+
+    data = distributed._model_bytes(synth)
+    digest = hashlib.sha256(data).hexdigest()
+
+    def missing(self: Registry, name: str) -> Any:
+        raise self._not_found("models", "ctgan")
+
+    monkeypatch.setattr(Registry, "get_model", missing)
+    monkeypatch.setattr(distributed, "_MODELS", {})
+    with pytest.raises(ConnectorError, match="every executor") as info:
+        distributed._load(data, digest)
+    assert "pip install synthohive-ctgan" in str(info.value)
