@@ -62,7 +62,9 @@ def _fit_ours(
 
         import torch  # noqa: F401
 
-        import synthohive.nn  # noqa: F401
+        import synthohive.nn.data
+        import synthohive.nn.spans
+        import synthohive.nn.training  # noqa: F401
         from synthohive.transform import DataTransformer
 
         importlib.import_module(f"synthohive_{system}.model")

@@ -17,7 +17,7 @@ from synthohive.artifacts.api import ArtifactReader, ArtifactWriter
 from synthohive.errors import IncompatibleArtifactError
 from synthohive.log import get_logger
 from synthohive.models.base import ModelParams
-from synthohive.models.neural import NeuralModel
+from synthohive.nn.model import NeuralModel
 
 if TYPE_CHECKING:
     import torch

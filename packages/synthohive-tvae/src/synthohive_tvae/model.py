@@ -17,7 +17,7 @@ from synthohive.artifacts.api import ArtifactReader, ArtifactWriter
 from synthohive.errors import IncompatibleArtifactError
 from synthohive.log import get_logger
 from synthohive.models.base import ModelParams
-from synthohive.models.neural import NeuralModel
+from synthohive.nn.model import NeuralModel
 
 if TYPE_CHECKING:
     import torch
@@ -223,16 +223,11 @@ class TVAEModel(NeuralModel):
         """Latent mean/std of the conditioned category (``None`` for the standard prior)."""
         import torch
 
-        enc = self._enc
-        if not positions or enc is None or self._latent_mean is None:
-            return None
-        if self._latent_std is None:
+        enc, mean, std = self._enc, self._latent_mean, self._latent_std
+        if not positions or enc is None or mean is None or std is None:
             return None
         slot = enc.condition_slot(positions[0])
-        return (
-            torch.as_tensor(self._latent_mean[slot], device=device),
-            torch.as_tensor(self._latent_std[slot], device=device),
-        )
+        return torch.as_tensor(mean[slot], device=device), torch.as_tensor(std[slot], device=device)
 
     def _raw_chunk(
         self, m: int, ctx: torch.Tensor, state: Any, gen: torch.Generator

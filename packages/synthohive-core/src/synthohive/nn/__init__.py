@@ -1,35 +1,67 @@
 """Torch helpers shared by the neural models (CTGAN, TVAE). Needs ``synthohive-core[torch]``.
 
+- :mod:`synthohive.nn.model` — ``NeuralModel``, the base class of the torch models
 - :mod:`synthohive.nn.device` — ``resolve_device``, ``seeded``, ``make_generator``
 - :mod:`synthohive.nn.spans` — ``SpanLayout``, ``apply_activations``, ``sample_one_hots``,
   ``ConditionIndex``, ``reconstruction_loss``
 - :mod:`synthohive.nn.state` — weights <-> numpy with shape checks
 - :mod:`synthohive.nn.training` — ``TrainingMonitor``, ``validation_score``, ``check_finite``
 - :mod:`synthohive.nn.data` — ``EncodedTable`` (transformer + context transformer + tensors)
+
+The names below are loaded lazily (PEP 562): importing ``synthohive.nn`` or
+``synthohive.nn.model`` does not import torch, so a plugin's model module can subclass
+``NeuralModel`` and still be listed by ``synthohive plugins`` cheaply; torch is imported
+when a torch helper is first used.
 """
 
 from __future__ import annotations
 
-from synthohive.nn.device import make_generator, resolve_device, seeded
-from synthohive.nn.spans import (
-    ConditionIndex,
-    SpanLayout,
-    apply_activations,
-    discrete_cross_entropy,
-    reconstruction_loss,
-    sample_one_hots,
-)
-from synthohive.nn.state import load_numpy_into, modules_to_numpy
-from synthohive.nn.training import (
-    TrainingMonitor,
-    calibrate_logit_bias,
-    check_finite,
-    effective_batch,
-    validation_score,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from synthohive.nn.device import make_generator, resolve_device, seeded
+    from synthohive.nn.model import NeuralModel
+    from synthohive.nn.spans import (
+        ConditionIndex,
+        SpanLayout,
+        apply_activations,
+        discrete_cross_entropy,
+        reconstruction_loss,
+        sample_one_hots,
+    )
+    from synthohive.nn.state import load_numpy_into, modules_to_numpy
+    from synthohive.nn.training import (
+        TrainingMonitor,
+        calibrate_logit_bias,
+        check_finite,
+        effective_batch,
+        validation_score,
+    )
+
+_HOME = {
+    "NeuralModel": "model",
+    "make_generator": "device",
+    "resolve_device": "device",
+    "seeded": "device",
+    "ConditionIndex": "spans",
+    "SpanLayout": "spans",
+    "apply_activations": "spans",
+    "discrete_cross_entropy": "spans",
+    "reconstruction_loss": "spans",
+    "sample_one_hots": "spans",
+    "load_numpy_into": "state",
+    "modules_to_numpy": "state",
+    "TrainingMonitor": "training",
+    "calibrate_logit_bias": "training",
+    "check_finite": "training",
+    "effective_batch": "training",
+    "validation_score": "training",
+}
 
 __all__ = [
     "ConditionIndex",
+    "NeuralModel",
     "SpanLayout",
     "TrainingMonitor",
     "apply_activations",
@@ -46,3 +78,10 @@ __all__ = [
     "seeded",
     "validation_score",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module 'synthohive.nn' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"synthohive.nn.{home}"), name)

@@ -7,7 +7,8 @@ bias and transformers. That common part lives here; a subclass writes ``_fit``, 
 network-specific hooks ``_generation_state``/``_raw_chunk`` (and optionally ``_activate``),
 and the weights part of ``_save``/``_load``.
 
-Importing this module does not import torch; the methods import it when they run.
+Importing this module does not import torch (``synthohive.nn`` loads its helpers lazily);
+the methods import it when they run, so plugin model modules stay cheap to list.
 """
 
 from __future__ import annotations
