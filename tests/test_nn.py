@@ -24,6 +24,8 @@ from synthohive.nn import (
     modules_to_numpy,
     reconstruction_loss,
     resolve_device,
+    sample_one_hots,
+    sample_one_hots_t,
     seeded,
     validation_score,
 )
@@ -89,6 +91,35 @@ def test_sampled_one_hots_follow_the_softmax() -> None:
     out = apply_activations(logits, layout, mode="sample", gen=torch.Generator().manual_seed(0))
     freq = out.mean(0).numpy()
     assert np.allclose(freq, [0.2, 0.5, 0.3], atol=0.02)
+
+
+def test_span_major_sampling_follows_the_softmax_for_narrow_and_wide_spans() -> None:
+    """Both branches of ``sample_one_hots_t`` (running sum up to 64 categories, row-major
+    softmax above) draw exact one-hots at the softmax's frequencies, row by row."""
+    info = [
+        SpanInfo("x", "continuous", 0, 1, "tanh", "value"),
+        SpanInfo("k", "discrete", 1, 3, "softmax", "category"),
+        SpanInfo("w", "discrete", 4, 100, "softmax", "category"),
+    ]
+    layout = SpanLayout.from_output_info(info)
+    gen = torch.Generator().manual_seed(0)
+    base = torch.randn(2, 104, generator=gen) * 2  # two distinct rows, each repeated
+    raw = base.repeat_interleave(20000, dim=0)
+    out_t = sample_one_hots_t(raw.t().contiguous(), layout, gen)
+    assert out_t.shape == (104, 40000)
+    assert torch.allclose(out_t[0], torch.tanh(raw[:, 0]))
+    for start, dim in [(1, 3), (4, 100)]:
+        block = out_t[start : start + dim]
+        assert set(block.unique().tolist()) == {0.0, 1.0} and (block.sum(0) == 1).all()
+        for r in range(2):
+            freq = block[:, r * 20000 : (r + 1) * 20000].mean(1)
+            expected = torch.softmax(base[r, start : start + dim], 0)
+            assert (freq - expected).abs().max() < 0.015
+    row_major = sample_one_hots(raw[:500], layout, torch.Generator().manual_seed(3))
+    span_major = sample_one_hots_t(
+        raw[:500].t().contiguous(), layout, torch.Generator().manual_seed(3)
+    )
+    assert torch.equal(row_major, span_major.t())
 
 
 def test_losses_match_a_per_span_loop() -> None:

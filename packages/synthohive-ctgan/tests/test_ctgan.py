@@ -190,6 +190,9 @@ def test_folded_generator_equals_the_eval_forward_pass() -> None:
     x = torch.randn(32, 12)
     with torch.no_grad():
         assert torch.allclose(networks.Generator.run_folded(g_net.folded(), x), g_net(x), atol=1e-5)
+        span_major = networks.Generator.run_folded(g_net.folded(), x, transposed=True)
+        assert span_major.shape == (5, 32) and span_major.is_contiguous()
+        assert torch.allclose(span_major, g_net(x).t(), atol=1e-5)
 
 
 def test_model_module_imports_without_torch() -> None:

@@ -202,3 +202,18 @@ def test_conditioned_rows_keep_the_correlation(parent_child: ParentChild, tiny: 
     assert (p["kind"] == "p").all() and (q["kind"] == "q").all()
     assert abs(p["value"].mean() - real["p"]) < 2.0, p["value"].mean()
     assert abs(q["value"].mean() - real["q"]) < 2.0, q["value"].mean()
+
+
+def test_span_major_decoder_head_equals_the_forward_pass() -> None:
+    """Generation reads the decoder span-major; it must be the training forward, transposed."""
+    import torch
+
+    from synthohive_tvae.networks import Decoder
+
+    torch.manual_seed(0)
+    decoder = Decoder(6, (16, 8), 11)
+    z = torch.randn(40, 6)
+    with torch.no_grad():
+        out_t = decoder.forward_t(z)
+        assert out_t.shape == (11, 40) and out_t.is_contiguous()
+        assert torch.allclose(out_t, decoder(z).t(), atol=1e-6)

@@ -281,7 +281,7 @@ class CTGANModel(NeuralModel):
             drawn = sampler.sample_original(m, gen)
             cond = drawn if drawn is not None else ctx.new_zeros(m, 0)
         z = torch.randn(m, self.params.embedding_dim, generator=gen, device=ctx.device)
-        return Generator.run_folded(folded, torch.cat([z, cond, ctx], dim=1))
+        return Generator.run_folded(folded, torch.cat([z, cond, ctx], dim=1), transposed=True)
 
     # --- persistence -------------------------------------------------------------------------
     def _save(self, writer: ArtifactWriter) -> None:

@@ -59,12 +59,21 @@ class Generator(nn.Module):
 
     @staticmethod
     def run_folded(
-        folded: list[tuple[torch.Tensor, torch.Tensor]], x: torch.Tensor
+        folded: list[tuple[torch.Tensor, torch.Tensor]],
+        x: torch.Tensor,
+        *,
+        transposed: bool = False,
     ) -> torch.Tensor:
-        """Inference forward pass over :meth:`folded` weights (no BatchNorm pass)."""
+        """Inference forward pass over :meth:`folded` weights (no BatchNorm pass).
+
+        ``transposed=True`` returns the output span-major, ``(data_dim, B)`` (the head runs
+        as ``W @ x.T + b``), which is what generation consumes.
+        """
         for weight, bias in folded[:-1]:
             x = torch.cat([torch.addmm(bias, x, weight).relu_(), x], dim=1)
         weight, bias = folded[-1]
+        if transposed:
+            return torch.addmm(bias[:, None], weight.t(), x.t())
         return torch.addmm(bias, x, weight)
 
 

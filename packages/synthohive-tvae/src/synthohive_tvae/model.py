@@ -240,25 +240,26 @@ class TVAEModel(NeuralModel):
         if state is not None:
             z_mean, z_std = state
             z = z_mean + z * z_std
-        return self._decoder(torch.cat([z, ctx], dim=1))
+        return self._decoder.forward_t(torch.cat([z, ctx], dim=1))
 
     def _activate(
-        self, raw: torch.Tensor, layout: SpanLayout, gen: torch.Generator
+        self, raw_t: torch.Tensor, layout: SpanLayout, gen: torch.Generator
     ) -> torch.Tensor:
-        """Hard one-hots, and scalars drawn around ``tanh(raw)`` with the learned sigmas."""
+        """Hard one-hots, and scalars drawn around ``tanh(raw)`` with the learned sigmas
+        (span-major, ``(width, m)``)."""
         import torch
 
-        from synthohive.nn.spans import sample_one_hots
+        from synthohive.nn.spans import sample_one_hots_t
 
         if self._decoder is None:
             raise RuntimeError("decoder is not built")
-        out = sample_one_hots(raw, layout, gen)
+        out_t = sample_one_hots_t(raw_t, layout, gen)
         s_idx = layout.scalar_idx
         if s_idx.numel():
-            noise = torch.randn(raw.shape[0], s_idx.numel(), generator=gen, device=raw.device)
-            noisy = out[:, s_idx] + noise * self._decoder.sigma[s_idx]
-            out[:, s_idx] = noisy.clamp_(-1, 1)
-        return out
+            noise = torch.randn(s_idx.numel(), raw_t.shape[1], generator=gen, device=raw_t.device)
+            noisy = out_t[s_idx] + noise * self._decoder.sigma[s_idx, None]
+            out_t[s_idx] = noisy.clamp_(-1, 1)
+        return out_t
 
     # --- persistence -------------------------------------------------------------------------
     def _save(self, writer: ArtifactWriter) -> None:

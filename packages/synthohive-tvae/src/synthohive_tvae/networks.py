@@ -42,3 +42,12 @@ class Decoder(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(z)
+
+    def forward_t(self, z: torch.Tensor) -> torch.Tensor:
+        """``forward(z).T`` computed directly (``(data_dim, B)``, contiguous) for span-major
+        generation."""
+        head = self.net[-1]
+        if not isinstance(head, nn.Linear):
+            raise TypeError(f"unexpected decoder head {type(head).__name__}")
+        h = self.net[:-1](z)
+        return torch.addmm(head.bias[:, None], head.weight, h.t())

@@ -3,7 +3,7 @@
 - :mod:`synthohive.nn.model` — ``NeuralModel``, the base class of the torch models
 - :mod:`synthohive.nn.device` — ``resolve_device``, ``seeded``, ``make_generator``
 - :mod:`synthohive.nn.spans` — ``SpanLayout``, ``apply_activations``, ``sample_one_hots``,
-  ``ConditionIndex``, ``reconstruction_loss``
+  ``sample_one_hots_t``, ``ConditionIndex``, ``reconstruction_loss``
 - :mod:`synthohive.nn.state` — weights <-> numpy with shape checks
 - :mod:`synthohive.nn.training` — ``TrainingMonitor``, ``validation_score``, ``check_finite``
 - :mod:`synthohive.nn.data` — ``EncodedTable`` (transformer + context transformer + tensors)
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         discrete_cross_entropy,
         reconstruction_loss,
         sample_one_hots,
+        sample_one_hots_t,
     )
     from synthohive.nn.state import load_numpy_into, modules_to_numpy
     from synthohive.nn.training import (
@@ -50,6 +51,7 @@ _HOME = {
     "discrete_cross_entropy": "spans",
     "reconstruction_loss": "spans",
     "sample_one_hots": "spans",
+    "sample_one_hots_t": "spans",
     "load_numpy_into": "state",
     "modules_to_numpy": "state",
     "TrainingMonitor": "training",
@@ -75,6 +77,7 @@ __all__ = [
     "reconstruction_loss",
     "resolve_device",
     "sample_one_hots",
+    "sample_one_hots_t",
     "seeded",
     "validation_score",
 ]

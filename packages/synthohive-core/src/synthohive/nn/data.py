@@ -98,7 +98,7 @@ class EncodedTable:
         return positions
 
     def condition_fixes(self, positions: list[int]) -> list[tuple[int, int, int]]:
-        """``(span_start, span_end, position)`` for :func:`synthohive.nn.spans.fix_one_hots`."""
+        """``(span_start, span_end, position)`` for :func:`synthohive.nn.spans.fix_one_hots_t`."""
         out = []
         for pos in positions:
             for span in self.condition_spans:

@@ -86,15 +86,17 @@ class NeuralModel(GenerativeModel):
     def _raw_chunk(
         self, m: int, ctx: torch.Tensor, state: Any, gen: torch.Generator
     ) -> torch.Tensor:
-        """Raw network outputs ``(m, width)`` for ``m`` rows with context rows ``ctx``."""
+        """Raw network outputs for ``m`` rows with context rows ``ctx``, span-major:
+        shape ``(width, m)`` (compute the last layer as ``W @ h.T + b``)."""
 
     def _activate(
-        self, raw: torch.Tensor, layout: SpanLayout, gen: torch.Generator
+        self, raw_t: torch.Tensor, layout: SpanLayout, gen: torch.Generator
     ) -> torch.Tensor:
-        """Raw outputs -> encoded rows with hard one-hots (TVAE adds scalar noise)."""
-        from synthohive.nn.spans import sample_one_hots
+        """Span-major raw outputs -> encoded rows ``(width, m)`` with hard one-hots (TVAE
+        adds scalar noise)."""
+        from synthohive.nn.spans import sample_one_hots_t
 
-        return sample_one_hots(raw, layout, gen)
+        return sample_one_hots_t(raw_t, layout, gen)
 
     # --- generation --------------------------------------------------------------------------
     def _generate(
@@ -105,12 +107,17 @@ class NeuralModel(GenerativeModel):
         seed: int,
         bias: np.ndarray | None = None,
     ) -> np.ndarray:
-        """``n`` encoded rows (hard one-hots), generated in eval mode in large chunks."""
+        """``n`` encoded rows (hard one-hots), generated in eval mode in large chunks.
+
+        Generation runs span-major (see :func:`~synthohive.nn.spans.sample_one_hots_t`), so
+        the result is the ``(n, width)`` matrix in Fortran order: each encoded column is
+        contiguous, which is also what the transformer's per-column decoding reads.
+        """
         import torch
 
         from synthohive.nn.data import to_device
         from synthohive.nn.device import make_generator
-        from synthohive.nn.spans import fix_one_hots
+        from synthohive.nn.spans import fix_one_hots_t
 
         enc, device, nets = self._enc, self._torch_device, self._networks()
         if enc is None or device is None or not nets:
@@ -122,7 +129,7 @@ class NeuralModel(GenerativeModel):
         modes = [net.training for net in nets]
         for net in nets:
             net.eval()
-        out = np.empty((n, enc.width), dtype=np.float32)
+        out_t = np.empty((enc.width, n), dtype=np.float32)
         chunk = getattr(self.params, "sample_batch_size", None) or sample_chunk(device.type)
         try:
             with torch.inference_mode():
@@ -130,15 +137,15 @@ class NeuralModel(GenerativeModel):
                 bias_t = torch.as_tensor(bias, device=device) if bias is not None else None
                 for start in range(0, n, chunk):
                     m = min(chunk, n - start)
-                    raw = self._raw_chunk(m, ctx_t[start : start + m], state, gen)
+                    raw_t = self._raw_chunk(m, ctx_t[start : start + m], state, gen)
                     if bias_t is not None:
-                        raw += bias_t
-                    rows = fix_one_hots(self._activate(raw, layout, gen), fixes)
-                    out[start : start + m] = rows.float().cpu().numpy()
+                        raw_t += bias_t[:, None]
+                    rows_t = fix_one_hots_t(self._activate(raw_t, layout, gen), fixes)
+                    out_t[:, start : start + m] = rows_t.float().cpu().numpy()
         finally:
             for net, mode in zip(nets, modes):
                 net.train(mode)
-        return out
+        return out_t.T
 
     def _validation_score(self, real: np.ndarray, ctx: np.ndarray, seed: int) -> float:
         """:func:`validation_score` of the held-out ``real`` rows against at least 2,000
