@@ -353,18 +353,20 @@ def write_docs(files: list[Path], docs: Path) -> None:
             ]
         for row in _targets(rat, res):
             if row[1] != "not measured":
-                all_targets.append([*row, path.name])
+                all_targets.append([*row, path.name, str(m.get("date") or "")])
     lines += [
         "## Targets (issues #3, #4, #5, #6)",
         "",
-        "For each target, the run that measured it on the most datasets (ties: the first file).",
+        "For each target, the run that measured it on the most datasets (ties: the latest run).",
         "",
     ]
-    best: dict[str, list[str]] = {}
-    for row in all_targets:
-        if row[0] not in best or row[2].count(" rows)") > best[row[0]][2].count(" rows)"):
-            best[row[0]] = row
-    chosen = [best.get(row[0], [*row, ""]) for row in _targets([], [])]
+    best: dict[str, tuple[tuple[int, str], list[str]]] = {}
+    for *row, started in all_targets:
+        key = (row[2].count(" rows)"), started)
+        if row[0] not in best or key >= best[row[0]][0]:
+            best[row[0]] = (key, row)
+    best_rows = {name: row for name, (_, row) in best.items()}
+    chosen = [best_rows.get(row[0], [*row, ""]) for row in _targets([], [])]
     lines += _table(["target", "verdict", "numbers", "from"], chosen)
     big = docs.parent.parent / "benchmarks" / "results" / "run_neural54k.json"
     big_data = _load(big) if big.exists() else None
