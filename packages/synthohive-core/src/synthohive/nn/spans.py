@@ -124,7 +124,7 @@ def sample_one_hots_t(
     softmax, with one uniform per (span, row). Generation runs span-major because every
     entry of a span is then a contiguous row of ``B`` values: the per-span max, ``exp``,
     running sum and comparison are whole-slab ops, where the row-major layout puts a
-    2-to-10-wide softmax on the innermost axis (several times slower on a CPU). Spans wider
+    2-to-10-wide softmax on the innermost axis (1.5-2x slower on the CPU). Spans wider
     than ``_LOOP_WIDTH`` switch to a row-major softmax for their group. Returns
     ``(width, B)`` with exact 0/1 one-hots.
     """
