@@ -10,7 +10,10 @@ Run: ``.venv/bin/python benchmarks/bench_flops.py [--rows 50000 --threads 2]``. 
   double backward; calibration off; the one validation pass at the end is included);
 * ``*_sample_mflop_per_row``: FLOPs of generating one row;
 * the floors they imply: ``epoch_s_floor`` = epoch FLOPs / step-shape rate, and
-  ``sample_rows_per_s_ceiling`` = rate / FLOPs per row (matmuls alone, no other op).
+  ``sample_rows_per_s_ceiling`` = rate / FLOPs per row (matmuls alone, no other op);
+* ``normals_per_s``: torch's CPU normal generator at TVAE's latent-draw shape, and TVAE's
+  ``sample_rows_per_s_ceiling_with_latents`` (matmuls plus 128 latent normals per row);
+* ``cpu``: model name and the extensions (AVX2, AVX-512, AMX) that set the matmul rates.
 """
 
 from __future__ import annotations
@@ -44,6 +47,42 @@ def gemm_rate(m: int, k: int, n: int, dtype: Any, repeats: int = 5) -> float:
             a @ b
         best = max(best, 2 * m * k * n * calls / (time.perf_counter() - t0) / 1e9)
     return best
+
+
+def normal_rate(rows: int = 2048, dim: int = 128, repeats: int = 5) -> float:
+    """Best-of-``repeats`` standard normals per second from torch's CPU generator, drawn as
+    TVAE draws its latents: ``(rows, dim)`` per generation chunk."""
+    import torch
+
+    gen = torch.Generator().manual_seed(0)
+    calls = 50
+    best = 0.0
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(calls):
+            torch.randn(rows, dim, generator=gen)
+        best = max(best, rows * dim * calls / (time.perf_counter() - t0))
+    return best
+
+
+def cpu_features() -> dict[str, Any]:
+    """The CPU's model name and the vector/matrix extensions that decide matmul speed."""
+    info: dict[str, Any] = {"model": platform.processor() or platform.machine()}
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8")
+    except OSError:
+        return info
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "model name":
+            info["model"] = value.strip()
+        elif key.strip() == "flags":
+            flags = set(value.split())
+            info["extensions"] = [
+                f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if f in flags
+            ]
+            break
+    return info
 
 
 class MatmulFlops:
@@ -123,6 +162,8 @@ def main() -> None:
         "threads": args.threads,
         "gemm_gflops": {k: round(v, 1) for k, v in rates.items()},
     }
+    normals = normal_rate()
+    result["normals_per_s"] = round(normals)
     for name, cls in (("ctgan", CTGANModel), ("tvae", TVAEModel)):
         epoch, per_row, width = count_fit(cls, args.rows, {"batch_size": 500})
         result[name] = {
@@ -132,8 +173,16 @@ def main() -> None:
             "epoch_s_floor": round(epoch / step_rate, 2),
             "sample_rows_per_s_ceiling": round(sample_rate * 1e3 / per_row),
         }
+    # TVAE draws 128 latent normals per generated row before its decoder runs: together
+    # with the matmuls that bounds its sampling rate whatever else is made faster
+    latent = TVAEModel.Params().embedding_dim
+    per_row_s = result["tvae"]["sample_mflop_per_row"] * 1e6 / (sample_rate * 1e9)
+    result["tvae"]["latent_normals_per_row"] = latent
+    result["tvae"]["sample_rows_per_s_ceiling_with_latents"] = round(
+        1.0 / (per_row_s + latent / normals)
+    )
     result.update(
-        cpu=platform.processor() or platform.machine(),
+        cpu=cpu_features(),
         torch=torch.__version__,
         load_average=os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
     )

@@ -6,6 +6,7 @@ here from pairs of rows of the SAME file (same run, same machine load), never ac
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -353,6 +354,7 @@ def write_docs(files: list[Path], docs: Path) -> None:
                 *_table(header, rows),
                 "",
             ]
+        lines += tvae_ceilings(res, m, _load(path.parent / "flops.json"))
         for row in _targets(rat, res):
             if row[1] != "not measured":
                 all_targets.append([*row, path.name, str(m.get("date") or "")])
@@ -455,11 +457,79 @@ def scaling_tables(results: Path) -> list[str]:
     return lines
 
 
+TVAE_LATENT, TVAE_HIDDEN = 128, (128, 128)
+"""TVAE's default latent size and decoder widths (the same in SynthoHive and SDV)."""
+
+
+def tvae_ceilings(res: list[dict[str, Any]], machine: dict[str, Any], flops: Any) -> list[str]:
+    """Per dataset: the fastest TVAE sampling this CPU allows next to 10× SDV's rate.
+
+    The ceiling counts only what any TVAE must do per generated row: draw ``TVAE_LATENT``
+    standard normals (at ``flops.json``'s measured rate) and run the decoder's matmuls (at its
+    fp32 rate, and at its bf16 rate for a model run in bf16) -- no activation, sampling of
+    categories or decoding. Shown only when ``flops.json`` was measured on this run's CPU.
+    """
+    if not flops or not flops.get("normals_per_s"):
+        return []
+    cpu = flops.get("cpu", {})
+    if not isinstance(cpu, dict) or cpu.get("model") != machine.get("cpu"):
+        return []
+    g = flops["gemm_gflops"]
+    fp32 = max(v for k, v in g.items() if k.startswith("fp32")) * 1e9
+    bf16 = max([v for k, v in g.items() if k.startswith("bf16")] or [0.0]) * 1e9
+    normals = float(flops["normals_per_s"])
+    index = {(r.get("dataset"), r.get("system")): r for r in res if r.get("status") == "ok"}
+    rows = []
+    for (ds, system), ours in index.items():
+        sdv = index.get((ds, "sdv_tvae"))
+        width = ours.get("encoded_width")
+        if system != "tvae" or sdv is None or not width or not sdv.get("sample_rows_per_s"):
+            continue
+        dims = [TVAE_LATENT, *TVAE_HIDDEN, int(width)]
+        per_row = sum(2 * a * b for a, b in itertools.pairwise(dims))
+        latent_s = TVAE_LATENT / normals
+        ceil32 = 1.0 / (per_row / fp32 + latent_s)
+        ceil16 = 1.0 / (per_row / max(bf16, fp32) + latent_s)
+        need = 10 * float(sdv["sample_rows_per_s"])
+        rows.append(
+            [
+                ds, str(width), f"{per_row / 1e6:.3f}", f"{ceil32:,.0f}", f"{ceil16:,.0f}",
+                f"{need:,.0f}", "yes" if need > ceil32 else "no",
+                f"{float(ours['sample_rows_per_s']):,.0f}",
+            ]
+        )  # fmt: skip
+    if not rows:
+        return []
+    header = [
+        "dataset", "encoded width", "decoder MFLOP/row", "ceiling fp32 rows/s",
+        "ceiling bf16 rows/s", "10× SDV rows/s", "10× SDV above fp32 ceiling", "ours rows/s",
+    ]  # fmt: skip
+    return [
+        "### TVAE sampling: this CPU's ceiling vs 10× SDV",
+        "",
+        f"Ceiling = 1 / (decoder matmul FLOPs per row / matmul rate + {TVAE_LATENT} latent "
+        f"normals / {normals / 1e6:,.0f}M normals/s), from `flops.json` (same CPU). It leaves "
+        "out every other step of sampling (activations, drawing categories, decoding), so real "
+        "sampling is slower than it.",
+        "",
+        *_table(header, rows),
+        "",
+    ]
+
+
 def _load(path: Path) -> Any:
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError):
         return None
+
+
+def _cpu(flops: dict[str, Any]) -> str:
+    """``flops.json``'s CPU as text: model and extensions (older files hold a plain string)."""
+    cpu = flops.get("cpu")
+    if isinstance(cpu, dict):
+        return f"{cpu.get('model')}, {'/'.join(cpu.get('extensions', [])) or 'no AVX2'}"
+    return str(cpu)
 
 
 def micro_targets(results: Path) -> list[list[str]]:
@@ -525,8 +595,8 @@ def micro_targets(results: Path) -> list[list[str]]:
                         f"{g['fp32_step_500x512x256']} GFLOP/s fp32 → ≥ {m['epoch_s_floor']} s; "
                         f"{m['sample_mflop_per_row']} MFLOP per sampled row at "
                         f"{g['fp32_sample_8192x512x256']} GFLOP/s → ≤ "
-                        f"{m['sample_rows_per_s_ceiling']:,} rows/s (bf16 runs at "
-                        f"{g['bf16_sample_8192x512x256']} GFLOP/s here: no AVX-512/AMX)",
+                        f"{m['sample_rows_per_s_ceiling']:,} rows/s (bf16: "
+                        f"{g['bf16_sample_8192x512x256']} GFLOP/s; CPU {_cpu(fl)})",
                         "flops.json",
                     ]
                 )
