@@ -20,6 +20,26 @@ from synthohive.metadata.schema import Column, Table
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
+def cpu_features() -> dict[str, Any]:
+    """The CPU's model name and the vector/matrix extensions that decide matmul speed."""
+    info: dict[str, Any] = {"model": platform.processor() or platform.machine()}
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8")
+    except OSError:
+        return info
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "model name":
+            info["model"] = value.strip()
+        elif key.strip() == "flags":
+            flags = set(value.split())
+            info["extensions"] = [
+                f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if f in flags
+            ]
+            break
+    return info
+
+
 def mixed_table(n: int, seed: int = 0) -> tuple[pd.DataFrame, Table]:
     """An Adult-like table: 6 numeric (skewed, bimodal, integer, currency with nulls) and
     8 categorical columns (2 to 40 categories), correlated through a latent factor."""
@@ -111,6 +131,7 @@ def run(model_cls: type, name: str, extra: dict[str, Any]) -> None:
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
         "machine": platform.machine(),
+        "cpu": cpu_features(),
         "torch": torch.__version__,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -29,7 +28,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _neural_bench import RESULTS, mixed_table
+from _neural_bench import RESULTS, cpu_features, mixed_table
 
 
 def gemm_rate(m: int, k: int, n: int, dtype: Any, repeats: int = 5) -> float:
@@ -63,26 +62,6 @@ def normal_rate(rows: int = 2048, dim: int = 128, repeats: int = 5) -> float:
             torch.randn(rows, dim, generator=gen)
         best = max(best, rows * dim * calls / (time.perf_counter() - t0))
     return best
-
-
-def cpu_features() -> dict[str, Any]:
-    """The CPU's model name and the vector/matrix extensions that decide matmul speed."""
-    info: dict[str, Any] = {"model": platform.processor() or platform.machine()}
-    try:
-        text = Path("/proc/cpuinfo").read_text(encoding="utf-8")
-    except OSError:
-        return info
-    for line in text.splitlines():
-        key, _, value = line.partition(":")
-        if key.strip() == "model name":
-            info["model"] = value.strip()
-        elif key.strip() == "flags":
-            flags = set(value.split())
-            info["extensions"] = [
-                f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if f in flags
-            ]
-            break
-    return info
 
 
 class MatmulFlops:

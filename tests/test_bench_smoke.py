@@ -65,5 +65,36 @@ def test_smoke_run_writes_sane_json(tmp_path: Path) -> None:
         if system != "gaussian_copula":
             assert r["epochs"] == 1 and r["s_per_epoch"] > 0
             assert 0 < r["transformer_fit_s"] < r["fit_s"]
+            assert r["encoded_width"] > 14  # one-hot spans make it wider than the columns
     # --smoke never rewrites the published page
     assert (docs.read_bytes() if docs.exists() else None) == before
+
+
+def test_tvae_ceiling_is_latents_plus_decoder_matmuls_on_the_same_cpu() -> None:
+    """The page's TVAE ceiling: 1 / (decoder FLOPs / fp32 rate + 128 normals / normal rate),
+    shown only when ``flops.json`` was measured on the run's CPU."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import report
+    finally:
+        sys.path.pop(0)
+    res = [
+        {"dataset": "d", "system": "tvae", "status": "ok", "encoded_width": 40,
+         "sample_rows_per_s": 300_000.0},
+        {"dataset": "d", "system": "sdv_tvae", "status": "ok", "sample_rows_per_s": 200_000.0},
+    ]  # fmt: skip
+    flops = {
+        "gemm_gflops": {"fp32_a": 100.0, "fp32_b": 50.0, "bf16_a": 400.0},
+        "normals_per_s": 256e6,
+        "cpu": {"model": "CPU X", "extensions": []},
+    }
+    lines = report.tvae_ceilings(res, {"cpu": "CPU X"}, flops)
+    row = next(line for line in lines if line.startswith("| d |")).strip("| ").split(" | ")
+    per_row = 2 * (128 * 128 + 128 * 128 + 128 * 40)  # latent -> 128 -> 128 -> width 40
+    assert row[1] == "40" and float(row[2]) == pytest.approx(per_row / 1e6, abs=1e-3)
+    fp32 = 1 / (per_row / 100e9 + 128 / 256e6)
+    bf16 = 1 / (per_row / 400e9 + 128 / 256e6)
+    assert int(row[3].replace(",", "")) == round(fp32)
+    assert int(row[4].replace(",", "")) == round(bf16)
+    assert row[5] == "2,000,000" and row[6] == "yes"  # 10x SDV above the ~829k ceiling
+    assert report.tvae_ceilings(res, {"cpu": "another CPU"}, flops) == []
