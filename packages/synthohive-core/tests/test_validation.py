@@ -233,3 +233,15 @@ def test_fit_leaves_scipy_stats_unimported_until_evaluate() -> None:
     assert out.returncode == 0, out.stderr
     overall = float(out.stdout.split("overall")[1])
     assert 0.5 < overall <= 1.0
+
+
+def test_pearson_uses_pairwise_complete_rows_like_pandas() -> None:
+    from synthohive.validation import stats
+
+    df = _table(400, 3)
+    x = stats.as_numeric(df["x"])  # 10% nulls
+    y = stats.as_numeric(df["y"]).where(np.random.default_rng(1).random(400) > 0.2)
+    assert stats._pearson(x, y) == pytest.approx(x.corr(y), abs=1e-12)
+    nullable = x.astype("Float64")  # pd.NA instead of NaN
+    assert stats._pearson(nullable, y) == pytest.approx(x.corr(y), abs=1e-12)
+    assert stats._pearson(x, pd.Series(np.ones(400))) is None  # constant column

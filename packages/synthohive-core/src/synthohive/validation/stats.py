@@ -124,7 +124,8 @@ def correlation_similarity(real: pd.DataFrame, synthetic: pd.DataFrame) -> float
 
 def _pearson(x: pd.Series, y: pd.Series) -> float | None:
     """Pearson correlation over the rows where both are present (float columns, NaN = null)."""
-    xa, ya = x.to_numpy(dtype=np.float64), y.to_numpy(dtype=np.float64)
+    xa = x.to_numpy(dtype=np.float64, na_value=np.nan)
+    ya = y.to_numpy(dtype=np.float64, na_value=np.nan)
     mask = ~(np.isnan(xa) | np.isnan(ya))
     xv, yv = xa[mask], ya[mask]
     if len(xv) < 2 or np.std(xv) == 0 or np.std(yv) == 0:
