@@ -14,30 +14,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from run import cpu_features
 
 from synthohive.metadata.schema import Column, Table
 
 RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def cpu_features() -> dict[str, Any]:
-    """The CPU's model name and the vector/matrix extensions that decide matmul speed."""
-    info: dict[str, Any] = {"model": platform.processor() or platform.machine()}
-    try:
-        text = Path("/proc/cpuinfo").read_text(encoding="utf-8")
-    except OSError:
-        return info
-    for line in text.splitlines():
-        key, _, value = line.partition(":")
-        if key.strip() == "model name":
-            info["model"] = value.strip()
-        elif key.strip() == "flags":
-            flags = set(value.split())
-            info["extensions"] = [
-                f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if f in flags
-            ]
-            break
-    return info
 
 
 def mixed_table(n: int, seed: int = 0) -> tuple[pd.DataFrame, Table]:

@@ -28,7 +28,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _neural_bench import RESULTS, cpu_features, mixed_table
+from _neural_bench import RESULTS, mixed_table
+from run import cpu_features
 
 
 def gemm_rate(m: int, k: int, n: int, dtype: Any, repeats: int = 5) -> float:

@@ -59,16 +59,29 @@ def default_systems() -> list[str]:
     return out
 
 
+def cpu_features() -> dict[str, Any]:
+    """The CPU's model name and the vector/matrix extensions that decide matmul speed."""
+    info: dict[str, Any] = {"model": platform.processor() or platform.machine()}
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8")
+    except OSError:
+        return info
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "model name":
+            info["model"] = value.strip()
+        elif key.strip() == "flags":
+            flags = set(value.split())
+            info["extensions"] = [
+                f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if f in flags
+            ]
+            break
+    return info
+
+
 def machine() -> dict[str, Any]:
     """Cores, CPU model, memory, Python/torch/SDV versions and the date."""
-    cpu = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_features()["model"]
     versions: dict[str, str | None] = {}
     from importlib import metadata as md
 

@@ -211,7 +211,8 @@ def test_ml_efficacy_on_a_learnable_target() -> None:
 
 def test_fit_leaves_scipy_stats_unimported_until_evaluate() -> None:
     """The reference profile built in ``fit`` needs no ``scipy.stats`` (an ~0.8 s import that
-    was inside every fit); ``evaluate`` imports it on use and still scores."""
+    was inside every fit); ``evaluate`` loads it with its privacy metrics (``binomtest``) and
+    still scores."""
     import os
     import subprocess
     import sys
@@ -245,3 +246,19 @@ def test_pearson_uses_pairwise_complete_rows_like_pandas() -> None:
     nullable = x.astype("Float64")  # pd.NA instead of NaN
     assert stats._pearson(nullable, y) == pytest.approx(x.corr(y), abs=1e-12)
     assert stats._pearson(x, pd.Series(np.ones(400))) is None  # constant column
+
+
+def test_ks_statistic_equals_scipys() -> None:
+    """The numpy KS statistic (used so fit never imports scipy.stats) is scipy's, ties included."""
+    from scipy.stats import ks_2samp
+
+    from synthohive.validation import stats
+
+    rng = np.random.default_rng(5)
+    cases = [
+        (rng.normal(size=300), rng.normal(0.3, 1.2, size=170)),
+        (rng.integers(0, 6, 500).astype(float), rng.integers(0, 8, 90).astype(float)),  # ties
+        (np.array([1.0]), np.array([1.0, 2.0, 2.0])),
+    ]
+    for a, b in cases:
+        assert stats.ks_statistic(a, b) == pytest.approx(ks_2samp(a, b).statistic, abs=1e-15)

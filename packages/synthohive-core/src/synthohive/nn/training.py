@@ -17,6 +17,7 @@ import torch
 from synthohive.errors import TrainingDivergedError
 from synthohive.log import get_logger
 from synthohive.nn.state import restore, snapshot
+from synthohive.validation.stats import ks_statistic
 
 log = get_logger(__name__)
 
@@ -34,15 +35,6 @@ def check_finite(
             table=table,
             fix="lower the learning rates, or check the data for extreme values",
         )
-
-
-def _ks_stat(a: np.ndarray, b: np.ndarray) -> float:
-    a = np.sort(a)
-    b = np.sort(b)
-    grid = np.concatenate([a, b])
-    cdf_a = np.searchsorted(a, grid, side="right") / len(a)
-    cdf_b = np.searchsorted(b, grid, side="right") / len(b)
-    return float(np.abs(cdf_a - cdf_b).max())
 
 
 def validation_score(real: np.ndarray, fake: np.ndarray, output_info: Sequence[Any]) -> float:
@@ -63,7 +55,7 @@ def validation_score(real: np.ndarray, fake: np.ndarray, output_info: Sequence[A
             scores.append(1.0 - 0.5 * float(np.abs(ra - fa).sum()))
         else:
             for j in range(s, s + d):
-                scores.append(1.0 - _ks_stat(real[:, j], fake[:, j]))
+                scores.append(1.0 - ks_statistic(real[:, j], fake[:, j]))
     if not scores:
         return 1.0
     marginal = float(np.mean(scores))

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import binomtest
 from sklearn.neighbors import NearestNeighbors
 
 from synthohive.validation import stats
@@ -116,8 +117,6 @@ def privacy_scores(
     ties = d_trn[:, 0] == d_hol[:, 0]
     share = float(np.mean(closer) + 0.5 * np.mean(ties))
     k_closer = round(share * len(syn))
-    from scipy.stats import binomtest  # imported on use: scipy.stats takes ~0.8 s to import
-
     out.update(
         ims_holdout=float(np.mean(d_hol[:, 0] <= 1e-12)),
         dcr_share=share,

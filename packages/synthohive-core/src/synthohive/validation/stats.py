@@ -40,9 +40,19 @@ def ks_complement(real: pd.Series, synthetic: pd.Series) -> float | None:
     s = as_numeric(synthetic).dropna().round(MAX_DECIMALS).to_numpy()
     if len(r) == 0 or len(s) == 0:
         return None
-    from scipy.stats import ks_2samp  # imported on use: scipy.stats takes ~0.8 s to import
+    return 1.0 - ks_statistic(r, s)
 
-    return float(1.0 - ks_2samp(r, s).statistic)
+
+def ks_statistic(a: np.ndarray, b: np.ndarray) -> float:
+    """Two-sample Kolmogorov-Smirnov statistic: the largest gap between the two empirical
+    CDFs (the same number as ``scipy.stats.ks_2samp(a, b).statistic``, without importing
+    ``scipy.stats``, ~0.8 s, on the fit path). Both samples non-empty, no NaN."""
+    a = np.sort(a)
+    b = np.sort(b)
+    grid = np.concatenate([a, b])
+    cdf_a = np.searchsorted(a, grid, side="right") / len(a)
+    cdf_b = np.searchsorted(b, grid, side="right") / len(b)
+    return float(np.abs(cdf_a - cdf_b).max())
 
 
 def value_key(value: object) -> str:
@@ -123,7 +133,7 @@ def correlation_similarity(real: pd.DataFrame, synthetic: pd.DataFrame) -> float
 
 
 def _pearson(x: pd.Series, y: pd.Series) -> float | None:
-    """Pearson correlation over the rows where both are present (float columns, NaN = null)."""
+    """Pearson correlation over the rows where both are present (NaN or ``pd.NA`` = null)."""
     xa = x.to_numpy(dtype=np.float64, na_value=np.nan)
     ya = y.to_numpy(dtype=np.float64, na_value=np.nan)
     mask = ~(np.isnan(xa) | np.isnan(ya))
@@ -220,6 +230,4 @@ def ks_complement_counts(real_counts: np.ndarray, synthetic_counts: np.ndarray) 
     """KS complement of two children-per-parent count samples."""
     if len(real_counts) == 0 or len(synthetic_counts) == 0:
         return None
-    from scipy.stats import ks_2samp
-
-    return float(1.0 - ks_2samp(real_counts, synthetic_counts).statistic)
+    return 1.0 - ks_statistic(real_counts, synthetic_counts)
