@@ -12,5 +12,6 @@ def register_models() -> list[type[Any]]:
     """The core's built-in models."""
     # Owners append their built-in classes here, importing inside this body.
     from synthohive.models.copula import GaussianCopulaModel
+    from synthohive.models.independent import IndependentModel
 
-    return [GaussianCopulaModel]
+    return [GaussianCopulaModel, IndependentModel]

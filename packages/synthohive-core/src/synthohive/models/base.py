@@ -114,6 +114,8 @@ class GenerativeModel(ABC):
     supports_conditions: ClassVar[bool] = False
     """Whether ``sample(conditions=...)`` fixes categorical values without rejection."""
     Params: ClassVar[type[ModelParams]] = ModelParams
+    min_rows: ClassVar[int] = MIN_ROWS
+    """Fewest training rows ``fit`` accepts (``TooFewRowsError`` below it)."""
 
     def __init__(
         self,
@@ -337,11 +339,13 @@ class GenerativeModel(ABC):
             )
         if len(data) == 0:
             raise EmptyTableError(
-                "table has no rows", table=tname, fix="fit on a table with at least 10 rows"
+                "table has no rows",
+                table=tname,
+                fix=f"fit on a table with at least {self.min_rows} rows",
             )
-        if len(data) < MIN_ROWS:
+        if len(data) < self.min_rows:
             raise TooFewRowsError(
-                f"table has {len(data)} rows; at least {MIN_ROWS} are needed to learn from",
+                f"table has {len(data)} rows; at least {self.min_rows} are needed to learn from",
                 table=tname,
                 fix="fit on more rows",
             )

@@ -184,3 +184,47 @@ def assign_self_reference(
     child_rows = order[child_pos]
     out[child_rows[ok]] = parent_rows[ok]
     return out
+
+
+MAX_DISTINCT_WORK = 20_000_000
+
+
+def distinct_within_groups(
+    groups: np.ndarray, slots: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Rearrange ``slots`` (a parent position per row) so rows of one group get distinct parents.
+
+    For a bridge table whose key is (context parent, other parent), a row's other parent must
+    differ from its group mates'. The drawn slots (each parent's share of this chunk) are dealt
+    parent by parent, largest first, to distinct groups that still need rows, chosen with
+    probability proportional to what they still need; so both sides keep their counts. Slots
+    that cannot be placed fill the rows left over (the caller resolves those duplicates).
+    Falls back to ``slots`` unchanged when the work would be too large.
+    """
+    n = len(slots)
+    values, caps = np.unique(slots, return_counts=True)
+    gids, ginv = np.unique(groups, return_inverse=True)
+    if n == 0 or len(values) * len(gids) > MAX_DISTINCT_WORK:
+        return slots
+    demand = np.bincount(ginv, minlength=len(gids)).astype(np.int64)
+    rows_sorted = np.argsort(ginv, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(demand)[:-1]])
+    filled = np.zeros(len(gids), dtype=np.int64)
+    out = np.full(n, -1, dtype=np.int64)
+    leftover: list[np.ndarray] = []
+    for k in np.argsort(-caps, kind="stable"):
+        value, cap = values[k], int(caps[k])
+        avail = np.flatnonzero(demand > 0)
+        take = min(cap, len(avail))
+        if take:
+            weights = demand[avail] / demand[avail].sum()
+            chosen = rng.choice(avail, size=take, replace=False, p=weights)
+            out[rows_sorted[starts[chosen] + filled[chosen]]] = value
+            filled[chosen] += 1
+            demand[chosen] -= 1
+        if cap > take:
+            leftover.append(np.full(cap - take, value, dtype=np.int64))
+    empty = np.flatnonzero(out < 0)
+    if len(empty):
+        out[empty] = rng.permutation(np.concatenate(leftover))
+    return out

@@ -35,6 +35,12 @@ from synthohive.synthesizer.orphans import remove_orphans
 from synthohive.synthesizer.plan import TablePlan, build_plan, dropped_columns
 from synthohive.synthesizer.profile import reference_profile, str_labels
 from synthohive.synthesizer.rare import DEFAULT_RARE_THRESHOLD, protect_rare_categories
+from synthohive.synthesizer.strategy import (
+    DEFAULT_LOOKUP_ROWS,
+    INDEPENDENT_MODEL,
+    check_table_params,
+    choose_strategy,
+)
 from synthohive.synthesizer.streaming import (
     DEFAULT_CHUNK_ROWS,
     MemorySink,
@@ -66,6 +72,13 @@ class Synthesizer:
     before fitting, so they never reach a model or the model file; ``quality_gate`` (a
     ``synthohive.validation.QualityGate``) makes every in-memory ``sample`` check its output
     against the reference profile and raise ``QualityGateError`` on failure.
+
+    Small tables (see :mod:`synthohive.synthesizer.strategy`): a table that only serves as a
+    foreign-key target, has no PII and at most ``lookup_rows`` rows (default 50) is copied as
+    reference data; a table with fewer rows than its model needs is drawn column by column
+    (the ``independent`` model). ``table_params={"genre": {"strategy": "copy"}}`` overrides
+    the choice per table (strategies ``auto``, ``model``, ``copy``, ``independent``);
+    :meth:`explain` lists what each table got and why.
     """
 
     def __init__(
@@ -84,6 +97,8 @@ class Synthesizer:
         quality_gate: Any = None,
         inf_policy: Literal["error", "as_null"] = "error",
         rare_category_threshold: int = DEFAULT_RARE_THRESHOLD,
+        table_params: Mapping[str, Mapping[str, Any]] | None = None,
+        lookup_rows: int = DEFAULT_LOOKUP_ROWS,
     ) -> None:
         if inf_policy not in ("error", "as_null"):
             raise DataError(f"inf_policy must be 'error' or 'as_null', got {inf_policy!r}")
@@ -105,6 +120,11 @@ class Synthesizer:
         self.quality_gate = quality_gate
         self.inf_policy = inf_policy
         self.rare_category_threshold = int(rare_category_threshold)
+        self.table_params = check_table_params(metadata, table_params or {})
+        if isinstance(lookup_rows, bool) or not isinstance(lookup_rows, int) or lookup_rows < 0:
+            raise DataError(f"lookup_rows must be a non-negative integer, got {lookup_rows!r}")
+        self.lookup_rows = lookup_rows
+        self._copies: dict[str, pd.DataFrame] = {}
         self.rare_categories_: dict[str, dict[str, int]] = {}
         self.orphans_: dict[str, int] = {}
         self.fitted = False
@@ -128,6 +148,8 @@ class Synthesizer:
             "context_parent": self.context_parent,
             "context_columns": self.context_columns,
             "orphans": self.orphan_policy,
+            "table_params": self.table_params,
+            "lookup_rows": self.lookup_rows,
         }
 
     # --- fit -----------------------------------------------------------------------------------
@@ -162,9 +184,12 @@ class Synthesizer:
             )
             for name in order
         }
+        self._choose_strategies(plans)
+        learned = {n: p for n, p in plans.items() if p.strategy != "copy"}
         frames, self.rare_categories_ = protect_rare_categories(
-            meta, frames, plans, self.rare_category_threshold
+            meta, frames, learned, self.rare_category_threshold
         )
+        self._copies = {}
         models: dict[str, GenerativeModel] = {}
         progress = self._progress()
         log.info("synthesizer.fit.start", tables=len(order), relations=len(meta.relations))
@@ -178,6 +203,38 @@ class Synthesizer:
         self.fitted = True
         log.info("synthesizer.fit.end", tables=len(order), models=len(models))
         return self
+
+    def _choose_strategies(self, plans: dict[str, TablePlan]) -> None:
+        """Set each plan's strategy (model, copy or independent) and say why in the log."""
+        from synthohive.registry import get_registry
+
+        unknown = sorted(set(self.table_params) - {*self.metadata.tables, "*"})
+        if unknown:
+            raise DataError(
+                f"table_params names unknown table(s) {unknown}",
+                fix=f"use table names from the metadata: {sorted(self.metadata.tables)}",
+            )
+        default = self.table_params.get("*", {}).get("strategy", "auto")
+        for name, plan in plans.items():
+            requested = self.table_params.get(name, {}).get("strategy", default)
+            model_name = self._model_name(name)
+            min_rows = int(getattr(get_registry().get_model(model_name), "min_rows", 1))
+            plan.strategy, plan.strategy_reason = choose_strategy(
+                self.metadata,
+                name,
+                n_rows=plan.n_rows,
+                has_filled=bool(plan.filled),
+                model_name=model_name,
+                model_min_rows=min_rows,
+                requested=requested,
+                lookup_rows=self.lookup_rows,
+            )
+            log.info(
+                "synthesizer.table_strategy",
+                table=name,
+                strategy=plan.strategy,
+                reason=plan.strategy_reason,
+            )
 
     def _fit_table(
         self,
@@ -203,6 +260,13 @@ class Synthesizer:
             cols[cname] = Column(
                 sdtype="numerical", integer=True, min=0, dtype="int64", nullable=False
             )
+        if plan.strategy == "copy":
+            kept = [c for c in plan.labels if c not in plan.filled]
+            copied = frame[kept].reset_index(drop=True)
+            for cname in plan.count_columns.values():
+                copied[cname] = data[cname].to_numpy()
+            self._copies[name] = copied
+            return None
         if data.shape[1] == 0:
             return None
         if len(data) == 0:
@@ -210,9 +274,10 @@ class Synthesizer:
             return None
         from synthohive.registry import get_registry
 
-        model_name = self._model_name(name)
+        independent = plan.strategy == "independent"
+        model_name = INDEPENDENT_MODEL if independent else self._model_name(name)
         model_cls = get_registry().get_model(model_name)
-        params = self._params_for(name)
+        params = None if independent else self._params_for(name)
         seed = (
             None
             if self.seed is None
@@ -235,7 +300,7 @@ class Synthesizer:
                 )
                 ctx_table = context_table(name, meta.tables[fk.parent], chosen)
                 plan.context_columns = chosen
-            elif chosen:
+            elif chosen and not independent:
                 log.warning("synthesizer.context_unsupported", table=name, model=model_name)
         model_table = Table(name=name, primary_key=None, columns=cols)
         model.fit(
@@ -394,6 +459,17 @@ class Synthesizer:
         summary["sink"] = connector.safe_url
         log.info("synthesizer.sample.streamed", **summary)
         return summary
+
+    def explain(self) -> str:
+        """What each table gets (model, copy or independent columns) and why, one line each."""
+        if not self.fitted:
+            raise NotFittedError("the synthesizer is not fitted", fix="call fit(data) first")
+        lines = [f"Synthesizer: {len(self._order)} table(s), generated parents first"]
+        for name in self._order:
+            plan = self._plans[name]
+            reason = plan.strategy_reason or f"model {plan.model_name!r}"
+            lines.append(f"  - {name} ({plan.n_rows} rows): {plan.strategy} - {reason}")
+        return "\n".join(lines)
 
     @property
     def tables(self) -> list[str]:

@@ -7,13 +7,16 @@ signed, and never pickled):
   generation order, one :class:`~synthohive.synthesizer.plan.TablePlan` per table (structure and
   key styles only, never data values) and orphan counts seen at fit;
 * ``tables/<k>/...`` - the model of the ``k``-th table in generation order, written by the
-  model's own ``save``.
+  model's own ``save``; for a table whose strategy is ``copy``, ``tables/<k>/copy.json``
+  holds its rows (keys and modelled columns, never PII/text, which are filled at sample time).
 """
 
 from __future__ import annotations
 
 import os
 from typing import TYPE_CHECKING, Any
+
+import pandas as pd
 
 from synthohive.errors import ArtifactIntegrityError, NotFittedError
 from synthohive.log import get_logger
@@ -71,6 +74,10 @@ def save_synthesizer(
             model = synth._models.get(name)
             if model is not None:
                 model.save(tables.child(str(k)))
+            if name in synth._copies:
+                tables.child(str(k)).write_json(
+                    "copy", copied_rows_to_json(name, synth._copies[name])
+                )
 
     names = sorted({m.name for m in synth._models.values()})
     digest = save_model_file(path, write, models=names, signing_key=signing_key)
@@ -127,6 +134,10 @@ def load_synthesizer(
     registry = get_registry()
     tables = reader.child("tables")
     for k, plan in enumerate(plans):
+        if plan.strategy == "copy":
+            raw_copy = tables.child(str(k)).read_json("copy")
+            synth._copies[plan.name] = copied_rows_from_json(plan, raw_copy)
+            continue
         if not plan.has_model or plan.model_name is None:
             continue
         model_cls = registry.get_model(plan.model_name)
@@ -134,3 +145,46 @@ def load_synthesizer(
     synth.fitted = True
     log.info("synthesizer.loaded", tables=len(order), sha256=mf.sha256)
     return synth
+
+
+def copied_rows_to_json(table: str, frame: pd.DataFrame) -> dict[str, Any]:
+    """The rows of a copied table as strict JSON: per column its null positions and values."""
+    from synthohive.models.codecs import values_to_json
+
+    columns = {}
+    for col in frame.columns:
+        series = frame[col]
+        null = series.isna().to_numpy()
+        columns[str(col)] = {
+            "nulls": [int(i) for i in null.nonzero()[0]],
+            "values": values_to_json(series[~null].tolist(), table=table, column=str(col)),
+        }
+    return {"rows": len(frame), "columns": columns}
+
+
+def copied_rows_from_json(plan: TablePlan, raw: Any) -> pd.DataFrame:
+    """Inverse of :func:`copied_rows_to_json`, checked against the table's plan."""
+    from synthohive.models.codecs import values_from_json
+
+    expected = [c for c in plan.labels if c not in plan.filled]
+    expected += list(plan.count_columns.values())
+    try:
+        n = int(raw["rows"])
+        cols = raw["columns"]
+        if sorted(cols) != sorted(expected) or not 0 <= n <= 10_000_000:
+            raise ValueError(f"columns {sorted(cols)} do not match the plan {sorted(expected)}")
+        out: dict[str, pd.Series] = {}
+        for col in expected:
+            nulls = [int(i) for i in cols[col]["nulls"]]
+            values = values_from_json(cols[col]["values"])
+            if len(values) + len(nulls) != n or any(not 0 <= i < n for i in nulls):
+                raise ValueError(f"column {col!r} does not hold {n} rows")
+            series = pd.Series([None] * n, dtype=object)
+            present = pd.Series(True, index=range(n))
+            present.iloc[nulls] = False
+            series[present.to_numpy()] = pd.Series(values, dtype=object).to_numpy()
+            out[col] = series
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ArtifactIntegrityError(f"copied rows of {plan.name!r} are malformed: {exc}") from None
+    frame = pd.DataFrame(out, columns=expected)
+    return frame.infer_objects()

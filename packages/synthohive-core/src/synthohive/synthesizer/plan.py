@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from synthohive.metadata.schema import Column, Metadata
@@ -51,6 +52,8 @@ class TablePlan:
     n_rows: int = 0
     model_name: str | None = None
     has_model: bool = False
+    strategy: str = "model"
+    strategy_reason: str = ""
 
     @property
     def model_columns(self) -> list[str]:
@@ -99,11 +102,15 @@ class TablePlan:
             "n_rows": self.n_rows,
             "model_name": self.model_name,
             "has_model": self.has_model,
+            "strategy": self.strategy,
+            "strategy_reason": self.strategy_reason,
         }
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> TablePlan:
         """Inverse of :meth:`to_dict`."""
+        if raw.get("strategy", "model") not in ("model", "copy", "independent"):
+            raise ValueError(f"unknown table strategy {raw.get('strategy')!r}")
         return cls(
             name=str(raw["name"]),
             labels=[str(x) for x in raw["labels"]],
@@ -129,6 +136,8 @@ class TablePlan:
             n_rows=int(raw["n_rows"]),
             model_name=None if raw["model_name"] is None else str(raw["model_name"]),
             has_model=bool(raw["has_model"]),
+            strategy=str(raw.get("strategy", "model")),
+            strategy_reason=str(raw.get("strategy_reason", "")),
         )
 
 
@@ -184,11 +193,15 @@ def build_plan(
         else:
             modelled.append(col)
     profiles = {c: _profile(frame[c], table.columns[c]) for c in filled}
+    dtypes = {str(c): str(frame[c].dtype) for c in frame.columns}
+    for col in fk_cols:
+        if _whole_floats(frame[col]):
+            dtypes[col] = "Int64"  # a nullable integer key read from CSV: keep it an integer
     return TablePlan(
         name=name,
         labels=[str(c) for c in frame.columns],
         label_types=label_types,
-        dtypes={str(c): str(frame[c].dtype) for c in frame.columns},
+        dtypes=dtypes,
         primary_key=pk,
         key_specs=key_specs,
         grouped_keys=grouped,
@@ -203,6 +216,14 @@ def build_plan(
         null_share=null_share,
         n_rows=len(frame),
     )
+
+
+def _whole_floats(series: pd.Series) -> bool:
+    """A float column whose values are all whole numbers (nulls allowed)."""
+    if not pd.api.types.is_float_dtype(series.dtype):
+        return False
+    values = series.dropna().to_numpy(dtype="float64")
+    return bool(np.all(np.isfinite(values)) and np.all(values == np.round(values)))
 
 
 def _profile(series: pd.Series, column: Column) -> dict[str, Any]:

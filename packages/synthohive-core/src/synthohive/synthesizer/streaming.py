@@ -25,6 +25,7 @@ from synthohive.synthesizer.cardinality import (
     assign_self_reference,
     calibrate,
     clean_counts,
+    distinct_within_groups,
 )
 from synthohive.synthesizer.fill import fill_columns
 from synthohive.synthesizer.keys import cast_like, drop_duplicate_keys
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 log = get_logger(__name__)
 
 DEFAULT_CHUNK_ROWS = 20_000
-_REDRAWS = 8
+_REDRAWS = 24
 
 
 class MemorySink:
@@ -126,6 +127,12 @@ def generate(
                 frame, spilled = gen.make_chunk(n, parent_chunk, parent_pos, c_index)
                 if len(frame) == 0:
                     continue
+                if gen.copy is not None and row_offset:
+                    # a copied table is written once, by the run at offset 0; other runs
+                    # (e.g. Spark partitions) only keep its keys for their children
+                    if spilled is not None:
+                        spill.put(name, spilled)
+                    continue
                 sink.append(name, frame)
                 if spilled is not None:
                     spill.put(name, spilled)
@@ -133,6 +140,8 @@ def generate(
                 n_chunks += 1
             rows_out[name] = n_rows
             chunks_out[name] = n_chunks
+            if gen.copy is not None and row_offset:
+                log.info("sample.copy_not_written", table=name, row_offset=row_offset)
             log.info("sample.table", table=name, rows=n_rows, chunks=n_chunks)
             bar.update(1)
         bar.close()
@@ -166,6 +175,11 @@ class _TableGenerator:
         self.carry: dict[int, float] = {}
         self.seen: dict[str, set[Any]] = {}
         self.spill_cols = spill_columns(synth, name)
+        self.copy: pd.DataFrame | None = (
+            synth._copies.get(name) if self.plan.strategy == "copy" else None
+        )
+        self.copy_pos = 0
+        self.copy_factor = 1.0
         # other parents: their keys and slot targets, read once (keys only: compact)
         self.assigners: dict[int, tuple[SlotAssigner, pd.DataFrame]] = {}
         for i, fk in enumerate(self.meta.relations):
@@ -182,6 +196,13 @@ class _TableGenerator:
     ) -> Iterator[tuple[int, pd.DataFrame | None, np.ndarray | None]]:
         """Yield ``(n_rows, parent_chunk, parent_positions)`` per chunk."""
         rel = self.plan.context_relation
+        if self.copy is not None:
+            # reference data keeps its rows; the requested size scales its children instead
+            asked = int(root_rows.get(self.name, round(self.plan.n_rows)))
+            self.copy_factor = asked / max(len(self.copy), 1)
+            for start in range(0, len(self.copy), chunk_rows):
+                yield min(chunk_rows, len(self.copy) - start), None, None
+            return
         if rel is None:
             total = int(root_rows.get(self.name, round(self.plan.n_rows)))
             for start in range(0, total, chunk_rows):
@@ -222,6 +243,8 @@ class _TableGenerator:
         rng = _rng(self.seed, self.t_index, c_index)
         rows = self.offset + np.arange(n, dtype=np.int64)
         self.offset += n
+        if self.copy is not None:
+            return self._copy_chunk(n, rows, rng)
         sampled = self._sample_model(n, parent_chunk, parent_pos, rng)
         if sampled is not None:
             frame = sampled[plan.modelled].reset_index(drop=True)
@@ -240,6 +263,32 @@ class _TableGenerator:
             frame = frame[keep].reset_index(drop=True)
             counts = {i: c[keep] for i, c in counts.items()}
         self._assign_self_references(frame, counts, rng)
+        return self._finish(frame, counts)
+
+    def _copy_chunk(
+        self, n: int, rows: np.ndarray, rng: np.random.Generator
+    ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+        """The next ``n`` copied rows; children counts scaled by the requested size."""
+        assert self.copy is not None
+        part = self.copy.iloc[self.copy_pos : self.copy_pos + n].reset_index(drop=True)
+        self.copy_pos += n
+        counts: dict[int, np.ndarray] = {}
+        for i, col in self.plan.count_columns.items():
+            want = part[col].to_numpy(dtype="float64") * self.copy_factor
+            base = np.floor(want)
+            extra = rng.random(len(want)) < (want - base)
+            counts[i] = (base + extra).astype(np.int64)
+        frame = part.drop(columns=list(self.plan.count_columns.values()))
+        table = self.meta.tables[self.name]
+        for col, series in fill_columns(table, self.plan, rows, rng, self.seen).items():
+            frame[col] = series.to_numpy()
+        return self._finish(frame, counts)
+
+    def _finish(
+        self, frame: pd.DataFrame, counts: dict[int, np.ndarray]
+    ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+        """Restore labels, order and dtypes; cut the spill frame children need."""
+        plan = self.plan
         frame = self._restore(frame)
         spilled: pd.DataFrame | None = None
         if self.spill_cols:
@@ -310,7 +359,18 @@ class _TableGenerator:
             has = rng.random(n) >= share if share > 0 else np.ones(n, dtype=bool)
             pos = np.full(n, -1, dtype=np.int64)
             pos[has] = assigner.draw(int(has.sum()), rng)
+            if parent_pos is not None and self._bridges(fk):
+                pos[has] = distinct_within_groups(parent_pos[has], pos[has], rng)
             _put_keys(frame, fk.child_columns, keys, pos)
+
+    def _bridges(self, fk: Any) -> bool:
+        """Whether the primary key is (context parent key, ``fk``): pairs must be distinct."""
+        rel = self.plan.context_relation
+        pk = set(self.plan.primary_key)
+        if rel is None or not pk:
+            return False
+        ctx = self.meta.relations[rel]
+        return pk == set(ctx.child_columns) | set(fk.child_columns)
 
     def _number_grouped_keys(self, frame: pd.DataFrame) -> None:
         plan = self.plan
@@ -333,7 +393,11 @@ class _TableGenerator:
             if fk.child != self.name or fk.parent != self.name:
                 continue
             share = self.plan.null_share.get(i, 0.0)
-            has = rng.random(n) >= share
+            # exactly the learned share of roots (stochastically rounded), not a coin per row:
+            # small tables (an 8-row employee list) would otherwise lose or gain a root
+            n_null = int(np.floor(share * n + rng.random()))
+            has = np.ones(n, dtype=bool)
+            has[rng.choice(n, size=min(n_null, n), replace=False)] = False
             targets = counts.get(i, np.zeros(n, dtype=np.int64))
             pos = assign_self_reference(targets, has, rng)
             _put_keys(frame, fk.child_columns, frame[fk.parent_columns].copy(), pos)
@@ -356,13 +420,30 @@ class _TableGenerator:
             if i in self.assigners and set(fk.child_columns) & set(pk) and len(self.assigners[i][1])
         ]
         for _ in range(_REDRAWS if movable else 0):
-            idx = np.flatnonzero(dup)
-            for i, fk in movable:
+            _, fk = movable[0]
+            idx = np.flatnonzero(dup & ~null)
+            free = np.flatnonzero(~dup & ~null)
+            if len(idx) and len(free):
+                # swap the movable key of each duplicate with a distinct clean row: both
+                # parents keep their number of children (degree-preserving rewiring), which
+                # keeps a bridge table's counts on both sides as learned
+                k = min(len(idx), len(free))
+                a = rng.permutation(idx)[:k]
+                b = rng.choice(free, size=k, replace=False)
+                cols = frame.columns.get_indexer(pd.Index(fk.child_columns))
+                va = frame.iloc[a, cols].to_numpy()
+                frame.iloc[a, cols] = frame.iloc[b, cols].to_numpy()
+                frame.iloc[b, cols] = va
+            for i, fk in movable:  # rows with a null key part get a parent drawn anew
+                nulls = np.flatnonzero(null)
+                if not len(nulls):
+                    break
                 assigner, keys = self.assigners[i]
-                pos = rng.choice(len(keys), size=len(idx), p=assigner.weights)
+                pos = rng.choice(len(keys), size=len(nulls), p=assigner.weights)
                 sub = keys.iloc[pos].reset_index(drop=True)
                 for ccol, pcol in zip(fk.child_columns, fk.parent_columns, strict=True):
-                    frame.loc[idx, ccol] = sub[pcol].to_numpy()
+                    frame.loc[nulls, ccol] = sub[pcol].to_numpy()
+            null = frame[pk].isna().any(axis=1).to_numpy()
             dup = drop_duplicate_keys(frame, pk) | null
             if not dup.any():
                 return None
