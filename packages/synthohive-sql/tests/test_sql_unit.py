@@ -151,3 +151,84 @@ def test_typed_frame_types() -> None:
     empty = typed_frame([], plans)
     assert list(empty.columns) == [p[0] for p in plans] and len(empty) == 0
     assert str(empty["i"].dtype) == "Int64"
+
+
+def test_parents_first_orders_rows_after_their_parents() -> None:
+    from synthohive_sql._write import parents_first
+
+    frame = pd.DataFrame(
+        {"id": [1, 2, 3, 4, 5], "boss": pd.array([2, 3, None, 99, 4], dtype="Int64")}
+    )
+    out = parents_first(frame, [(["boss"], ["id"])])
+    # 3 (no boss) and 4 (boss 99 outside the chunk) first, then 2 and 5, then 1
+    assert out["id"].tolist() == [3, 4, 2, 5, 1]
+    ordered = frame.iloc[[2, 1, 0, 3, 4]]
+    assert parents_first(ordered, [(["boss"], ["id"])]) is ordered  # already fine: untouched
+    cycle = pd.DataFrame({"id": [1, 2], "boss": [2, 1]})
+    assert parents_first(cycle, [(["boss"], ["id"])]) is cycle
+    composite = pd.DataFrame({"a": [1, 1], "b": [1, 2], "pa": [1, None], "pb": [2, None]})
+    assert parents_first(composite, [(["pa", "pb"], ["a", "b"])])["b"].tolist() == [2, 1]
+
+
+def test_constraint_names_fit_the_dialect_limit() -> None:
+    from sqlalchemy.dialects import postgresql
+
+    from synthohive_sql._write import RenameConstraint, constraint_name
+
+    pg = postgresql.dialect()
+    assert constraint_name("employee", "fkey", pg, ["reports_to"]) == "employee_reports_to_fkey"
+    long = constraint_name("名前" * 30, "pkey", pg)
+    assert len(long.encode("utf-8")) <= 63 and long.endswith("_pkey")
+    assert long != constraint_name("名前" * 30 + "x", "pkey", pg)
+    hostile = 'a"b; DROP TABLE t'
+    sql = str(RenameConstraint(sa.Table(hostile, sa.MetaData()), hostile, "x").compile(dialect=pg))
+    assert sql == 'ALTER TABLE "a""b; DROP TABLE t" RENAME CONSTRAINT "a""b; DROP TABLE t" TO x'
+
+
+def test_self_reference_is_left_out_of_the_stage_ddl() -> None:
+    from sqlalchemy.dialects import mysql, postgresql, sqlite
+
+    from synthohive.metadata.schema import Metadata
+    from synthohive_sql._write import build_table, self_references
+
+    meta = Metadata.model_validate(
+        {
+            "tables": {
+                "emp": {
+                    "name": "emp",
+                    "primary_key": "id",
+                    "columns": {"id": {"sdtype": "id"}, "boss": {"sdtype": "id"}},
+                }
+            },
+            "relations": [
+                {"child": "emp", "child_columns": "boss", "parent": "emp", "parent_columns": "id"}
+            ],
+        }
+    )
+    frame = pd.DataFrame({"id": [1, 2], "boss": [2, None]})
+    for dialect, name in (
+        (postgresql.dialect(), "emp_boss_fkey"),
+        (sqlite.dialect(), "emp_boss_fkey"),
+        (mysql.dialect(), None),
+    ):
+        stage = build_table(
+            "emp",
+            frame,
+            meta,
+            "__shv_stage_x_0",
+            sa.MetaData(),
+            schema=None,
+            dialect=dialect,
+            constraints=True,
+            parent=lambda p: pytest.fail(f"looked up {p}"),
+        )
+        (fk,) = self_references(stage)
+        assert fk.name == name and fk.referred_table is stage
+        ddl = str(
+            sa.schema.CreateTable(stage, include_foreign_key_constraints=[]).compile(
+                dialect=dialect
+            )
+        )
+        assert "FOREIGN KEY" not in ddl and "PRIMARY KEY" in ddl
+        alter = str(sa.schema.AddConstraint(fk).compile(dialect=dialect))
+        assert alter.startswith("ALTER TABLE") and "REFERENCES" in alter

@@ -126,7 +126,8 @@ def connector_error(
     """Translate a driver/SQLAlchemy exception into a ``ConnectorError`` without secrets."""
     orig = getattr(exc, "orig", None) or exc
     detail = scrub(str(orig).strip().splitlines()[0] if str(orig).strip() else repr(orig), url)
-    for internal, public in (renames or {}).items():
+    # longest first: "__shv_stage_t_1" is a prefix of "__shv_stage_t_10"
+    for internal, public in sorted((renames or {}).items(), key=lambda kv: -len(kv[0])):
         detail = detail.replace(internal, public)
     safe = url.render_as_string(hide_password=True)
     if isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError) and action == "connect":

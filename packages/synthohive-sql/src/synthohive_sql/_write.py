@@ -11,6 +11,20 @@ Every new or replaced table is first built as a staging table ``__shv_stage_<tok
   publishes every stage with one multi-table ``RENAME TABLE`` only after all are staged, then
   commits the appends and drops the old tables. Staging tables are dropped in ``finally``.
 
+Constraints get names without the staging prefix: PostgreSQL/SQLite ``<table>_pkey`` and
+``<table>_<columns>_fkey`` (a PostgreSQL PK is an index, whose name is schema-wide, so it is
+created under the stage's name and renamed at publish); MySQL/MariaDB keep ``PRIMARY`` and
+InnoDB's ``<table>_ibfk_<n>``, which ``RENAME TABLE`` carries over to the new name.
+
+Self-references (``employee.reports_to -> employee.employee_id``) may point at rows of a later
+chunk. Where the dialect has ``ALTER TABLE ... ADD CONSTRAINT`` (PostgreSQL, MySQL/MariaDB) the
+stage is created without them and ``commit`` adds them after the load, before publishing, which
+validates every row; SQLite defers all FK checks of the session to COMMIT
+(``PRAGMA defer_foreign_keys``). Either way ``commit`` first counts dangling references, so a
+violation is a ``ConnectorError`` naming the table and column. Appends into an existing
+self-referencing table keep its constraint live (no DDL on a published table) and insert each
+chunk parents-first, so only references into a later chunk are refused (SQLite: deferred).
+
 Bulk paths: PostgreSQL ``COPY ... FROM STDIN`` (psycopg 3, identifiers via
 ``psycopg.sql.Identifier``); elsewhere ``executemany`` batches, or multi-row ``VALUES`` with the
 batch size reduced to the dialect's bind-parameter cap.
@@ -18,10 +32,13 @@ batch size reduced to the dialect's bind-parameter cap.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql as my_types
@@ -76,6 +93,117 @@ def _compile_swap(element: SwapTables, compiler: Any, **kw: Any) -> str:
     return "RENAME TABLE " + ", ".join(parts)
 
 
+class RenameConstraint(ExecutableDDLElement):
+    """PostgreSQL ``ALTER TABLE <table> RENAME CONSTRAINT <old> TO <new>`` (quoted)."""
+
+    inherit_cache = False
+
+    def __init__(self, table: sa.Table, old: str, new: str) -> None:
+        self.table = table
+        self.old = old
+        self.new = new
+
+
+@compiles(RenameConstraint)
+def _compile_rename_constraint(element: RenameConstraint, compiler: Any, **kw: Any) -> str:
+    prep = compiler.preparer
+    return (
+        f"ALTER TABLE {prep.format_table(element.table)} "
+        f"RENAME CONSTRAINT {prep.quote(element.old)} TO {prep.quote(element.new)}"
+    )
+
+
+def constraint_name(table: str, suffix: str, dialect: Any, columns: Sequence[str] = ()) -> str:
+    """``<table>[_<columns>]_<suffix>``, shortened with a hash to the dialect's name limit."""
+    name = "_".join([table, *columns, suffix])
+    limit = getattr(dialect, "max_identifier_length", None) or 0
+    raw = name.encode("utf-8")
+    if not limit or len(raw) <= limit:
+        return name
+    tail = f"_{hashlib.sha256(raw).hexdigest()[:8]}_{suffix}"
+    return raw[: max(0, limit - len(tail))].decode("utf-8", "ignore") + tail
+
+
+def _pk_name(table: str, name: str, dialect: Any) -> str | None:
+    if dialect.name == "postgresql":  # an index: schema-wide name, renamed at publish
+        return constraint_name(name, "pkey", dialect)
+    if dialect.name == "sqlite":
+        return constraint_name(table, "pkey", dialect)
+    return None  # MySQL/MariaDB: always PRIMARY; others: the dialect's default
+
+
+def _fk_name(table: str, columns: Sequence[str], dialect: Any) -> str | None:
+    if dialect.name in ("postgresql", "sqlite"):  # unique per table, not per schema
+        return constraint_name(table, "fkey", dialect, columns)
+    return None  # MySQL/MariaDB: InnoDB's <table>_ibfk_<n> follows RENAME TABLE
+
+
+def self_references(tbl: sa.Table) -> list[sa.ForeignKeyConstraint]:
+    """The foreign keys of ``tbl`` that reference ``tbl`` itself."""
+    return [fk for fk in tbl.foreign_key_constraints if fk.referred_table is tbl]
+
+
+def _fk_pairs(fk: sa.ForeignKeyConstraint) -> list[tuple[str, str]]:
+    return [(el.parent.name, el.column.name) for el in fk.elements]
+
+
+def _key_positions(frame: pd.DataFrame, child: list[str], parent: list[str]) -> np.ndarray | None:
+    """Row position of each row's parent within ``frame`` (-1: none here or null); ``None``
+    when the parent key is not unique in the frame."""
+
+    def index(cols: list[str]) -> pd.Index:
+        if len(cols) == 1:
+            return pd.Index(frame[cols[0]])
+        return pd.MultiIndex.from_frame(frame[cols])
+
+    keys = index(parent)
+    if not keys.is_unique:
+        return None
+    pos = np.asarray(keys.get_indexer(index(child)), dtype=np.int64)
+    pos[frame[child].isna().any(axis=1).to_numpy()] = -1
+    return pos
+
+
+def parents_first(frame: pd.DataFrame, refs: list[tuple[list[str], list[str]]]) -> pd.DataFrame:
+    """``frame`` reordered so that a row comes after the rows of ``frame`` it references through
+    the self-references ``refs`` (child columns, parent columns); unchanged when already so, or
+    when the references form a cycle (only a deferred check can accept those)."""
+    n = len(frame)
+    if n < 2 or not refs:
+        return frame
+    here = np.arange(n)
+    edges: list[np.ndarray] = []
+    for child, parent in refs:
+        pos = _key_positions(frame, child, parent)
+        if pos is None:
+            return frame
+        edges.append(pos)
+    if all(bool((pos < here).all()) for pos in edges):
+        return frame
+    children: list[list[int]] = [[] for _ in range(n)]
+    indeg = np.zeros(n, dtype=np.int64)
+    for pos in edges:
+        rows = np.flatnonzero((pos >= 0) & (pos != here))
+        for r, p in zip(rows.tolist(), pos[rows].tolist()):
+            children[p].append(r)
+        np.add.at(indeg, rows, 1)
+    level = np.zeros(n, dtype=np.int64)
+    todo = deque(np.flatnonzero(indeg == 0).tolist())
+    left = indeg.tolist()
+    seen = 0
+    while todo:
+        u = todo.popleft()
+        seen += 1
+        for c in children[u]:
+            level[c] = max(level[c], level[u] + 1)
+            left[c] -= 1
+            if left[c] == 0:
+                todo.append(c)
+    if seen < n:
+        return frame
+    return frame.iloc[np.argsort(level, kind="stable")]
+
+
 def _stub(name: str, schema: str | None) -> sa.Table:
     return sa.Table(name, sa.MetaData(), schema=schema)
 
@@ -100,7 +228,8 @@ def build_table(
     parent: Callable[[str], sa.Table],
 ) -> sa.Table:
     """The ``sa.Table`` ``name`` to create for ``table``: column types from the metadata (or the
-    frame's dtypes), PK and FK constraints (FKs point at the table ``parent(name)`` returns)."""
+    frame's dtypes), PK and FK constraints (FKs point at the table ``parent(name)`` returns;
+    a self-reference points at the new table itself)."""
     tmeta = metadata.tables.get(table) if metadata is not None else None
     relations = metadata.parents(table) if metadata is not None else []
     pk = list(tmeta.primary_key or []) if tmeta is not None else []
@@ -118,18 +247,21 @@ def build_table(
         nullable = col not in pk and (cmeta.nullable if cmeta is not None else True)
         args.append(sa.Column(str(col), t, nullable=nullable, autoincrement=False))
     if constraints and pk and all(c in frame.columns for c in pk):
-        args.append(sa.PrimaryKeyConstraint(*pk))
+        args.append(sa.PrimaryKeyConstraint(*pk, name=_pk_name(table, name, dialect)))
+    tbl = sa.Table(name, sa_meta, *args, schema=schema)
     if constraints:
         for rel in relations:
             if not all(c in frame.columns for c in rel.child_columns):
                 continue
-            ptable = parent(rel.parent)
-            args.append(
+            ptable = tbl if rel.parent == table else parent(rel.parent)
+            tbl.append_constraint(
                 sa.ForeignKeyConstraint(
-                    rel.child_columns, [ptable.c[c] for c in rel.parent_columns]
+                    rel.child_columns,
+                    [ptable.c[c] for c in rel.parent_columns],
+                    name=_fk_name(table, rel.child_columns, dialect),
                 )
             )
-    return sa.Table(name, sa_meta, *args, schema=schema)
+    return tbl
 
 
 class _Session(WriteSession):
@@ -149,6 +281,8 @@ class _Session(WriteSession):
         self.replaced: set[str] = set()  # targets that existed and will be replaced
         self.appending: dict[str, sa.Table] = {}  # target -> existing table (mode append)
         self.rows: dict[str, int] = {}
+        self.deferred: list[sa.ForeignKeyConstraint] = []  # self-references added at commit
+        self.defer_all = False  # SQLite: every FK check of the session waits for COMMIT
         self.done = False
         self.dialect = conn.dialect
 
@@ -231,6 +365,7 @@ class _Session(WriteSession):
             raise ConnectorError("frame has no columns", table=table)
         if frame.columns.duplicated().any():
             raise ConnectorError("frame has duplicate column names", table=table)
+        frame = _integer_keys(self.metadata, table, frame)
         if table not in self.staged and table not in self.appending:
             exists = self._exists(table)
             if exists and self.mode == "error":
@@ -243,7 +378,12 @@ class _Session(WriteSession):
                 self.appending[table] = self._reflect(table)
             else:
                 stage = self._build(table, frame, f"{STAGE_PREFIX}{self.token}_{len(self.staged)}")
-                stage.create(self._ddl_conn())
+                later = self_references(stage) if self.dialect.supports_alter else []
+                now = [fk for fk in stage.foreign_key_constraints if fk not in later]
+                self._ddl_conn().execute(
+                    sa.schema.CreateTable(stage, include_foreign_key_constraints=now)
+                )
+                self.deferred.extend(later)
                 self.staged[table] = stage
                 if exists:
                     self.replaced.add(table)
@@ -252,8 +392,51 @@ class _Session(WriteSession):
         else:
             tbl, conn = self.appending[table], self._append_conn()
         frame = self._check_columns(table, tbl, frame)
+        live = [fk for fk in self_references(tbl) if fk not in self.deferred]
+        if live and self.dialect.name == "sqlite":
+            self._defer_fk_checks()
+        elif live:  # the constraint checks rows as they come: parents first within the chunk
+            frame = parents_first(frame, [_cols(fk) for fk in live])
         insert_frame(conn, tbl, frame, self.conn.options)
         self.rows[table] = self.rows.get(table, 0) + len(frame)
+
+    def _defer_fk_checks(self) -> None:
+        """SQLite: check foreign keys at COMMIT instead of per statement (this session only)."""
+        if not self.defer_all:
+            self._append_conn().exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+            self.defer_all = True
+
+    def _target(self, tbl: sa.Table) -> str:
+        """The public name of a staged or appended table."""
+        return self._renames().get(tbl.name, tbl.name)
+
+    def _finish_constraints(self, db: sa.Connection) -> None:
+        """Refuse dangling references of deferred foreign keys (naming table and column), then
+        add the self-references left out of the stages (which validates them once more)."""
+        checks = list(self.deferred)
+        if self.defer_all:
+            for tbl in [*self.staged.values(), *self.appending.values()]:
+                checks.extend(fk for fk in tbl.foreign_key_constraints if fk not in checks)
+        for fk in checks:
+            n = dangling_references(db, fk)
+            if n:
+                child, parent = _cols(fk)
+                raise ConnectorError(
+                    f"{n} row(s) reference keys that are not in "
+                    f"{self._target(fk.referred_table)}({', '.join(parent)})",
+                    table=self._target(fk.table),
+                    column=", ".join(child),
+                    fix="write every referenced row in the same session, or null the reference",
+                )
+        for fk in self.deferred:
+            try:
+                db.execute(sa.schema.AddConstraint(fk))
+            except sa.exc.DBAPIError as exc:
+                err = self.conn._error(exc, "adding a foreign key", renames=self._renames())
+                raise ConnectorError(
+                    err.bare_message, table=self._target(fk.table), column=", ".join(_cols(fk)[0])
+                ) from None
+            log.debug("sql.self_reference_added", table=self._target(fk.table))
 
     def commit(self) -> None:
         """Publish every staged table and every append at once."""
@@ -318,11 +501,16 @@ class TransactionalSession(_Session):
     def _publish(self) -> None:
         if self.replaced:
             _refuse_outside_references(self.conn, self._conn, self.replaced, set(self.staged))
+        self._finish_constraints(self._conn)
         for target in reversed(list(self.staged)):
             if target in self.replaced:
                 self._conn.execute(sa.schema.DropTable(_stub(target, self.schema)))
         for target, stage in self.staged.items():
             self._conn.execute(RenameTable(stage, target))
+            pk = stage.primary_key.name if stage.primary_key.columns else None
+            if self.dialect.name == "postgresql" and isinstance(pk, str):
+                clean = constraint_name(target, "pkey", self.dialect)
+                self._conn.execute(RenameConstraint(_stub(target, self.schema), pk, clean))
         self._txn.commit()
 
     def _rollback(self) -> None:
@@ -354,6 +542,7 @@ class SwapSession(_Session):
     def _publish(self) -> None:
         if self.replaced:
             _refuse_outside_references(self.conn, self._ddl, self.replaced, set(self.staged))
+        self._finish_constraints(self._ddl)
         pairs: list[tuple[sa.Table, sa.Table]] = []
         olds: list[sa.Table] = []
         for i, target in enumerate(self.staged):
@@ -383,6 +572,28 @@ class SwapSession(_Session):
             self._ddl.close()
             if self._app is not None:
                 self._app.close()
+
+
+def _cols(fk: sa.ForeignKeyConstraint) -> tuple[list[str], list[str]]:
+    """(child columns, parent columns) of ``fk``."""
+    pairs = _fk_pairs(fk)
+    return [c for c, _ in pairs], [p for _, p in pairs]
+
+
+def dangling_references(db: sa.Connection, fk: sa.ForeignKeyConstraint) -> int:
+    """How many rows of ``fk``'s table reference a key missing from its parent (rows with a
+    null in the key reference nothing, as in SQL's MATCH SIMPLE)."""
+    child = fk.table.alias("c")
+    parent = fk.referred_table.alias("p")
+    pairs = _fk_pairs(fk)
+    found = sa.exists().where(*(parent.c[p] == child.c[c] for c, p in pairs))
+    stmt = (
+        sa.select(sa.func.count())
+        .select_from(child)
+        .where(*(child.c[c].is_not(None) for c, _ in pairs))
+        .where(~found)
+    )
+    return int(db.execute(stmt).scalar_one())
 
 
 def _refuse_outside_references(
@@ -430,3 +641,24 @@ def drop_leftovers(conn: SQLConnector) -> list[str]:
             db.exec_driver_sql("SET FOREIGN_KEY_CHECKS=1")
         db.commit()
     return names
+
+
+def _integer_keys(metadata: Metadata | None, table: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Key columns that hold whole numbers in a float dtype (a nullable integer key read from
+    CSV) as ``Int64``, so they get the integer type of the key they reference."""
+    if metadata is None or table not in metadata.tables:
+        return frame
+    tmeta = metadata.tables[table]
+    keys = set(tmeta.primary_key or [])
+    keys.update(c for rel in metadata.parents(table) for c in rel.child_columns)
+    keys.update(c for c, col in tmeta.columns.items() if col.sdtype == "id")
+    out = frame
+    for col in keys:
+        if col not in frame.columns or not pd.api.types.is_float_dtype(frame[col].dtype):
+            continue
+        values = frame[col].dropna().to_numpy(dtype="float64")
+        if np.all(np.isfinite(values)) and np.all(values == np.round(values)):
+            if out is frame:
+                out = frame.copy()
+            out[col] = frame[col].astype("Int64")
+    return out
