@@ -329,3 +329,201 @@ def test_detected_schemas_always_validate(
     assert sorted(topological_order(meta)) == sorted(frames)
     shuffled = {k: v.iloc[::-1].reset_index(drop=True) for k, v in frames.items()}
     assert Metadata.detect(shuffled) == meta
+
+
+# --- role-named keys, self-references, containment guards (issue #17) ----------------------
+def _rels(meta: Metadata) -> set[tuple[str, str, str]]:
+    return {(r.child, r.child_columns[0], r.parent) for r in meta.relations}
+
+
+def _people(n: int = 12) -> pd.DataFrame:
+    return pd.DataFrame({"employee_id": np.arange(1, n + 1), "salary": np.arange(n) * 10.0})
+
+
+def _customers(n: int = 60) -> pd.DataFrame:
+    return pd.DataFrame({"customer_id": np.arange(1, n + 1), "age": np.arange(n) % 50 + 18})
+
+
+@pytest.mark.parametrize("label", ["support_rep_id", "account_manager_id", "created_by"])
+def test_role_named_key_points_at_the_staff_table(label: str) -> None:
+    customers = _customers().assign(**{label: np.arange(60) % 3 + 3})
+    meta = detect_metadata({"customers": customers, "employees": _people()})
+    assert _rels(meta) == {("customers", label, "employees")}
+    reason = meta.relations[0].reason or ""
+    assert f"role-named key {label!r}" in reason and "staff table 'employees'" in reason
+    assert meta.tables["customers"].columns[label].sdtype == "id"
+    validate_metadata(meta)
+
+
+def test_created_by_string_usernames_and_by_id() -> None:
+    users = pd.DataFrame({"username": [f"user{i:02d}" for i in range(30)], "age": range(30)})
+    docs = pd.DataFrame(
+        {
+            "doc_id": np.arange(50),
+            "created_by": [f"user{i % 7:02d}" for i in range(50)],
+            "approved_by_id": [f"user{i % 5 + 10:02d}" for i in range(50)],
+        }
+    )
+    meta = detect_metadata({"users": users, "documents": docs})
+    assert meta.tables["users"].primary_key == ["username"]
+    assert _rels(meta) == {
+        ("documents", "created_by", "users"),
+        ("documents", "approved_by_id", "users"),
+    }
+
+
+def test_role_name_ambiguous_between_staff_tables_is_only_suggested() -> None:
+    customers = _customers().assign(owner_id=np.arange(60) % 4 + 1)
+    meta = detect_metadata({"customers": customers, "employees": _people(), "users": _people()})
+    assert ("customers", "owner_id") not in {(c, col) for c, col, _ in _rels(meta)}
+    sugg = {(r.child, r.child_columns[0], r.parent) for r in meta.suggested_relations or []}
+    assert sugg == {("customers", "owner_id", "employees"), ("customers", "owner_id", "users")}
+    assert "several staff tables" in (meta.suggested_relations or [])[0].reason
+    assert "Suggested relations" in meta.explain()
+
+
+def test_role_names_need_a_staff_table_not_any_table() -> None:
+    customers = _customers().assign(support_rep_id=np.arange(60) % 3 + 3)
+    meta = detect_metadata(
+        {
+            "customers": customers,
+            "products": _people().rename(columns={"employee_id": "product_id"}),
+        }
+    )
+    assert meta.relations == []  # products is no staff table; 3..5 lies in any key 1..N
+    assert meta.suggested_relations is None
+
+
+@pytest.mark.parametrize("dtype", ["float64", "Int64", "int64"])
+@pytest.mark.parametrize("label", ["reports_to", "manager_id", "parent_id"])
+def test_self_reference_nullable_or_not(label: str, dtype: str) -> None:
+    n = 40
+    boss = pd.Series([None, *list(np.arange(1, n) // 3 + 1)], dtype="float64")
+    if dtype == "int64":
+        boss = boss.fillna(1)
+    staff = pd.DataFrame({"employee_id": np.arange(1, n + 1), label: boss.astype(dtype)})
+    meta = detect_metadata({"employees": staff, "customers": _customers()})
+    assert _rels(meta) == {("employees", label, "employees")}
+    reason = meta.relations[0].reason or ""
+    assert reason.startswith("self-reference") and "100.0%" in reason
+    col = meta.tables["employees"].columns[label]
+    assert col.sdtype == "id" and col.dtype == dtype
+    validate_metadata(meta)
+
+
+def test_parent_category_self_reference_and_manager_in_other_table() -> None:
+    cats = pd.DataFrame(
+        {"category_id": np.arange(1, 31), "parent_category_id": [None] * 5 + list(range(1, 26))}
+    )
+    depts = pd.DataFrame({"dept_id": np.arange(1, 6), "manager_id": [3, 5, 7, 9, 11]})
+    meta = detect_metadata({"category": cats, "departments": depts, "employees": _people()})
+    assert _rels(meta) == {
+        ("category", "parent_category_id", "category"),
+        ("departments", "manager_id", "employees"),  # a staff table beats the own table
+    }
+
+
+def test_self_reference_guards() -> None:
+    n = 30
+    t = pd.DataFrame(
+        {
+            "node_id": np.arange(1, n + 1),
+            "parent_id": np.arange(1, n + 1),  # only repeats the row's own key
+            "reports_to": np.arange(n) + 100,  # not contained
+            "level": np.arange(n) % 3 + 1,  # contained, but no name evidence
+        }
+    )
+    meta = detect_metadata({"nodes": t, "other": _customers()})
+    assert meta.relations == []
+
+
+def test_key_named_column_contained_in_exactly_one_table() -> None:
+    rng = np.random.default_rng(0)
+    accounts = pd.DataFrame({"acct_no": np.arange(1000, 1100), "x": rng.normal(size=100)})
+    accounts = accounts.rename(columns={"acct_no": "account_key"})
+    orders = pd.DataFrame(
+        {"order_id": np.arange(300), "billing_ref_id": 1000 + np.arange(300) % 90}
+    )
+    meta = detect_metadata({"accounts": accounts, "orders": orders, "customers": _customers()})
+    assert _rels(meta) == {("orders", "billing_ref_id", "accounts")}
+    assert "exactly one table" in (meta.relations[0].reason or "")
+
+
+def test_tiny_integer_ranges_never_become_keys() -> None:
+    lookup = pd.DataFrame({"media_type_id": np.arange(1, 6), "name": list("abcde")})
+    lines = pd.DataFrame(
+        {
+            "line_id": np.arange(200),
+            "quantity": np.arange(200) % 5 + 1,  # 1..5, inside the lookup's keys
+            "status_id": np.arange(200) % 3 + 1,  # key-like name, tiny range, many tables
+            "unit_price": np.round(np.linspace(0.5, 5, 200), 2),
+            "score": np.arange(200) % 5 + 0.5,
+        }
+    )
+    meta = detect_metadata({"media_type": lookup, "lines": lines, "customers": _customers()})
+    assert meta.relations == []
+    assert meta.suggested_relations is None
+    c = meta.tables["lines"].columns
+    assert c["quantity"].sdtype == "numerical" and c["unit_price"].sdtype == "numerical"
+
+
+def test_contained_without_name_evidence_is_suggested_not_applied() -> None:
+    rng = np.random.default_rng(1)
+    sparse = np.sort(rng.choice(np.arange(10_000, 99_999), 40, replace=False))
+    shops = pd.DataFrame({"shop_id": sparse, "size": rng.normal(size=40)})
+    sales = pd.DataFrame({"sale_id": np.arange(500), "outlet": rng.choice(sparse[:30], 500)})
+    meta = detect_metadata({"shops": shops, "sales": sales})
+    assert meta.relations == []
+    assert meta.tables["sales"].columns["outlet"].sdtype != "id"
+    (s,) = meta.suggested_relations or []
+    assert (s.child, s.child_columns, s.parent, s.parent_columns) == (
+        "sales",
+        ["outlet"],
+        "shops",
+        ["shop_id"],
+    )
+    assert (s.reason or "").startswith("not applied: values are contained")
+    text = meta.explain()
+    assert "Suggested relations" in text and "? sales(outlet) -> shops(shop_id)" in text
+    assert Metadata.from_json(meta.to_json()) == meta
+    validate_metadata(meta)
+
+
+def test_column_named_after_table_and_float_keys() -> None:
+    genres = pd.DataFrame({"genre_id": np.arange(1, 21), "name": [f"g{i}" for i in range(20)]})
+    tracks = pd.DataFrame(
+        {
+            "track_id": np.arange(100),
+            "genre": pd.Series(np.arange(100) % 20 + 1, dtype="float64"),
+            "rating_id": np.arange(100) % 20 + 1.5,  # key-like, but not whole numbers
+        }
+    )
+    meta = detect_metadata({"genres": genres, "tracks": tracks})
+    assert _rels(meta) == {("tracks", "genre", "genres")}
+    assert "named after table 'genres'" in (meta.relations[0].reason or "")
+
+
+def test_decimal_int_objects_and_date_objects_are_normalised() -> None:
+    import datetime as dt
+    from decimal import Decimal
+
+    from synthohive.metadata.detect import analysis_series
+
+    n = 30
+    df = pd.DataFrame(
+        {
+            "price": pd.Series([Decimal("1.25") * i for i in range(n)], dtype=object),
+            "qty": pd.Series([Decimal(i) for i in range(n - 1)] + [None], dtype=object),
+            "ref": pd.Series([*range(n - 1), None], dtype=object),
+            "day": pd.Series([dt.date(2020, 1, 1 + i % 28) for i in range(n)], dtype=object),
+        }
+    )
+    c = detect_table(df, name="t").columns
+    assert c["price"].sdtype == "numerical" and c["price"].rounding == 2
+    assert c["qty"].sdtype == "numerical" and c["qty"].integer and c["qty"].nullable
+    assert c["ref"].integer and c["ref"].dtype == "object"
+    assert c["day"].sdtype == "datetime"
+    assert all(col.dtype == "object" for col in c.values())
+    assert analysis_series(df["ref"])[0].dtype == "Int64"
+    same, note = analysis_series(pd.Series(["a", 1], dtype=object))
+    assert note is None and same.dtype == object

@@ -298,3 +298,58 @@ def test_redos_through_table_detection() -> None:
     elapsed = time.perf_counter() - t0
     assert elapsed < 1.0 * len(ADVERSARIAL)
     assert set(table.columns) == set(df.columns)
+
+
+# --- PII consistent across tables (issue #17) ----------------------------------------------
+def _addresses(n: int, seed: int = 0) -> list[str]:
+    """European-style addresses: valid only under the relaxed rules a name hint enables."""
+    r = _rng(seed)
+    streets = ["Theodor-Heuss-Straße", "Ullevålsveien", "Grétrystraat", "Rilská", "Klanova"]
+    return [f"{r.choice(streets)} {int(r.integers(1, 999))}" for _ in range(n)]
+
+
+def test_overlapping_column_in_another_table_becomes_pii_of_the_same_kind() -> None:
+    from synthohive.metadata.detect import detect_metadata
+
+    addr = sorted(set(_addresses(80)))
+    customers = pd.DataFrame({"customer_id": np.arange(len(addr)), "address": addr})
+    r = _rng(2)
+    picks = r.choice(np.arange(len(addr)), 300)
+    orders = pd.DataFrame(
+        {
+            "order_id": np.arange(300),
+            "customer_id": picks,
+            "ship_to": [addr[i] if i % 9 else f"Depot {i}" for i in picks],  # no name hint
+            "shipper": r.choice(["DHL", "UPS", "FedEx", "Main St"], 300),  # one shared value
+        }
+    )
+    meta = detect_metadata({"customers": customers, "orders": orders})
+    ship = meta.tables["orders"].columns["ship_to"]
+    assert (ship.sdtype, ship.kind) == ("pii", "address")
+    assert ship.reason and ship.reason.startswith("PII (address) like customers.address")
+    assert "also occur in customers.address" in ship.reason
+    assert meta.tables["orders"].columns["shipper"].sdtype == "categorical"
+    own = meta.tables["customers"].columns["address"].reason or ""
+    assert "also occur in orders.ship_to" not in own  # only detected PII serves as reference
+
+
+def test_overlap_guards_same_table_numbers_and_small_overlaps() -> None:
+    from synthohive.metadata.detect import detect_metadata
+
+    names = [f"{a} {b}" for a in FIRST for b in LAST]
+    people = pd.DataFrame(
+        {"person_id": np.arange(len(names)), "full_name": names, "alias": names[::-1]}
+    )
+    teams = pd.DataFrame(
+        {
+            "team_id": np.arange(40),
+            "label": [names[0], names[1]] + [f"Team {i}" for i in range(38)],  # 2 shared
+            "code": np.arange(40) + 1000,
+        }
+    )
+    meta = detect_metadata({"people": people, "teams": teams})
+    assert meta.tables["people"].columns["full_name"].kind == "name"
+    assert meta.tables["teams"].columns["label"].sdtype != "pii"
+    assert meta.tables["teams"].columns["code"].sdtype != "pii"
+    alias = meta.tables["people"].columns["alias"]
+    assert "also occur" not in (alias.reason or "")  # same table: no cross-table evidence

@@ -5,11 +5,19 @@ decision, does not depend on row order), and at distinct values in sorted order.
 (uniqueness, nulls, containment) use the full columns. Only ``SynthoHiveError`` subclasses
 escape: anything unexpected inside a column's analysis is logged and the column falls back
 to ``categorical`` with the reason recorded.
+
+Frames from databases and from files differ in dtypes for the same data (nullable integers
+as ``Int64``/objects or ``float64``; ``Decimal`` objects or floats; ``date``/``datetime``
+objects, ``datetime64`` or strings). :func:`analysis_frame` maps the database forms onto the
+file forms first, so both give the same sdtypes, keys, relations and PII; each column keeps
+its original ``dtype`` for restoring output.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -51,7 +59,14 @@ _UUID = re.compile(
     r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
 )
 
-__all__ = ["detect_metadata", "detect_table", "explain_metadata", "is_key_name"]
+__all__ = [
+    "analysis_frame",
+    "analysis_series",
+    "detect_metadata",
+    "detect_table",
+    "explain_metadata",
+    "is_key_name",
+]
 
 
 def explain_metadata(meta: Metadata) -> str:
@@ -96,6 +111,71 @@ def sample_rows(df: pd.DataFrame, limit: int = SAMPLE_ROWS) -> pd.DataFrame:
             h ^= pd.util.hash_pandas_object(col.astype(str), index=False).to_numpy()
     order = np.lexsort((np.arange(len(h)), h))
     return df.iloc[np.sort(order[:limit])]
+
+
+def analysis_series(s: pd.Series) -> tuple[pd.Series, str | None]:
+    """``s`` as detection sees it, and a note when it was converted.
+
+    Object columns as database drivers return them become what a CSV/Parquet read gives:
+    ``Decimal`` values become ``float64`` (``Int64`` when all are whole), Python integers
+    with nulls ``Int64``, ``date``/``datetime`` objects ``datetime64``. Anything else, or
+    anything that does not convert cleanly, is returned unchanged.
+    """
+    if s.dtype != object:
+        return s, None
+    nonnull = s.dropna()
+    if len(nonnull) == 0:
+        return s, None
+    types = set(nonnull.map(type).unique().tolist())
+    numeric = types <= {Decimal, int, float} or all(
+        issubclass(t, int | np.integer) and not issubclass(t, bool | np.bool_) for t in types
+    )
+    cells = (
+        [None if v is None or v is pd.NA or v != v else v for v in s.tolist()] if numeric else []
+    )
+    try:
+        if Decimal in types and types <= {Decimal, int, float}:
+            floats = pd.Series(
+                [None if v is None else float(v) for v in cells],
+                index=s.index,
+                name=s.name,
+                dtype="float64",
+            )
+            finite = floats.dropna()
+            whole = bool(np.isfinite(finite).all() and (finite == finite.round()).all())
+            if whole and bool((finite.abs() < 2.0**53).all()):
+                return floats.astype("Int64"), "Decimal values read as integers"
+            return floats, "Decimal values read as float64"
+        if all(
+            issubclass(t, int | np.integer) and not issubclass(t, bool | np.bool_) for t in types
+        ):
+            ints = pd.Series(cells, index=s.index, name=s.name, dtype="Int64")
+            return ints, "integer objects read as Int64"
+        if all(issubclass(t, _dt.date) for t in types):
+            naive = all(getattr(v, "tzinfo", None) is None for v in nonnull.iloc[:1000])
+            conv = pd.to_datetime(s, utc=not naive)
+            return conv, "date/time objects read as datetime64"
+    except (TypeError, ValueError, OverflowError, ArithmeticError):
+        return s, None
+    return s, None
+
+
+def analysis_frame(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[int, str]]:
+    """``df`` with every column passed through :func:`analysis_series` (a shallow copy when
+    nothing changes), and the conversion notes keyed by column position."""
+    notes: dict[int, str] = {}
+    cols: list[pd.Series] = []
+    for i in range(df.shape[1]):
+        conv, note = analysis_series(df.iloc[:, i])
+        cols.append(conv)
+        if note is not None:
+            notes[i] = note
+    if not notes:
+        return df, notes
+    out = df.copy(deep=False)
+    for i in notes:
+        out.isetitem(i, cols[i].to_numpy() if cols[i].dtype == object else cols[i].array)
+    return out, notes
 
 
 def _decimals(values: np.ndarray) -> int | None:
@@ -211,6 +291,9 @@ def _detect_column(s: pd.Series, name: str, table: str) -> Column:
     if pd.api.types.is_bool_dtype(s.dtype):
         return Column(sdtype="boolean", **base, reason=f"dtype {dtype}")
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        pii = detect_pii(nonnull, name)
+        if pii is not None and pii.kind == "date_of_birth":  # as for date strings
+            return _pii_column(pii, base)
         tz = getattr(s.dtype, "tz", None)
         return Column(
             sdtype="datetime",
@@ -473,11 +556,13 @@ def _detect_table(df: pd.DataFrame, name: str) -> Table:
                 fix="rename the columns so each label is unique",
             )
         labels[key] = label
-    sample = sample_rows(df)
+    frame, notes = analysis_frame(df)
+    sample = sample_rows(frame)
     table = Table(name=name)
-    for key, label in labels.items():
-        col = sample.iloc[:, list(df.columns).index(label)]
-        full = df.iloc[:, list(df.columns).index(label)]
+    for i, key in enumerate(labels):
+        col = sample.iloc[:, i]
+        full = frame.iloc[:, i]
+        original = str(df.dtypes.iloc[i])
         try:
             column = _detect_column(col, key, name)
         except SynthoHiveError:
@@ -486,13 +571,16 @@ def _detect_table(df: pd.DataFrame, name: str) -> Table:
             log.warning("detect_column_failed", table=name, column=key, error=str(exc))
             column = Column(
                 sdtype="categorical",
-                dtype=str(full.dtype),
+                dtype=original,
                 reason=f"analysis failed ({type(exc).__name__}); treated as categories",
             )
         if column.nullable is False and full.isna().any():
             column = column.model_copy(update={"nullable": True})
+        if i in notes:  # analysed in converted form; restored with the caller's dtype
+            why = f"{column.reason} ({notes[i]})" if column.reason else notes[i]
+            column = column.model_copy(update={"dtype": original, "reason": why})
         table.columns[key] = column
-    _primary_key(_full_by_key(df, labels), table, {k: k for k in labels})
+    _primary_key(_full_by_key(frame, labels), table, {k: k for k in labels})
     return table
 
 
@@ -520,8 +608,13 @@ def detect_metadata(
         tables[str(tname)] = detect_table(data[tname], name=str(tname))
     meta = Metadata(tables=tables)
     from synthohive.metadata.relations import detect_relations
+    from synthohive.privacy.detect import shared_pii
 
-    frames = {str(k): _full_by_key(v, {str(c): c for c in v.columns}) for k, v in data.items()}
+    frames = {
+        str(k): _full_by_key(analysis_frame(v)[0], {str(c): c for c in v.columns})
+        for k, v in data.items()
+    }
+    shared_pii(meta, frames)
     detect_relations(meta, frames)
     for tname, table in meta.tables.items():
         fks = frozenset(c for r in meta.parents(tname) for c in r.child_columns)

@@ -52,4 +52,19 @@ def explain(meta: Metadata) -> str:
             )
             if r.reason:
                 lines.append(f"      why: {r.reason}")
+    applied = {(r.child, tuple(r.child_columns)) for r in meta.relations}
+    open_ = [
+        r
+        for r in meta.suggested_relations or []
+        if (r.child, tuple(r.child_columns)) not in applied
+    ]
+    if open_:
+        lines.append("Suggested relations (not applied; add with meta.add_foreign_key):")
+        for r in open_:
+            lines.append(
+                f"  ? {r.child}({', '.join(r.child_columns)}) -> "
+                f"{r.parent}({', '.join(r.parent_columns)})"
+            )
+            if r.reason:
+                lines.append(f"      why: {r.reason}")
     return "\n".join(lines)

@@ -115,6 +115,10 @@ class Metadata(BaseModel):
     schema_version: int = SCHEMA_VERSION
     tables: dict[str, Table] = Field(default_factory=dict)
     relations: list[ForeignKey] = Field(default_factory=list)
+    suggested_relations: list[ForeignKey] | None = Field(
+        default=None,
+        description="relations detection found evidence for but did not apply (see explain)",
+    )
 
     # --- JSON --------------------------------------------------------------------------------
     def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:

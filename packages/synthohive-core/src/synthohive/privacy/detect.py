@@ -9,6 +9,10 @@ phone numbers. Pure digit strings are never taken for phone numbers unless the n
 Every regex here is anchored and free of nested unbounded quantifiers, and values longer
 than ``MAX_VALUE_LEN`` are rejected before any regex runs, so adversarial 100 kB strings
 cost linear time.
+
+Across tables, :func:`shared_pii` makes detection consistent: a string column whose values
+substantially overlap a PII column of another table (``invoice.billing_address`` and
+``customer.address``) is PII of the same kind, with the overlap as evidence.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -36,9 +41,14 @@ from synthohive.privacy.validators import (
     short_enough,
 )
 
+if TYPE_CHECKING:
+    from synthohive.metadata.schema import Metadata
+
 SAMPLE_SIZE = 1000
 VALUE_THRESHOLD = 0.8
 HINT_THRESHOLD = 0.5
+OVERLAP_SHARE = 0.5
+OVERLAP_MIN = 3
 
 __all__ = [
     "MAX_VALUE_LEN",
@@ -56,6 +66,7 @@ __all__ = [
     "mod97_ok",
     "name_tokens",
     "sample_strings",
+    "shared_pii",
 ]
 
 
@@ -303,3 +314,83 @@ def detect_pii(series: pd.Series, name: object = None) -> PiiMatch | None:
         if rate >= VALUE_THRESHOLD:
             return PiiMatch(kind, rate, _evidence(kind, rate, n, None, label))
     return None
+
+
+# --- across tables -------------------------------------------------------------------------
+def _norm(values: pd.Series) -> pd.Series:
+    return values.astype(str).str.strip().str.casefold()
+
+
+def _is_textual(series: pd.Series) -> bool:
+    dtype = series.dtype
+    return not (
+        pd.api.types.is_numeric_dtype(dtype)
+        or pd.api.types.is_bool_dtype(dtype)
+        or pd.api.types.is_datetime64_any_dtype(dtype)
+        or pd.api.types.is_timedelta64_dtype(dtype)
+    )
+
+
+def shared_pii(meta: Metadata, frames: dict[str, pd.DataFrame]) -> None:
+    """Mark string columns that share values with a PII column of another table as PII.
+
+    A categorical or text column becomes PII of the reference's kind when at least
+    ``OVERLAP_SHARE`` of its (sampled) distinct values, and at least ``OVERLAP_MIN`` of them,
+    occur in that PII column; a PII column of the same kind gets the overlap added to its
+    evidence. Only columns detected as PII from their own values serve as references.
+    """
+    from synthohive.metadata.schema import Column
+
+    refs = [
+        (t, c, col.kind)
+        for t in sorted(meta.tables)
+        for c, col in meta.tables[t].columns.items()
+        if col.sdtype == "pii" and col.kind and _is_textual(frames[t][c])
+    ]
+    if not refs:
+        return
+    known: dict[tuple[str, str], set[str]] = {}
+    found: dict[tuple[str, str], tuple[float, int, int, str, str, str]] = {}
+    for tname in sorted(meta.tables):
+        for cname, col in meta.tables[tname].columns.items():
+            if col.sdtype not in {"categorical", "text", "pii"}:
+                continue
+            series = frames[tname][cname]
+            if not _is_textual(series):
+                continue
+            sample: pd.Series | None = None
+            for rt, rc, kind in refs:
+                if rt == tname or (col.sdtype == "pii" and col.kind != kind):
+                    continue
+                if sample is None:
+                    sample = pd.Series(pd.unique(_norm(sample_strings(series))), dtype=object)
+                if len(sample) == 0:
+                    break
+                if (rt, rc) not in known:
+                    known[(rt, rc)] = set(_norm(frames[rt][rc].dropna()).unique().tolist())
+                shared = int(sample.isin(known[(rt, rc)]).sum())
+                share = shared / len(sample)
+                if shared < OVERLAP_MIN or share < OVERLAP_SHARE:
+                    continue
+                cand = (share, shared, len(sample), rt, rc, str(kind))
+                best = found.get((tname, cname))
+                if best is None or (-cand[0], -cand[1], cand[3:5]) < (
+                    -best[0],
+                    -best[1],
+                    best[3:5],
+                ):
+                    found[(tname, cname)] = cand
+    for (tname, cname), (share, shared, n, rt, rc, kind) in found.items():
+        col = meta.tables[tname].columns[cname]
+        evidence = f"{shared} of {n} distinct values ({share:.0%}) also occur in {rt}.{rc}"
+        if col.sdtype == "pii":
+            why = f"{col.reason}; {evidence}" if col.reason else evidence
+            meta.tables[tname].columns[cname] = col.model_copy(update={"reason": why})
+            continue
+        meta.tables[tname].columns[cname] = Column(
+            sdtype="pii",
+            dtype=col.dtype,
+            nullable=col.nullable,
+            kind=kind,
+            reason=f"PII ({kind}) like {rt}.{rc}: {evidence}",
+        )

@@ -28,7 +28,7 @@ def orphan_mask(
     left = align_keys(keys, parent, parent_columns).reset_index(drop=True)
     right = canon_keys(parent[parent_columns]).drop_duplicates().assign(__hit__=True)
     merged = left.merge(right, on=parent_columns, how="left")
-    hit = merged["__hit__"].fillna(False).astype(bool).to_numpy()
+    hit = merged["__hit__"].notna().to_numpy()  # no fillna: it warns about downcasting
     return pd.Series(complete.to_numpy() & ~hit, index=child.index)
 
 
