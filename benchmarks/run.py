@@ -41,7 +41,7 @@ SINGLE_SDV = ("sdv_gaussian_copula", "sdv_ctgan", "sdv_tvae")
 MULTI_SYSTEMS = ("synthohive", "sdv_hma")
 SINGLE_DATASETS = ("diabetes", "breast_cancer", "wine", "penguins", "flights", "weather", "planes")
 EXTRA_DATASETS = ("flights_54k",)  # run only when named
-MULTI_DATASETS = ("nycflights13", "demo", "deep")
+MULTI_DATASETS = ("nycflights13", "demo", "deep", "chinook")
 PLUGINS = {"ctgan": "synthohive_ctgan", "tvae": "synthohive_tvae"}
 
 
