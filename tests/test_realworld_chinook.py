@@ -200,3 +200,13 @@ def test_postgres_catalog_gives_the_relations_detect_finds(
             assert integrity_problems(synth.metadata, synth.sample(seed=3)) == []
         finally:
             src.close()
+
+
+def test_repeated_pii_shares_the_same_fake_values(
+    real: dict[str, pd.DataFrame], fitted: sh.Synthesizer, fake: dict[str, pd.DataFrame]
+) -> None:
+    joined = fake["invoice"].merge(fake["customer"], on="customer_id")
+    # every real invoice bills its customer's address; the fake ones bill the fake address
+    assert (joined["billing_address"] == joined["address"]).all()
+    assert not set(fake["invoice"]["billing_address"]) & set(real["invoice"]["billing_address"])
+    assert "billing_address" in fitted._plans["invoice"].shared_fill

@@ -237,3 +237,39 @@ def test_bridge_pairs_distinct_and_both_sides_keep_counts() -> None:
     assert before > 50  # the naive draw repeats pairs
     assert pairs.duplicated().sum() <= 0.01 * len(pairs)
     assert np.array_equal(np.bincount(out, minlength=len(caps)), caps)  # other side exact
+
+
+def test_pii_repeated_in_a_child_shares_a_learned_share_of_fake_values() -> None:
+    rng = np.random.default_rng(0)
+    n = 300
+    cust = pd.DataFrame(
+        {
+            "customer_id": np.arange(n),
+            "email": [f"user{i}@example.org" for i in range(n)],
+            "age": rng.integers(18, 80, n),
+        }
+    )
+    m = 1200
+    owner = rng.integers(0, n, m)
+    same = rng.random(m) < 0.7  # 70% of orders send the receipt to the customer's email
+    orders = pd.DataFrame(
+        {
+            "order_id": np.arange(m),
+            "customer_id": owner,
+            "receipt_email": np.where(
+                same, cust["email"].to_numpy()[owner], [f"other{i}@mail.net" for i in range(m)]
+            ),
+            "amount": rng.gamma(2.0, 30.0, m).round(2),
+        }
+    )
+    data = {"customer": cust, "orders": orders}
+    meta = Metadata.detect(data)
+    assert meta.tables["orders"].columns["receipt_email"].sdtype == "pii"
+    synth = Synthesizer(meta, seed=0, progress=False).fit(data)
+    _, pcol, share = synth._plans["orders"].shared_fill["receipt_email"]
+    assert pcol == "email" and abs(share - same.mean()) < 1e-6
+    fake = synth.sample(seed=1)
+    joined = fake["orders"].merge(fake["customer"], on="customer_id")
+    got = (joined["receipt_email"] == joined["email"]).mean()
+    assert 0.62 < got < 0.78
+    assert not set(fake["customer"]["email"]) & set(cust["email"])

@@ -30,6 +30,7 @@ from synthohive.metadata.schema import Column, Metadata, Table
 from synthohive.synthesizer import graph
 from synthohive.synthesizer.cardinality import children_per_parent
 from synthohive.synthesizer.context import choose_context_columns, context_table, gather_context
+from synthohive.synthesizer.fill import learn_shared_fill
 from synthohive.synthesizer.inputs import check_keys, check_tables, validate_metadata
 from synthohive.synthesizer.orphans import remove_orphans
 from synthohive.synthesizer.plan import TablePlan, build_plan, dropped_columns
@@ -185,6 +186,7 @@ class Synthesizer:
             for name in order
         }
         self._choose_strategies(plans)
+        learn_shared_fill(meta, frames, plans)
         learned = {n: p for n, p in plans.items() if p.strategy != "copy"}
         frames, self.rare_categories_ = protect_rare_categories(
             meta, frames, learned, self.rare_category_threshold

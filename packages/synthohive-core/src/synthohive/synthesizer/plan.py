@@ -54,6 +54,8 @@ class TablePlan:
     has_model: bool = False
     strategy: str = "model"
     strategy_reason: str = ""
+    shared_fill: dict[str, tuple[int, str, float]] = field(default_factory=dict)
+    """PII column -> (relation to a parent, parent PII column, share of rows equal to it)."""
 
     @property
     def model_columns(self) -> list[str]:
@@ -104,6 +106,7 @@ class TablePlan:
             "has_model": self.has_model,
             "strategy": self.strategy,
             "strategy_reason": self.strategy_reason,
+            "shared_fill": {k: list(v) for k, v in self.shared_fill.items()},
         }
 
     @classmethod
@@ -138,6 +141,10 @@ class TablePlan:
             has_model=bool(raw["has_model"]),
             strategy=str(raw.get("strategy", "model")),
             strategy_reason=str(raw.get("strategy_reason", "")),
+            shared_fill={
+                str(k): (int(v[0]), str(v[1]), float(v[2]))
+                for k, v in raw.get("shared_fill", {}).items()
+            },
         )
 
 

@@ -27,7 +27,7 @@ from synthohive.synthesizer.cardinality import (
     clean_counts,
     distinct_within_groups,
 )
-from synthohive.synthesizer.fill import fill_columns
+from synthohive.synthesizer.fill import fill_columns, share_parent_values
 from synthohive.synthesizer.keys import cast_like, drop_duplicate_keys
 from synthohive.synthesizer.spill import SpillStore
 
@@ -92,6 +92,7 @@ def spill_columns(synth: Synthesizer, table: str) -> list[str]:
         child_plan = synth._plans[fk.child]
         if child_plan.context_relation == i:
             cols.extend(child_plan.context_columns)
+            cols.extend(p for r, p, _ in child_plan.shared_fill.values() if r == i)
     return list(dict.fromkeys(cols))
 
 
@@ -258,6 +259,7 @@ class _TableGenerator:
         table = self.meta.tables[self.name]
         for col, series in fill_columns(table, plan, rows, rng, self.seen).items():
             frame[col] = series.to_numpy()
+        share_parent_values(frame, plan, parent_chunk, parent_pos, rng)
         keep = self._dedupe_primary_key(frame, rng)
         if keep is not None:
             frame = frame[keep].reset_index(drop=True)
