@@ -154,7 +154,12 @@ def demo(session: nox.Session) -> None:
     """The demo: detect, fit, sample and evaluate the embedded retail schema (offline)."""
     session.install(PKG["core"])
     session.run(
-        "synthohive", "demo", "--out", str(ROOT / "synthohive-demo-output"), *session.posargs
+        "synthohive",
+        "demo",
+        "--out",
+        str(ROOT / "synthohive-demo-output"),
+        "--force",  # the demo's own output folder: a rerun replaces it
+        *session.posargs,
     )
 
 

@@ -273,3 +273,16 @@ def test_pii_repeated_in_a_child_shares_a_learned_share_of_fake_values() -> None
     got = (joined["receipt_email"] == joined["email"]).mean()
     assert 0.62 < got < 0.78
     assert not set(fake["customer"]["email"]) & set(cust["email"])
+
+
+def test_misspelled_model_and_parameters_fail_at_construction_with_a_hint() -> None:
+    from synthohive.errors import PluginNotFoundError
+
+    with pytest.raises(PluginNotFoundError, match="Did you mean 'gaussian_copula'"):
+        Synthesizer(model="gausian_copula")
+    with pytest.raises(PluginNotFoundError, match="Did you mean 'independent'"):
+        Synthesizer(model={"t": "independant"})
+    with pytest.raises(DataError, match=r"unknown parameter 'shrinkag' \(did you mean") as err:
+        Synthesizer(model_params={"shrinkag": 0.1})
+    assert "https://" not in str(err.value) and "\n" not in str(err.value)
+    assert "valid parameters: discrete_threshold" in str(err.value)

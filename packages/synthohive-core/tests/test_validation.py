@@ -182,7 +182,8 @@ def test_html_is_self_contained_and_json_is_stable() -> None:
     assert "http://" not in page and "https://" not in page
     data = json.loads(report.to_json())
     assert data["report_version"] == 1
-    assert set(data) == {"report_version", "overall", "properties", "results", "notes", "gate"}
+    keys = {"report_version", "overall", "properties", "results", "notes", "gate", "compat"}
+    assert set(data) == keys and data["compat"] == "synthohive"
     assert 0.0 <= data["overall"] <= 1.0
 
 
@@ -262,3 +263,51 @@ def test_ks_statistic_equals_scipys() -> None:
     ]
     for a, b in cases:
         assert stats.ks_statistic(a, b) == pytest.approx(ks_2samp(a, b).statistic, abs=1e-15)
+
+
+def test_compat_is_a_validated_choice() -> None:  # issue 19 item 2
+    real = _table(300, 1)
+    with pytest.raises(DataError, match=r"unknown compat 'sdv'.*\['synthohive', 'sdmetrics'\]"):
+        evaluate(real, real, _meta(), compat="sdv")  # type: ignore[arg-type]
+    profile = build_profile({"t": real}, _meta(), {"t": {"x": "numerical"}})
+    with pytest.raises(DataError, match="needs the real rows"):
+        evaluate(profile, real, _meta(), compat="sdmetrics")
+
+
+def test_sdmetrics_compat_averages_only_pairs_with_a_real_trend() -> None:
+    real, syn = _table(2000, 3), _table(2000, 4)
+    ours = evaluate(real, syn, _meta())
+    compat = evaluate(real, syn, _meta(), compat="sdmetrics")
+    assert (ours.compat, compat.compat) == ("synthohive", "sdmetrics")
+    assert "(sdmetrics aggregates)" in compat.summary().splitlines()[0]
+    assert compat.to_dict()["compat"] == "sdmetrics"
+    pairs = {r.columns: r for r in compat.results if r.property == "Column Pair Trends"}
+    assert len(pairs) == 10  # every pair of the 5 columns, each one kept in the report
+    xy = pairs[("x", "y")]  # y = 2x + noise: strongly correlated in the real data
+    assert xy.metric == "CorrelationSimilarity" and xy.details["averaged"] is True
+    assert xy.details["real_correlation"] > 0.5
+    flag_ts = pairs[("flag", "ts")]  # independent: shown, not averaged
+    assert flag_ts.details["averaged"] is False and flag_ts.details["real_association"] < 0.3
+    averaged = [r.score for r in pairs.values() if r.details["averaged"] and r.score is not None]
+    assert compat.properties["Column Pair Trends"] == pytest.approx(np.mean(averaged))
+    shapes = compat.properties["Column Shapes"]
+    assert compat.overall == pytest.approx((shapes + np.mean(averaged)) / 2)  # type: ignore[operator]
+    assert ours.properties["Column Shapes"] == pytest.approx(shapes)
+
+
+def test_sdmetrics_compat_multi_table_adds_intertable_trends_and_skips_self_references() -> None:
+    meta, real = _schema()
+    meta.tables["p"].columns["boss"] = Column(sdtype="id")
+    real["p"] = real["p"].assign(
+        boss=np.where(real["p"]["id"] % 5 == 0, np.nan, real["p"]["id"] // 5 * 5)
+    )
+    meta.add_foreign_key("p", "boss", "p", "id")
+    report = evaluate(real, real, meta, compat="sdmetrics")
+    inter = [r for r in report.results if r.property == "Intertable Trends"]
+    assert inter and all(r.table == "c" and r.details["parent"] == "p" for r in inter)
+    assert {r.columns for r in inter} == {("p.size", "c.v")}
+    assert any("self-reference" in n for n in report.notes)
+    props = report.properties
+    names = ("Column Shapes", "Column Pair Trends", "Cardinality", "Intertable Trends")
+    present = [props[n] for n in names if props.get(n) is not None]
+    assert report.overall == pytest.approx(np.mean(present))  # type: ignore[arg-type]

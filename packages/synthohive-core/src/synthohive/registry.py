@@ -261,9 +261,15 @@ class Registry:
             )
             fix = f"pip install {package}"
         else:
-            message = f"no {label} named {name!r} is installed. Installed: {installed}."
+            import difflib
+
+            close = difflib.get_close_matches(name, self.names(kind), n=1, cutoff=0.6)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            message = f"no {label} named {name!r} is installed.{hint} Installed: {installed}."
             fix = (
-                "check the spelling, or install the plugin that provides it "
+                f"use {close[0]!r}"
+                if close
+                else "check the spelling, or install the plugin that provides it "
                 "(`synthohive plugins` lists what is installed)"
             )
         hook = _HOOK_FOR_KIND[kind]

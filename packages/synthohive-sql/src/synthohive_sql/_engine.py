@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import difflib
 import re
+import secrets
+import time
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,6 +36,11 @@ EXTRAS = {
 
 STAGE_PREFIX = "__shv_stage_"
 OLD_PREFIX = "__shv_old_"
+STALE_AFTER_S = 24 * 3600
+"""Backends without transactional DDL or named locks: leftovers older than this are stale."""
+
+_INTERNAL_RE = re.compile(r"^__shv_(?:stage|old)_(.+)_\d+$")
+_TOKEN_RE = re.compile(r"^([0-9a-f]{8})[0-9a-f]{6}$")
 
 _PW_RE = re.compile(r"(://[^:/@]*:)[^@]*@")
 
@@ -216,3 +224,116 @@ def reflect_table(bind: Any, name: str, schema: str | None, sa_meta: sa.MetaData
         for c in tbl.columns
     ]
     return sa.Table(name, sa_meta, *cols, schema=schema)
+
+
+# --- staging tables: names, liveness, garbage collection ----------------------------------------
+# A write session's token is its start time (8 hex digits of Unix seconds) and 24 random bits;
+# its staging tables are ``__shv_stage_<token>_<i>`` and ``__shv_old_<token>_<i>``. A table with
+# that prefix is a leftover of a crashed write (stale) when:
+#
+# * PostgreSQL / SQLite: always - stages are created inside the writer's transaction, so
+#   another connection sees them only if they were committed by something that then died;
+# * MySQL / MariaDB (DDL commits at once): its writer's named lock is free. A writer holds
+#   ``GET_LOCK('synthohive:<token>')`` on its staging connection from before its first stage
+#   until its stages are dropped; the server frees the lock when that connection ends (a
+#   killed process included; a vanished client only after ``wait_timeout``);
+# * other backends: its token is older than ``STALE_AFTER_S``.
+#
+# Only tables whose token is older than the cleaning session (or that have no readable time,
+# the names of earlier versions) are ever dropped, so a writer starting meanwhile is safe.
+
+
+def new_token(now: float | None = None) -> str:
+    """A fresh write-session token: start time (hex seconds) and 24 random bits."""
+    return f"{int(time.time() if now is None else now) & 0xFFFFFFFF:08x}{secrets.token_hex(3)}"
+
+
+def internal_token(name: str) -> str | None:
+    """The session token in a staging/old table name (``None``: not one of ours)."""
+    if not name.startswith((STAGE_PREFIX, OLD_PREFIX)):
+        return None
+    found = _INTERNAL_RE.match(name)
+    return found.group(1) if found else name
+
+
+def token_time(token: str) -> int | None:
+    """Unix seconds a token was made at (``None`` for names without a time)."""
+    found = _TOKEN_RE.match(token)
+    return int(found.group(1), 16) if found else None
+
+
+def _lock_name(token: str) -> str:
+    return f"synthohive:{token}"[:64]
+
+
+def _uses_named_locks(bind: Any) -> bool:
+    return bool(bind.dialect.name in ("mysql", "mariadb"))
+
+
+def hold_writer_lock(bind: Any, token: str) -> None:
+    """MySQL/MariaDB: mark ``token``'s staging tables live for as long as ``bind`` is open."""
+    if _uses_named_locks(bind):
+        bind.execute(sa.select(sa.func.get_lock(_lock_name(token), 0)))
+
+
+def release_writer_lock(bind: Any, token: str) -> None:
+    """Give up the lock taken by :func:`hold_writer_lock` (no-op elsewhere)."""
+    if _uses_named_locks(bind):
+        bind.execute(sa.select(sa.func.release_lock(_lock_name(token))))
+
+
+def _writer_alive(bind: Any, token: str) -> bool:
+    value = bind.execute(sa.select(sa.func.is_free_lock(_lock_name(token)))).scalar()
+    return value is not None and int(value) == 0
+
+
+def stale_tables(bind: Any, names: Sequence[str], *, started: float | None = None) -> list[str]:
+    """The staging/old tables among ``names`` that no live writer owns (see above); children
+    before parents within a session (higher stage numbers first)."""
+    now = time.time() if started is None else started
+    backend = bind.dialect.name
+    out: list[tuple[str, int, str]] = []
+    for name in names:
+        token = internal_token(name)
+        if token is None:
+            continue
+        made = token_time(token)
+        if made is not None and made >= int(now):
+            continue  # started with or after this session: maybe a live concurrent writer
+        if backend in ("postgresql", "sqlite"):
+            stale = True
+        elif _uses_named_locks(bind):
+            stale = not _writer_alive(bind, token)
+        else:
+            stale = made is None or now - made > STALE_AFTER_S
+        if stale:
+            tail = name.rsplit("_", 1)[-1]
+            out.append((token, -int(tail) if tail.isdigit() else 0, name))
+    return [name for _, _, name in sorted(out)]
+
+
+def drop_stale_tables(
+    engine: Engine, schema: str | None, *, dry_run: bool = False, started: float | None = None
+) -> list[str]:
+    """Drop (or, with ``dry_run``, only list) stale staging tables in ``schema``."""
+    with engine.connect() as db:
+        names = [
+            n
+            for n in sa.inspect(db).get_table_names(schema=schema)
+            if n.startswith((STAGE_PREFIX, OLD_PREFIX))
+        ]
+        stale = stale_tables(db, names, started=started) if names else []
+        if dry_run or not stale:
+            return stale
+        mysql = _uses_named_locks(db)
+        if mysql:
+            db.exec_driver_sql("SET FOREIGN_KEY_CHECKS=0")
+        try:
+            for name in stale:
+                stub = sa.Table(name, sa.MetaData(), schema=schema)
+                db.execute(sa.schema.DropTable(stub, if_exists=True))
+        finally:
+            if mysql:
+                db.exec_driver_sql("SET FOREIGN_KEY_CHECKS=1")
+        db.commit()
+    return stale

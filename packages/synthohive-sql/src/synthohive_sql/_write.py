@@ -1,6 +1,8 @@
 """All-or-nothing writes of one or more tables (imports SQLAlchemy).
 
-Every new or replaced table is first built as a staging table ``__shv_stage_<token>_<i>``.
+Every new or replaced table is first built as a staging table ``__shv_stage_<token>_<i>``
+(the token holds the session's start time; see ``_engine`` for how leftovers of crashed writes
+are told from live stages and dropped).
 
 * PostgreSQL / SQLite (transactional DDL): one connection, one transaction for the whole
   session: stage tables are created and filled, appends go straight into their targets, and
@@ -33,7 +35,6 @@ batch size reduced to the dialect's bind-parameter cap.
 from __future__ import annotations
 
 import hashlib
-import secrets
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -49,7 +50,16 @@ from synthohive.connectors.base import WriteMode, WriteSession
 from synthohive.errors import ConnectorError, SynthoHiveError
 from synthohive.log import get_logger
 from synthohive_sql._bulk import insert_frame
-from synthohive_sql._engine import OLD_PREFIX, STAGE_PREFIX, check_identifier, reflect_table
+from synthohive_sql._engine import (
+    OLD_PREFIX,
+    STAGE_PREFIX,
+    check_identifier,
+    drop_stale_tables,
+    hold_writer_lock,
+    new_token,
+    reflect_table,
+    release_writer_lock,
+)
 from synthohive_sql._types import sql_type_for
 
 if TYPE_CHECKING:
@@ -275,7 +285,7 @@ class _Session(WriteSession):
         self.metadata = metadata
         self.mode = mode
         self.constraints = constraints
-        self.token = secrets.token_hex(4)
+        self.token = new_token()
         self.sa_meta = sa.MetaData()
         self.staged: dict[str, sa.Table] = {}  # target -> stage table, in staging order
         self.replaced: set[str] = set()  # targets that existed and will be replaced
@@ -527,6 +537,7 @@ class SwapSession(_Session):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._ddl = self.conn.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        hold_writer_lock(self._ddl, self.token)  # marks this session's stages as live
         self._app: sa.Connection | None = None
         self._app_txn: Any = None
 
@@ -568,6 +579,7 @@ class SwapSession(_Session):
         try:
             for stage in reversed(list(self.staged.values())):
                 self._ddl.execute(sa.schema.DropTable(stage, if_exists=True))
+            release_writer_lock(self._ddl, self.token)
         finally:
             self._ddl.close()
             if self._app is not None:
@@ -626,21 +638,8 @@ def open_session(
 
 
 def drop_leftovers(conn: SQLConnector) -> list[str]:
-    """Drop ``__shv_stage_*`` / ``__shv_old_*`` tables left by crashed writes."""
-    with conn.engine.connect() as db:
-        names = [
-            n
-            for n in sa.inspect(db).get_table_names(schema=conn.schema)
-            if n.startswith((STAGE_PREFIX, OLD_PREFIX))
-        ]
-        if conn.backend == "mysql":
-            db.exec_driver_sql("SET FOREIGN_KEY_CHECKS=0")
-        for n in names:
-            db.execute(sa.schema.DropTable(_stub(n, conn.schema), if_exists=True))
-        if conn.backend == "mysql":
-            db.exec_driver_sql("SET FOREIGN_KEY_CHECKS=1")
-        db.commit()
-    return names
+    """Drop ``__shv_stage_*`` / ``__shv_old_*`` tables left by crashed writes (live ones stay)."""
+    return drop_stale_tables(conn.engine, conn.schema)
 
 
 def _integer_keys(metadata: Metadata | None, table: str, frame: pd.DataFrame) -> pd.DataFrame:

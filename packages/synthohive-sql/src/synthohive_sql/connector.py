@@ -363,18 +363,55 @@ class SQLConnector(Connector):
         *,
         constraints: bool | None = None,
     ) -> WriteSession:
-        """Start an all-or-nothing write of one or more tables (see ``_write``)."""
+        """Start an all-or-nothing write of one or more tables (see ``_write``); first drops
+        staging tables that crashed writes left in the schema (:meth:`gc`)."""
         check_mode(mode)
         from synthohive_sql._write import open_session
 
+        self._drop_stale_quietly()
         cons = self.options.get("constraints", True) if constraints is None else constraints
         return open_session(self, metadata, mode, constraints=bool(cons))
 
-    def gc(self) -> list[str]:
-        """Drop staging/old tables left by crashed writes in the schema; returns their names.
+    def gc(self, *, dry_run: bool = False) -> list[str]:
+        """Drop staging/old tables (``__shv_stage_*``, ``__shv_old_*``) left in the schema by
+        crashed writes; returns their names (``dry_run``: only list them).
 
-        Do not run while another write to the same schema is in progress.
+        Safe while other writes run: a table is dropped only when it is older than this call
+        and no live writer owns it (PostgreSQL/SQLite: a live writer's stages are invisible
+        inside its transaction; MySQL/MariaDB: its writer's named lock is free; others: older
+        than a day). See ``synthohive_sql._engine``.
         """
-        from synthohive_sql._write import drop_leftovers
+        from synthohive_sql._engine import drop_stale_tables
 
-        return drop_leftovers(self)
+        try:
+            dropped = drop_stale_tables(self.engine, self.schema, dry_run=dry_run)
+        except ConnectorError:
+            raise
+        except Exception as exc:
+            raise self._error(exc, "dropping leftover staging tables") from None
+        if dropped and not dry_run:
+            log.info("sql.leftovers_dropped", tables=dropped, url=self.safe_url)
+        return dropped
+
+    def _drop_stale_quietly(self) -> None:
+        """:meth:`gc` before a write; a failure (e.g. no DROP privilege) is logged, not raised."""
+        try:
+            self.gc()
+        except ConnectorError as exc:
+            log.warning("sql.leftovers_not_dropped", error=exc.bare_message, url=self.safe_url)
+
+    def column_max(self, table: str, column: str) -> Any:
+        """``MAX(column)`` of ``table`` computed by the database (``None`` when it has no rows);
+        used to continue generated keys when appending."""
+        import sqlalchemy as sa
+
+        tbl = self.table(table)
+        if column not in tbl.c:
+            raise ConnectorError(
+                f"no such column; columns: {list(tbl.c.keys())}", table=table, column=column
+            )
+        try:
+            with self.engine.connect() as conn:
+                return conn.execute(sa.select(sa.func.max(tbl.c[column]))).scalar()
+        except Exception as exc:
+            raise self._error(exc, "read", table=table) from None

@@ -1,8 +1,10 @@
-"""``synthohive detect``, ``fit`` and ``sample``: the data workflow from the command line.
+"""``synthohive detect``, ``fit``, ``sample`` and ``gc``: the data workflow from the command line.
 
 ``DATA`` and ``OUT`` are a file (``.csv``/``.parquet``: one table named after the file), a
 folder (one file per table; parquet when it holds ``.parquet`` files, else csv), or a
 connector URL (``postgresql://...``, ``parquet://folder``) opened with ``synthohive.connect``.
+Writing data follows ``--mode`` (default ``error``: an existing table is refused, nothing is
+written; see :mod:`synthohive.cli._output`).
 """
 
 from __future__ import annotations
@@ -13,25 +15,26 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from synthohive.cli._output import (
+    check_output_file,
+    folder_url,
+    is_url,
+    mode_options,
+    read_file,
+    refuse_existing,
+    resolve_mode,
+    resolve_output,
+    write_file,
+    write_frames,
+)
 from synthohive.errors import ConnectorError, DataError
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from synthohive.connectors.base import WriteMode
     from synthohive.metadata.schema import Metadata
-
-FILE_SUFFIXES = (".csv", ".parquet")
-
-
-def is_url(target: str) -> bool:
-    """Whether ``target`` is a connector URL (``scheme://...``) rather than a local path."""
-    head, sep, _ = target.partition("://")
-    return bool(sep) and head.replace("+", "").replace("-", "").isalnum() and len(head) > 1
-
-
-def _folder_url(folder: Path) -> str:
-    fmt = "parquet" if any(folder.glob("*.parquet")) or not any(folder.glob("*.csv")) else "csv"
-    return f"{fmt}://{folder}"
+    from synthohive.synthesizer import Synthesizer
 
 
 def read_data(source: str) -> tuple[dict[str, pd.DataFrame], Metadata | None]:
@@ -56,7 +59,7 @@ def read_data(source: str) -> tuple[dict[str, pd.DataFrame], Metadata | None]:
                 f"{source!r} does not exist",
                 fix="give an existing file, a folder of .csv/.parquet files, or a connector URL",
             )
-        source = _folder_url(path)
+        source = folder_url(path)
     connector = synthohive.connect(source)
     try:
         frames = connector.read_all()
@@ -68,37 +71,19 @@ def read_data(source: str) -> tuple[dict[str, pd.DataFrame], Metadata | None]:
     return frames, metadata
 
 
-def write_data(frames: dict[str, pd.DataFrame], target: str) -> str:
-    """Write ``frames`` to a file (one table), a folder or a connector URL; returns where."""
-    import synthohive
-    from synthohive._io import atomic_path
+def write_data(
+    frames: dict[str, pd.DataFrame],
+    target: str,
+    *,
+    mode: WriteMode = "error",
+    metadata: Metadata | None = None,
+) -> str:
+    """Write ``frames`` to a file (one table), a folder or a connector URL; returns where.
 
-    path = Path(target)
-    if not is_url(target) and path.suffix.lower() in FILE_SUFFIXES:
-        if len(frames) != 1:
-            raise DataError(
-                f"{target!r} is one file but there are {len(frames)} tables",
-                fix="give a folder or a connector URL as the output",
-            )
-        [frame] = frames.values()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(path) as tmp:
-            if path.suffix.lower() == ".csv":
-                frame.to_csv(tmp, index=False)
-            else:
-                frame.to_parquet(tmp, index=False)
-        return str(path)
-    if not is_url(target):
-        path.mkdir(parents=True, exist_ok=True)
-        target = f"parquet://{path}"
-    connector = synthohive.connect(target)
-    try:
-        with connector.begin_write(None, "overwrite") as session:
-            for table, frame in frames.items():
-                session.append(table, frame)
-    finally:
-        connector.close()
-    return target
+    ``mode="error"`` refuses a target that holds one of the tables; ``metadata`` gives a
+    database sink its keys and constraints (also when a table is overwritten).
+    """
+    return write_frames(frames, target, mode=mode, metadata=metadata)
 
 
 def epochs_params(model: str, epochs: int) -> dict[str, Any]:
@@ -134,14 +119,15 @@ def _detect(frames: dict[str, pd.DataFrame]) -> Metadata:
     "--output",
     required=True,
     type=click.Path(dir_okay=False),
-    help="Where to write the metadata JSON.",
+    help="Where to write the metadata JSON (.json; its folder must exist).",
 )
 @click.option("--explain", is_flag=True, help="Print why each column got its type.")
 def detect_command(data: str, output: str, explain: bool) -> None:
     """Detect metadata (types, keys, relations, PII) of DATA and write it as JSON."""
+    path = check_output_file(output, (".json",), "metadata")
     frames, known = read_data(data)
     metadata = known if known is not None else _detect(frames)
-    metadata.to_json(output)
+    metadata.to_json(path)
     rels = len(metadata.relations)
     click.echo(f"Detected {len(metadata.tables)} table(s) and {rels} relation(s); wrote {output}")
     if explain:
@@ -166,7 +152,7 @@ def detect_command(data: str, output: str, explain: bool) -> None:
     "--output",
     required=True,
     type=click.Path(dir_okay=False),
-    help="Where to write the model file (.shm).",
+    help="Where to write the model file (.shm; its folder must exist).",
 )
 def fit_command(
     data: str,
@@ -180,6 +166,7 @@ def fit_command(
     from synthohive.metadata.schema import Metadata
     from synthohive.synthesizer import Synthesizer
 
+    path = check_output_file(output, (".shm",), "the model file")
     frames, known = read_data(data)
     if metadata_path is not None:
         metadata = Metadata.from_json(Path(metadata_path))
@@ -193,12 +180,39 @@ def fit_command(
     started = time.perf_counter()
     synth = Synthesizer(metadata, **kwargs)
     synth.fit(_single_or_dict(frames))
-    synth.save(output)
+    synth.save(path)
     rows = sum(len(f) for f in frames.values())
     click.echo(
         f"Fitted {model or 'gaussian_copula'} on {len(frames)} table(s), {rows} rows in "
         f"{time.perf_counter() - started:.1f}s; wrote {output}"
     )
+
+
+def _sample_to_file(
+    synth: Synthesizer, path: Path, mode: WriteMode, size: dict[str, Any]
+) -> dict[str, int]:
+    """Sample the model's one table into one file; ``append`` continues its keys."""
+    import pandas as pd
+
+    from synthohive.connectors.memory import MemoryConnector
+
+    tables = synth.tables
+    if len(tables) != 1:
+        raise DataError(
+            f"{str(path)!r} is one file but the model has tables {tables}",
+            fix="give a folder or a connector URL as the output",
+        )
+    [table] = tables
+    if mode == "append" and path.exists():
+        existing = read_file(path)
+        sink = MemoryConnector(tables={table: existing})
+        synth.sample(**size, sink=sink, mode="append")
+        frame = sink.tables[table].iloc[len(existing) :]
+    else:
+        result = synth.sample(**size)
+        frame = result if isinstance(result, pd.DataFrame) else result[table]
+    write_file(path, frame, mode)
+    return {table: len(frame)}
 
 
 @click.command("sample")
@@ -216,59 +230,109 @@ def fit_command(
     default=None,
     help="Size relative to the training data (multi-table models).",
 )
-@click.option("--seed", type=click.IntRange(min=0), default=None, help="Random seed.")
 @click.option(
-    "-o", "--output", required=True, help="Output file (.csv/.parquet), folder, or connector URL."
+    "--seed",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Random seed: the same seed and --chunk-rows give the same rows.",
 )
+@click.option(
+    "--chunk-rows",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Rows generated per chunk (default 20000). Rows are drawn chunk by chunk, so a "
+    "different chunk size gives different rows for the same seed.",
+)
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    help="Output file (.csv/.parquet), folder, or connector URL (its folder must exist).",
+)
+@mode_options
 def sample_command(
-    model_file: str, rows: int | None, scale: float | None, seed: int | None, output: str
+    model_file: str,
+    rows: int | None,
+    scale: float | None,
+    seed: int | None,
+    chunk_rows: int | None,
+    output: str,
+    mode: str | None,
+    force: bool,
 ) -> None:
-    """Generate synthetic data from MODEL_FILE and write it to OUTPUT."""
-    import pandas as pd
+    """Generate synthetic data from MODEL_FILE and write it to OUTPUT.
 
+    An OUTPUT that already holds a table is refused unless --mode says otherwise; with
+    --mode append, generated keys continue after the largest key already there.
+    """
     from synthohive.synthesizer import Synthesizer
 
     if (rows is None) == (scale is None):
         raise click.UsageError("give exactly one of -n/--rows or --scale")
+    write_mode = resolve_mode(mode, force)
+    out = resolve_output(output)
     synth = Synthesizer.load(model_file)
-    seed_kw: dict[str, Any] = {} if seed is None else {"seed": seed}
-    tables = list(synth.metadata.tables)
-    if rows is not None:
-        if len(tables) != 1:
-            raise DataError(
-                f"-n works for single-table models; this one has tables {tables}",
-                fix="use --scale to size a multi-table sample",
-            )
-        frames = {tables[0]: synth.sample(rows, **seed_kw)}
-    elif scale is None:  # unreachable: exactly one of rows/scale is set
-        raise click.UsageError("give -n/--rows or --scale")
-    elif is_url(output):
-        summary = synth.sample(scale=scale, sink=output, **seed_kw)
-        written = summary.get("tables") if isinstance(summary, dict) else None
-        if isinstance(written, dict):
-            counts = ", ".join(f"{t}={r}" for t, r in written.items())
-            click.echo(f"Wrote {counts} rows to {output}")
-        else:
-            click.echo(f"Wrote synthetic data to {output}: {summary}")
-        return
+    tables = synth.tables
+    if rows is not None and len(tables) != 1:
+        raise DataError(
+            f"-n works for single-table models; this one has tables {tables}",
+            fix="use --scale to size a multi-table sample",
+        )
+    refuse_existing(out, tables, write_mode)
+    size: dict[str, Any] = {"n": rows} if rows is not None else {"scale": scale}
+    if seed is not None:
+        size["seed"] = seed
+    if chunk_rows is not None:
+        size["chunk_rows"] = chunk_rows
+    if out.file is not None:
+        written = _sample_to_file(synth, out.file, write_mode, size)
+        where = str(out.file)
     else:
-        result = synth.sample(scale=scale, **seed_kw)
-        frames = {tables[0]: result} if isinstance(result, pd.DataFrame) else dict(result)
+        assert out.url is not None
+        summary = synth.sample(**size, sink=out.url, mode=write_mode)
+        written = dict(summary.get("tables", {}))
+        where = str(summary.get("sink", out.url))
+    counts = ", ".join(f"{t}={r}" for t, r in written.items())
+    verb = "Appended" if write_mode == "append" else "Wrote"
+    click.echo(f"{verb} {counts} rows to {where}")
+
+
+@click.command("gc")
+@click.argument("url")
+@click.option("--dry-run", is_flag=True, help="Only list what would be dropped.")
+def gc_command(url: str, dry_run: bool) -> None:
+    """Drop staging tables that crashed writes left in the database at URL.
+
+    Only leftovers are dropped: tables named __shv_stage_* / __shv_old_* whose write session
+    is over (see the SQL connector's gc); a write in progress keeps its own.
+    """
+    import synthohive
+
+    connector = synthohive.connect(url)
     try:
-        where = write_data(frames, output)
-    except OSError as exc:
-        raise ConnectorError(
-            f"cannot write {output!r}: {exc}", fix="choose a writable output path"
-        ) from exc
-    counts = ", ".join(f"{t}={len(f)}" for t, f in frames.items())
-    click.echo(f"Wrote {counts} rows to {where}")
+        gc = getattr(connector, "gc", None)
+        if not callable(gc):
+            raise ConnectorError(
+                f"the {connector.name} connector keeps no staging tables to clean up",
+                fix="gc applies to database URLs such as postgresql://... or mysql://...",
+            )
+        found = list(gc(dry_run=True) if dry_run else gc())
+        where = connector.safe_url
+    finally:
+        connector.close()
+    if not found:
+        click.echo(f"No leftover staging tables in {where}")
+        return
+    verb = "Would drop" if dry_run else "Dropped"
+    click.echo(f"{verb} {len(found)} leftover staging table(s) in {where}: {', '.join(found)}")
 
 
 def register(cli: click.Group) -> None:
-    """Add ``detect``, ``fit`` and ``sample`` to ``cli``."""
+    """Add ``detect``, ``fit``, ``sample`` and ``gc`` to ``cli``."""
     cli.add_command(detect_command)
     cli.add_command(fit_command)
     cli.add_command(sample_command)
+    cli.add_command(gc_command)
 
 
 __all__ = ["epochs_params", "is_url", "read_data", "register", "write_data"]

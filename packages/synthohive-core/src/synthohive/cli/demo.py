@@ -1,11 +1,15 @@
-"""``synthohive demo``: fit and sample the shipped retail schema end to end, offline."""
+"""``synthohive demo``: fit and sample the shipped retail schema end to end, offline.
+
+The output folder gets ``metadata.json``, ``demo.shm``, ``synthetic/`` and ``report.html``; a
+folder that already holds any of them is refused unless ``--force``/``--mode overwrite``.
+"""
 
 from __future__ import annotations
 
 import importlib
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
@@ -14,6 +18,7 @@ if TYPE_CHECKING:
 
 DEFAULT_OUT = "synthohive-demo-output"
 DEFAULT_MODEL = "gaussian_copula"
+OUTPUTS = ("metadata.json", "demo.shm", "synthetic", "report.html")
 
 
 def _children_per_parent(
@@ -43,6 +48,24 @@ def _summary_lines(real: dict[str, pd.DataFrame], synthetic: dict[str, pd.DataFr
     return lines
 
 
+def check_demo_output(out: Path, mode: str) -> None:
+    """Refuse (``mode="error"``) an output folder holding demo output, or a missing parent."""
+    from synthohive.cli._output import check_parent
+    from synthohive.errors import ConnectorError
+
+    if out.exists() and not out.is_dir():
+        raise ConnectorError(f"{str(out)!r} is a file", fix="give a folder as --out")
+    if not out.exists():
+        check_parent(out, str(out))
+    if mode == "error":
+        found = [name for name in OUTPUTS if (out / name).exists()]
+        if found:
+            raise ConnectorError(
+                f"{str(out)!r} already holds demo output ({', '.join(found)})",
+                fix="add --force (or --mode overwrite) to replace it, or choose another --out",
+            )
+
+
 def _find_evaluate() -> Any:
     """``synthohive.validation.evaluate`` when the validation package provides it."""
     try:
@@ -60,13 +83,18 @@ def run_demo(
     seed: int = 0,
     tables: list[str] | None = None,
     report: bool = True,
+    mode: Literal["error", "overwrite"] = "error",
 ) -> dict[str, Any]:
-    """Fit ``model`` on the demo schema, sample, save, evaluate; returns what was written."""
+    """Fit ``model`` on the demo schema, sample, save, evaluate; returns what was written.
+
+    ``mode="error"`` refuses an ``out`` folder that already holds demo output.
+    """
     from synthohive.cli.data import epochs_params, write_data
     from synthohive.demo import demo_metadata, load_demo
     from synthohive.metadata.schema import Metadata
     from synthohive.synthesizer import Synthesizer
 
+    check_demo_output(out, mode)
     started = time.perf_counter()
     real = load_demo(tables)
     full = demo_metadata()
@@ -90,7 +118,7 @@ def run_demo(
         synthetic = dict(synth.sample(scale=1.0))
     sampled = time.perf_counter()
     data_dir = out / "synthetic"
-    write_data(synthetic, str(data_dir))
+    write_data(synthetic, str(data_dir), mode=mode, metadata=metadata)
     result: dict[str, Any] = {
         "model": model,
         "model_file": str(model_path),
@@ -143,16 +171,41 @@ def run_demo(
     show_default=True,
     help="Evaluate the synthetic data and write report.html.",
 )
+@click.option(
+    "--mode",
+    type=click.Choice(["error", "overwrite"]),
+    default="error",
+    show_default=True,
+    help="If --out already holds demo output: error refuses, overwrite replaces it.",
+)
+@click.option("--force", is_flag=True, help="Replace earlier demo output (--mode overwrite).")
 def demo_command(
-    out: str, model: str, epochs: int | None, seed: int, tables: tuple[str, ...], report: bool
+    out: str,
+    model: str,
+    epochs: int | None,
+    seed: int,
+    tables: tuple[str, ...],
+    report: bool,
+    mode: str,
+    force: bool,
 ) -> None:
     """Learn the shipped retail schema (customers, products, orders, items) and sample it."""
     from synthohive.registry import get_registry
 
     get_registry().get_model(model)  # a clear error (with the pip package) before any work
+    write_mode: Literal["error", "overwrite"] = (
+        "overwrite" if force or mode == "overwrite" else "error"
+    )
+    check_demo_output(Path(out), write_mode)
     click.echo(f"Fitting {model} on the demo retail schema...")
     result = run_demo(
-        Path(out), model=model, epochs=epochs, seed=seed, tables=list(tables) or None, report=report
+        Path(out),
+        model=model,
+        epochs=epochs,
+        seed=seed,
+        tables=list(tables) or None,
+        report=report,
+        mode=write_mode,
     )
     for line in result["summary"]:
         click.echo(f"  {line}")

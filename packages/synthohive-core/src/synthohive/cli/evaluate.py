@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from synthohive.cli._output import check_output_file
 from synthohive.cli.data import read_data
 
 
@@ -39,6 +40,8 @@ def evaluate_command(
     from synthohive.metadata.schema import Metadata
     from synthohive.validation import QualityGate, evaluate
 
+    if output:
+        check_output_file(output, (".html", ".htm", ".json"), "the report")
     real_frames, real_meta = read_data(real)
     syn_frames, _ = read_data(synthetic)
     if len(real_frames) == 1 and len(syn_frames) == 1:  # two single files: same table

@@ -1,4 +1,8 @@
-"""``synthohive sanitize DATA -o OUT``: a de-identified copy of real data, written atomically."""
+"""``synthohive sanitize DATA -o OUT``: a de-identified copy of real data, written atomically.
+
+An OUT that already holds a table is refused unless ``--mode append``/``overwrite`` (or
+``--force``) says otherwise; database outputs get the metadata's keys and constraints.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from synthohive.cli._output import mode_options, refuse_existing, resolve_mode, resolve_output
 from synthohive.cli.data import read_data, write_data
 
 
@@ -34,6 +39,7 @@ from synthohive.cli.data import read_data, write_data
     help="Strategy for detected PII columns without an explicit one.",
 )
 @click.option("--locale", default=None, help="Faker locale for fake values, e.g. de_DE.")
+@mode_options
 def sanitize_command(
     data: str,
     output: str,
@@ -41,13 +47,18 @@ def sanitize_command(
     strategies: tuple[str, ...],
     default_strategy: str,
     locale: str | None,
+    mode: str | None,
+    force: bool,
 ) -> None:
     """De-identify DATA; the hash strategy reads its key from SYNTHOHIVE_HMAC_KEY."""
     from synthohive.errors import PrivacyError
     from synthohive.metadata.schema import Metadata
     from synthohive.privacy import PrivacyConfig, sanitize
 
+    write_mode = resolve_mode(mode, force)
+    out = resolve_output(output)
     frames, source_meta = read_data(data)
+    refuse_existing(out, list(frames), write_mode)
     if metadata_path:
         metadata = Metadata.from_json(Path(metadata_path))
     else:
@@ -67,7 +78,7 @@ def sanitize_command(
     config = PrivacyConfig(strategies=parsed, default_strategy=default_strategy, locale=locale)
     clean = sanitize(frames, metadata, config=config)
     tables = clean if isinstance(clean, dict) else {next(iter(frames)): clean}
-    where = write_data(tables, output)
+    where = write_data(tables, output, mode=write_mode, metadata=metadata)
     click.echo(f"sanitized {len(tables)} table(s) -> {where}")
 
 

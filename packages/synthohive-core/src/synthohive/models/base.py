@@ -44,6 +44,24 @@ class ModelParams(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
+def describe_params_error(exc: ValidationError, params: type[ModelParams]) -> str:
+    """One line per problem of a parameter ``ValidationError``, with a did-you-mean for
+    unknown names (instead of pydantic's multi-line dump with a web address)."""
+    import difflib
+
+    fields = sorted(params.model_fields)
+    parts = []
+    for err in exc.errors():
+        name = ".".join(str(x) for x in err.get("loc", ())) or "?"
+        if err.get("type") == "extra_forbidden":
+            close = difflib.get_close_matches(name, fields, n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            parts.append(f"unknown parameter {name!r}{hint}")
+        else:
+            parts.append(f"{name}: {err.get('msg', 'invalid value')} (got {err.get('input')!r})")
+    return "; ".join(parts)
+
+
 def resolve_seed(seed: int | None) -> int:
     """A concrete 63-bit seed: ``seed`` itself, or fresh entropy when ``None``."""
     if seed is None:
@@ -132,9 +150,10 @@ class GenerativeModel(ABC):
                 merged = {**(params or {}), **kwargs}
             self.params = self.Params.model_validate(merged)
         except ValidationError as exc:
+            problems = describe_params_error(exc, self.Params)
             raise DataError(
-                f"invalid parameters for model {self.name!r}: {exc}",
-                fix=f"see {type(self).__name__}.Params for the accepted fields",
+                f"invalid parameters for model {self.name!r}: {problems}",
+                fix=f"valid parameters: {', '.join(sorted(self.Params.model_fields)) or 'none'}",
             ) from None
         self.device = device
         self.seed = seed

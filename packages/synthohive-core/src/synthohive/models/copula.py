@@ -32,6 +32,7 @@ from synthohive.models.marginals import ColumnModel
 log = get_logger(__name__)
 
 STATE_VERSION = 1
+_ORDER = 12  # Hermite terms kept per dimension
 
 
 class GaussianCopulaParams(ModelParams):
@@ -88,7 +89,7 @@ def pairwise_correlation(z: np.ndarray, present: np.ndarray) -> np.ndarray:
     return np.nan_to_num(c)
 
 
-def hermite_coefficients(cum: np.ndarray | None, order: int = 12) -> np.ndarray:
+def hermite_coefficients(cum: np.ndarray | None, order: int = _ORDER) -> np.ndarray:
     """Hermite coefficients ``a_k = E[S He_k(Z)] / sqrt(k!)``, k = 1..order, of a dimension's
     score ``S``: ``Z`` itself when continuous, else the bin mean of ``Z`` over the intervals
     ``cum`` (the jittered score has that conditional mean)."""
@@ -296,7 +297,8 @@ class GaussianCopulaModel(GenerativeModel):
         present = np.hstack([pc, pd_])
         observed = pairwise_correlation(z, present)
         bins = [b for m in [*self.context_marginals, *self.marginals] for b in m.dim_bins()]
-        coeffs = np.array([hermite_coefficients(b) for b in bins]).reshape(len(bins), -1)
+        # no latent dimension at all when every column is constant or all-null
+        coeffs = np.array([hermite_coefficients(b) for b in bins]).reshape(len(bins), _ORDER)
         self.corr = nearest_correlation(latent_correlation(observed, coeffs), self.params.shrinkage)
 
     # ------------------------------------------------------------------------------------------

@@ -38,9 +38,11 @@ from synthohive.models.values import (
     domain_of,
     guess_format,
     learn_decimals,
+    power_scale,
     raw_values,
     restore_empty,
     restore_numeric,
+    round_decimals,
 )
 
 log = get_logger(__name__)
@@ -72,8 +74,13 @@ def _quantile(u: np.ndarray, knots: np.ndarray) -> np.ndarray:
     """Piecewise-linear quantile function through ``knots`` at evenly spaced probabilities."""
     pos = np.clip(u, 0.0, 1.0) * (len(knots) - 1)
     i = np.minimum(pos.astype("int64"), len(knots) - 2)
-    lo = knots[i]
-    return lo + (pos - i) * (knots[i + 1] - lo)
+    lo, hi, t = knots[i], knots[i + 1], pos - i
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = lo + t * (hi - lo)
+    wide = ~np.isfinite(out)  # hi - lo beyond float64 (knots near ±1.8e308)
+    if wide.any():
+        out[wide] = lo[wide] * (1.0 - t[wide]) + hi[wide] * t[wide]
+    return out
 
 
 class ColumnModel:
@@ -198,7 +205,9 @@ class ColumnModel:
                 log.warning("copula.int_precision", table=table, column=name)
             spec["marginal"] = "continuous"
             k = int(min(max_knots, len(raw)))
-            arrays["knots"] = np.quantile(raw.astype("float64"), np.linspace(0.0, 1.0, k))
+            x = raw.astype("float64")
+            step = power_scale(x)  # exact; keeps the interpolation finite near ±1.8e308
+            arrays["knots"] = np.quantile(x / step, np.linspace(0.0, 1.0, k)) * step
         return cls(spec, arrays)
 
     def dim_bins(self) -> list[np.ndarray | None]:
@@ -240,7 +249,9 @@ class ColumnModel:
                 u = _interval_u(codes, self.arrays["cum"], jitter[:, 1])
             else:
                 knots = self.arrays["knots"]
-                p = np.interp(raw.astype("float64"), knots, np.linspace(0.0, 1.0, len(knots)))
+                step = power_scale(knots)
+                grid = np.linspace(0.0, 1.0, len(knots))
+                p = np.interp(raw.astype("float64") / step, knots / step, grid)
                 nf = max(int(spec["n_fit"]), 2)
                 u = (p * (nf - 1) + jitter[:, 1]) / nf
         z[:, d] = np.where(mask, 0.0, to_normal(u))
@@ -324,7 +335,7 @@ class ColumnModel:
             if spec["integer"] or spec.get("rounding") == 0:
                 x = np.round(x)
             elif spec.get("rounding") is not None:
-                x = np.round(x, int(spec["rounding"]))
+                x = round_decimals(x, int(spec["rounding"]))
         else:
             vals = self.arrays["values"]
             x = vals[_lookup(uv, self.arrays["cum"])] if self.has_value else np.repeat(vals, n)
@@ -430,5 +441,5 @@ def _validate(spec: dict[str, Any], arrays: dict[str, np.ndarray], prefix: str) 
                 raise bad("category positions are malformed")
     if "knots" in arrays:
         knots = arrays["knots"]
-        if len(knots) < 2 or np.any(np.diff(knots) < 0):
+        if len(knots) < 2 or np.any(knots[1:] < knots[:-1]):  # no diff: it overflows near max
             raise bad("quantile knots must be non-decreasing")

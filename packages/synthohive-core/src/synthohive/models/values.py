@@ -6,11 +6,13 @@ rebuilds the column's original dtype (numpy, pandas nullable, tz-aware, string, 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+_SAFE = 2.0**400
 NS_STEPS = (86_400 * 10**9, 3_600 * 10**9, 60 * 10**9, 10**9, 10**6, 10**3, 1)
 
 DATE_FORMATS = (
@@ -33,9 +35,30 @@ def datetime_ns(s: pd.Series) -> np.ndarray:
     return s.to_numpy(dtype="datetime64[ns]").view("int64")
 
 
+def power_scale(x: np.ndarray) -> float:
+    """A power of two ``s`` with ``|x / s| <= 2**400`` (1 when already so).
+
+    Dividing by ``s`` is exact, and differences such as ``max - min`` of ``x / s`` stay finite
+    even for values near ±1.8e308, where they would overflow to ``inf``.
+    """
+    top = float(np.max(np.abs(x))) if len(x) else 0.0
+    if not np.isfinite(top) or top <= _SAFE:
+        return 1.0
+    return float(2.0 ** (math.frexp(top)[1] - 400))
+
+
+def round_decimals(x: np.ndarray, decimals: int) -> np.ndarray:
+    """``np.round(x, decimals)`` without overflow: values of 2**52 and more are whole already."""
+    if decimals == 0:
+        return np.round(x)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.where(np.abs(x) < 2.0**52, np.round(x, decimals), x)
+
+
 def learn_decimals(x: np.ndarray) -> int | None:
     """Fewest decimals (0..6) that every value already has, or ``None``."""
     sample = x[:20_000]
+    sample = sample[np.abs(sample) < 2.0**52]  # larger floats are whole numbers
     for d in range(7):
         scaled = sample * 10.0**d
         if np.all(np.abs(scaled - np.round(scaled)) <= 1e-7 + 1e-11 * np.abs(scaled)):

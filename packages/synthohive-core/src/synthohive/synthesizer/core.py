@@ -31,7 +31,13 @@ from synthohive.synthesizer import graph
 from synthohive.synthesizer.cardinality import children_per_parent
 from synthohive.synthesizer.context import choose_context_columns, context_table, gather_context
 from synthohive.synthesizer.fill import learn_shared_fill
-from synthohive.synthesizer.inputs import check_keys, check_tables, validate_metadata
+from synthohive.synthesizer.inputs import (
+    check_keys,
+    check_rows,
+    check_tables,
+    root_row_counts,
+    validate_metadata,
+)
 from synthohive.synthesizer.orphans import remove_orphans
 from synthohive.synthesizer.plan import TablePlan, build_plan, dropped_columns
 from synthohive.synthesizer.profile import reference_profile, str_labels
@@ -111,6 +117,7 @@ class Synthesizer:
         self._metadata_given = metadata is not None
         self.model = model if isinstance(model, str) else dict(model)
         self.model_params = dict(model_params) if model_params else None
+        _check_models(self.model, self.model_params)
         self.privacy = privacy
         self.seed = seed
         self.device = device
@@ -159,6 +166,7 @@ class Synthesizer:
         from tqdm.auto import tqdm
 
         frames, label_types = self._resolve_data(data)
+        check_rows(frames)
         if self.inf_policy == "as_null":
             frames = {name: _infinities_as_nulls(name, df) for name, df in frames.items()}
         meta = self.metadata
@@ -167,6 +175,7 @@ class Synthesizer:
         order = graph.topological_order(meta)
         check_keys(self.metadata, frames)
         frames, self.orphans_ = remove_orphans(meta, frames, order, self.orphan_policy)
+        check_rows(frames, orphans=self.orphans_)
         shares = {
             i: float(frames[fk.child][fk.child_columns].isna().any(axis=1).mean())
             for i, fk in enumerate(meta.relations)
@@ -262,6 +271,8 @@ class Synthesizer:
             cols[cname] = Column(
                 sdtype="numerical", integer=True, min=0, dtype="int64", nullable=False
             )
+        if len(data) == 0:
+            log.warning("synthesizer.empty_table", table=name, action="generates no rows")
         if plan.strategy == "copy":
             kept = [c for c in plan.labels if c not in plan.filled]
             copied = frame[kept].reset_index(drop=True)
@@ -269,10 +280,7 @@ class Synthesizer:
                 copied[cname] = data[cname].to_numpy()
             self._copies[name] = copied
             return None
-        if data.shape[1] == 0:
-            return None
-        if len(data) == 0:
-            log.warning("synthesizer.empty_table", table=name, action="generates no rows")
+        if data.shape[1] == 0 or len(data) == 0:
             return None
         from synthohive.registry import get_registry
 
@@ -415,6 +423,17 @@ class Synthesizer:
         output against the reference profile and raises ``QualityGateError`` on failure.
         ``row_offset`` shifts the row numbers keys are generated from (disjoint key ranges for
         independent runs, e.g. one per Spark partition).
+
+        ``mode`` applies to a ``sink``: ``"error"`` (default) refuses a table the sink already
+        holds, ``"overwrite"`` replaces it (with the metadata's keys and constraints), and
+        ``"append"`` adds rows whose generated keys continue after the largest key the sink
+        holds, per table (see :mod:`synthohive.synthesizer.append`), so keys stay unique and
+        foreign keys valid; appending after existing rows derives the run's seed from ``seed``
+        and those offsets, so repeated appends add new rows rather than copies.
+
+        Reproducibility: the same ``seed``, model and ``chunk_rows`` give identical output.
+        Rows are drawn chunk by chunk, one random stream per chunk, so a different
+        ``chunk_rows`` gives different (equally valid) rows for the same seed.
         """
         if not self.fitted:
             raise NotFittedError("the synthesizer is not fitted", fix="call fit(data) first")
@@ -447,7 +466,16 @@ class Synthesizer:
             if n is not None and (self._single or len(self._order) == 1):
                 return out[self._order[0]]
             return out
+        from synthohive.connectors.base import check_mode
+
+        check_mode(mode)
         connector = self._connector(sink)
+        offsets: int | dict[str, int] = row_offset
+        if mode == "append":
+            from synthohive.synthesizer.append import append_offsets
+
+            plan = append_offsets(self, connector, row_offset)
+            offsets, base = plan.offsets, plan.seed(base)
         with connector.begin_write(self.metadata, mode) as session:
             summary = generate(
                 self,
@@ -456,7 +484,7 @@ class Synthesizer:
                 seed=base,
                 chunk_rows=chunk_rows,
                 progress=progress,
-                row_offset=row_offset,
+                row_offset=offsets,
             )
         summary["sink"] = connector.safe_url
         log.info("synthesizer.sample.streamed", **summary)
@@ -511,37 +539,8 @@ class Synthesizer:
     def _root_rows(
         self, n: int | None, scale: float, rows: Mapping[str, int] | None
     ) -> dict[str, int]:
-        if (
-            isinstance(scale, bool)
-            or not isinstance(scale, int | float)
-            or scale < 0
-            or not np.isfinite(scale)
-        ):
-            raise DataError(f"scale must be a non-negative number, got {scale!r}")
-        roots = graph.roots(self.metadata)
-        out = {t: round(self._plans[t].n_rows * float(scale)) for t in roots}
-        if n is not None:
-            if isinstance(n, bool) or not isinstance(n, int | np.integer) or n <= 0:
-                raise DataError(
-                    f"n must be a positive integer, got {n!r}", fix="ask for at least one row"
-                )
-            if len(roots) != 1:
-                raise DataError(
-                    f"sample(n) needs a single root table; roots are {roots}",
-                    fix="use sample(scale=...) or sample(rows={table: n})",
-                )
-            out[roots[0]] = int(n)
-        for table, count in (rows or {}).items():
-            if table not in roots:
-                raise DataError(
-                    f"rows= can only set root tables {roots}; child counts follow their parents",
-                    table=table,
-                    fix="set the row count of a root table, or use scale=",
-                )
-            if isinstance(count, bool) or not isinstance(count, int | np.integer) or count < 0:
-                raise DataError(f"row count must be a non-negative integer, got {count!r}")
-            out[table] = int(count)
-        return out
+        learned = {t: self._plans[t].n_rows for t in graph.roots(self.metadata)}
+        return root_row_counts(learned, n, scale, rows)
 
     @staticmethod
     def _connector(sink: Any) -> Connector:
@@ -600,9 +599,38 @@ class Synthesizer:
                 synthetic = self.sample(len(real))
             else:
                 synthetic = self.sample()
-        return validation.evaluate(
+        report = validation.evaluate(
             str_labels(real), str_labels(synthetic), metadata=self.metadata, **options
         )
+        for name, entry in report.context.get("tables", {}).items():
+            plan = self._plans.get(name)
+            if plan is not None:
+                entry["model"] = (
+                    plan.strategy if plan.strategy != "model" else str(plan.model_name or "")
+                )
+        return report
+
+
+def _check_models(model: str | dict[str, str], params: dict[str, Any] | None) -> None:
+    """Fail at construction on a misspelled model name (did-you-mean) or, for one model with
+    flat parameters, on unknown or invalid parameters - not at the first table of ``fit``."""
+    from synthohive.models.base import describe_params_error
+    from synthohive.registry import get_registry
+
+    names = [model] if isinstance(model, str) else list(model.values())
+    classes = {name: get_registry().get_model(name) for name in names}
+    flat = params and not all(isinstance(v, Mapping) for v in params.values())
+    if isinstance(model, str) and flat:
+        from pydantic import ValidationError
+
+        cls = classes[model]
+        try:
+            cls.Params.model_validate(params)
+        except ValidationError as exc:
+            raise DataError(
+                f"invalid parameters for model {model!r}: {describe_params_error(exc, cls.Params)}",
+                fix=f"valid parameters: {', '.join(sorted(cls.Params.model_fields)) or 'none'}",
+            ) from None
 
 
 def _infinities_as_nulls(table: str, data: pd.DataFrame) -> pd.DataFrame:

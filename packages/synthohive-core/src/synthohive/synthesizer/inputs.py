@@ -2,16 +2,26 @@
 
 Metadata problems (cycles, dangling keys, duplicate relations...) are found by
 ``synthohive.metadata.validate``; these checks cover what only the data shows: missing tables
-or columns, non-unique primary keys and foreign keys whose type differs from the key they
-reference.
+or columns, tables without rows, non-unique primary keys and foreign keys whose type differs
+from the key they reference. The sample checks bound requested row counts before any work.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+
+import numpy as np
 import pandas as pd
 
-from synthohive.errors import DataError, InvalidDataError, MetadataError
+from synthohive.errors import DataError, EmptyTableError, InvalidDataError, MetadataError
+from synthohive.log import get_logger
 from synthohive.metadata.schema import Metadata
+
+log = get_logger(__name__)
+
+MAX_SAMPLE_ROWS = 10**12
+"""Most rows one ``sample`` call may ask of a root table (keys stay far inside int64)."""
 
 
 def validate_metadata(meta: Metadata) -> None:
@@ -89,4 +99,115 @@ def check_keys(meta: Metadata, frames: dict[str, pd.DataFrame]) -> None:
                 )
 
 
+def check_rows(
+    frames: Mapping[str, pd.DataFrame], *, orphans: Mapping[str, int] | None = None
+) -> None:
+    """Refuse data without any row: a lone empty table, or a schema whose every table is empty.
+
+    A schema where only some tables are empty is fine: those tables generate no rows (the
+    fit logs ``synthesizer.empty_table`` for each). ``orphans`` (rows dropped per table) turns
+    the message into one about orphan removal when that is what emptied the schema.
+    """
+    if not frames or any(len(df) for df in frames.values()):
+        return
+    names = list(frames)
+    dropped = sum((orphans or {}).values())
+    if dropped:
+        raise EmptyTableError(
+            f"no rows are left after dropping {dropped} orphan row(s) (foreign keys without a "
+            f"parent row) from {sorted(t for t, k in (orphans or {}).items() if k)}",
+            table=names[0],
+            fix="give the parent tables the rows their children reference, or fit with "
+            "orphans='null'",
+        )
+    if len(names) == 1:
+        raise EmptyTableError(
+            "the table has no rows to learn from",
+            table=names[0],
+            fix="pass a table with at least one data row (a CSV needs rows below its header)",
+        )
+    raise EmptyTableError(
+        f"every table of the schema has no rows ({names})",
+        table=names[0],
+        fix="pass data rows for at least one table (root tables drive the row counts)",
+    )
+
+
 # --- sample --------------------------------------------------------------------------------
+def _is_int(value: object) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
+def _capped(count: int, what: str, table: str) -> int:
+    if count > MAX_SAMPLE_ROWS:
+        raise DataError(
+            f"{what} asks for {count} rows, more than the {MAX_SAMPLE_ROWS} one sample call "
+            "may generate per table",
+            table=table,
+            fix="ask for fewer rows, or generate in several calls with row_offset= "
+            "(e.g. one per partition)",
+        )
+    return count
+
+
+def root_row_counts(
+    learned: Mapping[str, int],
+    n: int | None,
+    scale: float,
+    rows: Mapping[str, int] | None,
+) -> dict[str, int]:
+    """Rows per root table for ``sample(n, scale=, rows=)``, checked before any work.
+
+    ``learned`` maps each root table to the rows it was fitted on. Counts must be integers
+    in ``0..MAX_SAMPLE_ROWS`` (``scale`` times the learned rows included); a root learned from
+    no rows generates none, whatever is asked (logged as ``synthesizer.empty_table``).
+    """
+    if isinstance(scale, bool) or not isinstance(scale, int | float) or scale < 0:
+        raise DataError(f"scale must be a non-negative number, got {scale!r}")
+    try:
+        factor = float(scale)
+    except OverflowError:  # an int beyond float64: more rows than any cap
+        factor = math.inf
+    if isinstance(scale, float) and not math.isfinite(factor):
+        raise DataError(f"scale must be a non-negative number, got {scale!r}")
+    roots = list(learned)
+    out: dict[str, int] = {}
+    for t, n_rows in learned.items():
+        want = n_rows * factor if n_rows else 0.0
+        if want > MAX_SAMPLE_ROWS:
+            raise DataError(
+                f"scale={factor:.6g} asks for about {want:.3g} rows, more than the "
+                f"{MAX_SAMPLE_ROWS} one sample call may generate per table",
+                table=t,
+                fix=f"use scale <= {MAX_SAMPLE_ROWS / max(n_rows, 1):.6g}, or generate in "
+                "several calls with row_offset=",
+            )
+        out[t] = round(want)
+    if n is not None:
+        if not _is_int(n) or n <= 0:
+            raise DataError(
+                f"n must be a positive integer, got {n!r}", fix="ask for at least one row"
+            )
+        if len(roots) != 1:
+            raise DataError(
+                f"sample(n) needs a single root table; roots are {roots}",
+                fix="use sample(scale=...) or sample(rows={table: n})",
+            )
+        out[roots[0]] = _capped(int(n), "n", roots[0])
+    for table, count in (rows or {}).items():
+        if table not in learned:
+            raise DataError(
+                f"rows= can only set root tables {roots}; child counts follow their parents",
+                table=table,
+                fix="set the row count of a root table, or use scale=",
+            )
+        if not _is_int(count) or count < 0:
+            raise DataError(f"row count must be a non-negative integer, got {count!r}")
+        out[table] = _capped(int(count), "rows=", table)
+    for t, n_rows in learned.items():
+        if n_rows == 0 and out[t]:
+            log.warning(
+                "synthesizer.empty_table", table=t, asked=out[t], action="generates no rows"
+            )
+            out[t] = 0
+    return out

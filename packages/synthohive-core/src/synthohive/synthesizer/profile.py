@@ -33,7 +33,10 @@ def reference_profile(
     }
     # columns through the validation package; children-per-parent histograms computed here
     # with the vectorised key join the synthesizer already uses
-    profile = module.build_profile(frames, meta.model_copy(update={"relations": []}), modelled)
+    from synthohive.validation.stats import parse_datetimes
+
+    dated = parse_datetimes(meta, frames)
+    profile = module.build_profile(dated, meta.model_copy(update={"relations": []}), modelled)
     for fk in meta.relations:
         counts = children_per_parent(
             frames[fk.parent], fk.parent_columns, frames[fk.child], fk.child_columns

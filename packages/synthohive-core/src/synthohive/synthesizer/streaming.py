@@ -13,7 +13,7 @@ rows already written (100% referential integrity in every chunk).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -104,12 +104,14 @@ def generate(
     seed: int,
     chunk_rows: int,
     progress: bool,
-    row_offset: int = 0,
+    row_offset: int | Mapping[str, int] = 0,
 ) -> dict[str, Any]:
     """Generate every table into ``sink``; returns rows and chunks per table.
 
     ``row_offset`` shifts the row numbers keys are made from, so that independent runs (e.g.
-    Spark partitions) produce disjoint key ranges.
+    Spark partitions) produce disjoint key ranges; a mapping gives each table its own offset
+    (missing tables: 0), as appending to a target does. A copied reference table is written
+    only by a run at offset 0 for that table.
     """
     from tqdm.auto import tqdm
 
@@ -119,7 +121,8 @@ def generate(
     with SpillStore() as spill:
         bar = tqdm(total=len(synth._order), desc="sample", unit="table", disable=not progress)
         for t_index, name in enumerate(synth._order):
-            gen = _TableGenerator(synth, name, t_index, spill, seed, row_offset)
+            offset = int(row_offset.get(name, 0)) if isinstance(row_offset, Mapping) else row_offset
+            gen = _TableGenerator(synth, name, t_index, spill, seed, offset)
             n_rows = 0
             n_chunks = 0
             for c_index, (n, parent_chunk, parent_pos) in enumerate(
@@ -128,7 +131,7 @@ def generate(
                 frame, spilled = gen.make_chunk(n, parent_chunk, parent_pos, c_index)
                 if len(frame) == 0:
                     continue
-                if gen.copy is not None and row_offset:
+                if gen.copy is not None and offset:
                     # a copied table is written once, by the run at offset 0; other runs
                     # (e.g. Spark partitions) only keep its keys for their children
                     if spilled is not None:
@@ -141,8 +144,8 @@ def generate(
                 n_chunks += 1
             rows_out[name] = n_rows
             chunks_out[name] = n_chunks
-            if gen.copy is not None and row_offset:
-                log.info("sample.copy_not_written", table=name, row_offset=row_offset)
+            if gen.copy is not None and offset:
+                log.info("sample.copy_not_written", table=name, row_offset=offset)
             log.info("sample.table", table=name, rows=n_rows, chunks=n_chunks)
             bar.update(1)
         bar.close()

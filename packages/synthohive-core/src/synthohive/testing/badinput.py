@@ -161,6 +161,23 @@ class BadInputChecks(ContractBase):
         assert (out["c"] == value).all()
         assert out["c"].dtype == data["c"].dtype
 
+    def test_b4_every_column_constant(self) -> None:
+        n = 100
+        data = pd.DataFrame(
+            {
+                "num": np.full(n, 3.25),
+                "int": np.full(n, 7, dtype="int64"),
+                "text": pd.Series(["same"] * n, dtype="str"),
+                "flag": np.ones(n, dtype=bool),
+                "at": pd.Series([pd.Timestamp("2020-05-17 08:30")] * n),
+            }
+        )
+        out = self.fit(data).sample(50, seed=1)
+        assert len(out) == 50
+        for col in data.columns:
+            assert (out[col] == data[col].iloc[0]).all(), f"column {col!r} is not constant"
+        self._check_dtypes(out, data)
+
     def test_b4_near_constant_column(self) -> None:
         n = 10_000
         x = np.full(n, 5.0)

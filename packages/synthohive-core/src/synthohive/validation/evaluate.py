@@ -14,7 +14,12 @@ from synthohive.validation import stats
 from synthohive.validation.base import EvaluationContext, MetricResult, Validator
 from synthohive.validation.gate import QualityGate
 from synthohive.validation.profile import ReferenceProfile
-from synthohive.validation.report import Report
+from synthohive.validation.report import COMPAT_CHOICES, Compat, Report
+from synthohive.validation.validators import (
+    PairTrends,
+    sdmetrics_intertable_trends,
+    sdmetrics_pair_trends,
+)
 
 log = get_logger(__name__)
 
@@ -90,6 +95,7 @@ def evaluate(
     gate: QualityGate | None = None,
     seed: int = 0,
     domias: bool = False,
+    compat: Compat = "synthohive",
 ) -> Report:
     """Score ``synthetic`` against ``real`` rows (or a stored :class:`ReferenceProfile`).
 
@@ -97,7 +103,30 @@ def evaluate(
     ``target`` (``"table.column"`` or a column of a single table) adds ML efficacy; ``gate``
     raises :class:`~synthohive.errors.QualityGateError` / ``PrivacyGateError`` on failure;
     ``domias=True`` adds the DOMIAS membership-inference AUC (needs ``holdout``).
+
+    ``compat`` picks the aggregate definitions (``report.compat`` records it):
+
+    - ``"synthohive"`` (default): a property is the mean of all its rows; Column Pair Trends
+      covers every pair of the first 20 modelled columns (rows capped at 50,000), numeric
+      columns binned by the real column's 10 edges on both sides; ``overall`` is the mean of
+      Column Shapes, Column Pair Trends and Cardinality.
+    - ``"sdmetrics"``: sdmetrics' (0.32) QualityReport: all pairs, each side's numeric column
+      binned by its own edges, and a pair averaged only if the real data has a trend
+      (``|Pearson| > 0.5`` for two numeric columns, Cramér's V ``> 0.3`` otherwise); several
+      tables add Intertable Trends (parent x child column pairs over joined rows, self-
+      references skipped) to ``overall``, one table leaves Cardinality out. Needs real rows.
+      Rows left out stay in the report with ``details["averaged"] = False``.
     """
+    if compat not in COMPAT_CHOICES:
+        raise DataError(
+            f"unknown compat {compat!r}; choices: {list(COMPAT_CHOICES)}",
+            fix="pass compat='synthohive' (default) or compat='sdmetrics'",
+        )
+    if compat == "sdmetrics" and isinstance(real, ReferenceProfile):
+        raise DataError(
+            "compat='sdmetrics' needs the real rows, not a reference profile",
+            fix="pass the real data, or use the default compat='synthohive'",
+        )
     profile = real if isinstance(real, ReferenceProfile) else None
     real_frames = None if profile is not None else real
     if metadata is None:
@@ -118,7 +147,11 @@ def evaluate(
     real_d = _as_dict(real_frames, metadata, "real") if real_frames is not None else None  # type: ignore[arg-type]
     if real_d is not None:
         _check(metadata, real_d, "real")
+        real_d = stats.parse_datetimes(metadata, real_d)
+    syn = stats.parse_datetimes(metadata, syn)
     hold_d = _as_dict(holdout, metadata, "holdout") if holdout is not None else None
+    if hold_d is not None:
+        hold_d = stats.parse_datetimes(metadata, hold_d)
     ctx = EvaluationContext(
         metadata=metadata,
         synthetic=syn,
@@ -134,7 +167,15 @@ def evaluate(
         if v.needs_real and real_d is None:
             ctx.notes.append(f"{v.name}: skipped (needs the real rows; evaluated from profile)")
             continue
+        if compat == "sdmetrics" and isinstance(v, PairTrends):
+            results.extend(sdmetrics_pair_trends(ctx))
+            results.extend(sdmetrics_intertable_trends(ctx))
+            continue
         results.extend(v.compute(ctx))
+    if compat == "sdmetrics" and len(metadata.tables) == 1:
+        for r in results:  # sdmetrics' single-table report has no Cardinality
+            if r.property == "Cardinality":
+                r.details["averaged"] = False
     if target is not None:
         if real_d is None:
             raise DataError("ML efficacy needs real rows", fix="pass the real data")
@@ -142,7 +183,14 @@ def evaluate(
 
         results.append(ml_efficacy(real_d, syn, metadata, target, holdout=hold_d, seed=seed))
     _annotate_continuous(results, metadata, real_d)
-    report = Report(results=results, notes=ctx.notes, plots=_plot_data(ctx))
+    for r in results:
+        if r.score is None:
+            ctx.notes.append(
+                f"not scored: {r.metric} of {r.table}.{', '.join(r.columns)} (a side is empty "
+                "or constant, so the metric is undefined; it is left out of the averages)"
+            )
+    report = Report(results=results, notes=ctx.notes, plots=_plot_data(ctx), compat=compat)
+    report.context = _context(ctx)
     log.info("evaluate.done", overall=report.overall, metrics=len(results))
     if gate is not None:
         gate.check(report)
@@ -163,6 +211,23 @@ def _annotate_continuous(
                 x = stats.as_numeric(real[r.table][col]).dropna().to_numpy()
                 cont = cont or bool(len(x) and np.any(x != np.round(x)))
         r.details["has_continuous"] = cont
+
+
+def _context(ctx: EvaluationContext) -> dict[str, Any]:
+    """Header facts of the report: when, and the rows of each table on both sides."""
+    from datetime import UTC, datetime
+
+    tables: dict[str, dict[str, Any]] = {}
+    for table in ctx.metadata.tables:
+        entry: dict[str, Any] = {}
+        if ctx.real is not None and table in ctx.real:
+            entry["real_rows"] = len(ctx.real[table])
+        elif ctx.profile is not None and table in ctx.profile.tables:
+            entry["real_rows"] = getattr(ctx.profile.tables[table], "n_rows", "n/a")
+        if table in ctx.synthetic:
+            entry["synthetic_rows"] = len(ctx.synthetic[table])
+        tables[table] = entry
+    return {"generated": datetime.now(tz=UTC).strftime("%Y-%m-%d %H:%M UTC"), "tables": tables}
 
 
 def _plot_data(ctx: EvaluationContext) -> dict[str, Any]:
@@ -199,6 +264,7 @@ def _plot_data(ctx: EvaluationContext) -> dict[str, Any]:
                     r_share = r_share / max(1e-12, r_share.sum())
                 marg[col] = {
                     "kind": "numeric",
+                    "datetime": sdtype == "datetime",
                     "edges": edges.tolist(),
                     "real": r_share.tolist(),
                     "synthetic": s_share.tolist(),

@@ -20,6 +20,7 @@ from synthohive.validation import stats
 
 RARE = "__rare__"
 MAX_PAIR_COLUMNS = 20
+_SAFE = 2.0**400
 
 
 class ColumnProfile(BaseModel):
@@ -78,16 +79,26 @@ def _pooled(freq_counts: pd.Series, n: int, k: int) -> dict[str, float]:
     return out
 
 
+def _scale(x: np.ndarray) -> float:
+    """See :func:`synthohive.models.values.power_scale` (one definition for both layers)."""
+    from synthohive.models.values import power_scale
+
+    return power_scale(x)
+
+
 def _column_profile(series: pd.Series, sdtype: str, k: int) -> ColumnProfile:
     null_share = float(series.isna().mean()) if len(series) else 0.0
     if sdtype in ("numerical", "datetime"):
         x = stats.as_numeric(series).dropna().to_numpy()
         if len(x) == 0:
             return ColumnProfile(kind="numeric", null_share=null_share)
-        points = np.unique(np.percentile(x, np.arange(1, 100)))
+        # percentiles and bin edges in a power-of-two scaled space (exact): with values near
+        # ±1.8e308 the range max - min is not a finite float
+        step = _scale(x)
+        points = np.unique(np.percentile(x / step, np.arange(1, 100)) * step)
         xs = np.sort(x)
         cdf = np.searchsorted(xs, points, side="right") / len(xs)
-        edges = np.histogram_bin_edges(x, bins=stats.N_BINS)
+        edges = np.histogram_bin_edges(x / step, bins=stats.N_BINS) * step
         return ColumnProfile(
             kind="numeric",
             null_share=null_share,
@@ -100,6 +111,12 @@ def _column_profile(series: pd.Series, sdtype: str, k: int) -> ColumnProfile:
     return ColumnProfile(
         kind="discrete", null_share=null_share, frequencies=_pooled(counts, len(nonnull) or 1, k)
     )
+
+
+def _scaled(x: pd.Series) -> pd.Series:
+    """``x`` divided by :func:`_scale` (Pearson correlation does not change)."""
+    step = _scale(x.dropna().to_numpy())
+    return x if step == 1.0 else x / step
 
 
 def _pair_series(series: pd.Series, prof: ColumnProfile) -> pd.Series:
@@ -126,7 +143,9 @@ def build_profile(
             tp.columns[col] = _column_profile(df[col], sdtype, k)
         names = list(cols)[:MAX_PAIR_COLUMNS]
         # each column converted once, not once per pair (190 pairs at 20 columns)
-        numeric = {c: stats.as_numeric(df[c]) for c in names if tp.columns[c].kind == "numeric"}
+        numeric = {
+            c: _scaled(stats.as_numeric(df[c])) for c in names if tp.columns[c].kind == "numeric"
+        }
         paired = {c: _pair_series(df[c], tp.columns[c]) for c in names}
         for i, a in enumerate(names):
             for b in names[i + 1 :]:

@@ -5,10 +5,13 @@ JSON schema (``Report.to_json()``, ``report_version`` 1)::
     {"report_version": 1, "overall": float|null,
      "properties": {"Column Shapes": float|null, ...},
      "results": [{"metric", "property", "table", "columns", "score", "details"}, ...],
-     "notes": [str, ...], "gate": {"passed": bool, "failures": [str, ...]} | null}
+     "notes": [str, ...], "gate": {"passed": bool, "failures": [str, ...]} | null,
+     "compat": "synthohive"|"sdmetrics"}
 
-``overall`` is the mean of the quality properties present among Column Shapes, Column Pair
-Trends and Cardinality (as sdmetrics' QualityReport); Coverage, Missing Values, Referential
+A property is the mean of its rows' scores, leaving out rows whose ``details["averaged"]`` is
+false. ``overall`` is the mean of the quality properties present: Column Shapes, Column Pair
+Trends and Cardinality (``compat="synthohive"``), plus Intertable Trends with
+``compat="sdmetrics"`` (sdmetrics' QualityReport); Coverage, Missing Values, Referential
 Integrity and Privacy are reported beside it and checked by gates.
 """
 
@@ -17,13 +20,18 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 
 from synthohive.validation.base import QUALITY_PROPERTIES, MetricResult
 
 REPORT_VERSION = 1
+
+Compat = Literal["synthohive", "sdmetrics"]
+"""Which aggregate definitions a report uses (see :func:`~synthohive.validation.evaluate`)."""
+COMPAT_CHOICES: tuple[str, ...] = get_args(Compat)
+SDMETRICS_QUALITY_PROPERTIES = (*QUALITY_PROPERTIES, "Intertable Trends")
 
 
 @dataclass
@@ -34,13 +42,19 @@ class Report:
     notes: list[str] = field(default_factory=list)
     gate_failures: list[str] | None = None
     plots: dict[str, Any] = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict)
+    """Header facts for the HTML page: ``generated``, ``tables`` (rows, model), ``sources``."""
+    compat: Compat = "synthohive"
+    """The aggregate definitions used: ours, or sdmetrics' QualityReport's."""
 
     @property
     def properties(self) -> dict[str, float | None]:
-        """Mean score per property (``None`` when no metric of it could be computed)."""
+        """Mean score per property (``None`` when no averaged metric of it has a score)."""
         groups: dict[str, list[float]] = {}
         for r in self.results:
             groups.setdefault(r.property, [])
+            if r.details.get("averaged") is False:
+                continue
             if r.score is not None and np.isfinite(r.score):
                 groups[r.property].append(float(r.score))
         return {p: (float(np.mean(v)) if v else None) for p, v in groups.items()}
@@ -49,7 +63,8 @@ class Report:
     def overall(self) -> float | None:
         """Mean of the quality properties present (in [0, 1])."""
         props = self.properties
-        vals = [props[p] for p in QUALITY_PROPERTIES if props.get(p) is not None]
+        names = SDMETRICS_QUALITY_PROPERTIES if self.compat == "sdmetrics" else QUALITY_PROPERTIES
+        vals = [props[p] for p in names if props.get(p) is not None]
         return float(np.mean(vals)) if vals else None  # type: ignore[arg-type]
 
     @property
@@ -79,6 +94,7 @@ class Report:
             "gate": None
             if self.gate_failures is None
             else {"passed": not self.gate_failures, "failures": list(self.gate_failures)},
+            "compat": self.compat,
         }
 
     def to_json(self, path: str | Path | None = None) -> str:
@@ -103,7 +119,7 @@ class Report:
 
     def summary(self) -> str:
         """A few lines for terminals."""
-        lines = [f"overall quality: {_fmt(self.overall)}"]
+        lines = [f"overall quality: {_fmt(self.overall)} ({self.compat} aggregates)"]
         for p, v in self.properties.items():
             lines.append(f"  {p}: {_fmt(v)}")
         if self.gate_failures is not None:

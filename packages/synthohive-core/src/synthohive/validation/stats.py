@@ -7,12 +7,18 @@
 - Contingency similarity: ``1 - ½ Σ |p_real(a,b) - p_syn(a,b)|`` over joint frequencies
   (nulls kept as a value; numeric columns binned into 10 bins by the real column's edges).
 - Range coverage, category coverage, missing-value similarity as in sdmetrics.
+- For ``compat="sdmetrics"``: :func:`own_bins` (its report's binning of each side by its own
+  edges) and :func:`cramers_v` (its real-association filter).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
+
+from synthohive.models.values import power_scale
 
 MAX_DECIMALS = 14
 N_BINS = 10
@@ -138,6 +144,7 @@ def _pearson(x: pd.Series, y: pd.Series) -> float | None:
     ya = y.to_numpy(dtype=np.float64, na_value=np.nan)
     mask = ~(np.isnan(xa) | np.isnan(ya))
     xv, yv = xa[mask], ya[mask]
+    xv, yv = xv / power_scale(xv), yv / power_scale(yv)  # exact; keeps x*y finite near 1e308
     if len(xv) < 2 or np.std(xv) == 0 or np.std(yv) == 0:
         return None
     return float(np.corrcoef(xv, yv)[0, 1])
@@ -148,7 +155,9 @@ def bin_edges(real: pd.Series) -> np.ndarray | None:
     r = as_numeric(real).dropna()
     if len(r) == 0:
         return None
-    return np.histogram_bin_edges(r.to_numpy(), bins=N_BINS)
+    x = r.to_numpy()
+    step = power_scale(x)  # values near ±1.8e308: bin in a scaled space (division is exact)
+    return np.histogram_bin_edges(x / step, bins=N_BINS) * step
 
 
 def discretize(series: pd.Series, edges: np.ndarray) -> pd.Series:
@@ -231,3 +240,53 @@ def ks_complement_counts(real_counts: np.ndarray, synthetic_counts: np.ndarray) 
     if len(real_counts) == 0 or len(synthetic_counts) == 0:
         return None
     return 1.0 - ks_statistic(real_counts, synthetic_counts)
+
+
+def parse_datetimes(metadata: Any, frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Frames whose ``datetime`` columns held as strings (CSV) become datetime64, parsed with
+    the column's declared ``format`` (or inferred), so dates are scored like any number."""
+    out = dict(frames)
+    for table, frame in frames.items():
+        tmeta = metadata.tables.get(table) if metadata is not None else None
+        if tmeta is None:
+            continue
+        changed = None
+        for col, column in tmeta.columns.items():
+            if column.sdtype != "datetime" or col not in frame.columns:
+                continue
+            series = frame[col]
+            if pd.api.types.is_datetime64_any_dtype(series) or not (
+                pd.api.types.is_string_dtype(series) or series.dtype == object
+            ):
+                continue
+            fmt = column.format or "mixed"
+            parsed = pd.to_datetime(series, format=fmt, errors="coerce", utc=False)
+            if changed is None:
+                changed = frame.copy()
+            changed[col] = parsed
+        if changed is not None:
+            out[table] = changed
+    return out
+
+
+def own_bins(series: pd.Series) -> pd.Series:
+    """sdmetrics' report binning: ``np.digitize`` by the column's *own* 10-bin histogram edges,
+    unclipped (below the minimum -> 0, the maximum -> 11, nulls -> 11)."""
+    x = as_numeric(series).to_numpy()
+    edges = np.histogram_bin_edges(x[~np.isnan(x)], bins=N_BINS)
+    return pd.Series(np.digitize(x, edges), index=series.index)
+
+
+def cramers_v(a: pd.Series, b: pd.Series) -> float | None:
+    """Cramér's V of two discrete columns (nulls kept as a value, no continuity correction);
+    ``None`` when the contingency table has fewer than two rows or columns."""
+    ca, ua = pd.factorize(keys(a))
+    cb, ub = pd.factorize(keys(b))
+    if len(ca) == 0 or min(len(ua), len(ub)) < 2:
+        return None
+    table = np.zeros((len(ua), len(ub)))
+    np.add.at(table, (ca, cb), 1.0)
+    n = table.sum()
+    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / n
+    chi2 = float(((table - expected) ** 2 / expected).sum())
+    return float(np.sqrt(chi2 / n / (min(table.shape) - 1)))
