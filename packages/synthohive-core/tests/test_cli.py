@@ -203,7 +203,7 @@ def test_error_is_one_line_and_debug_shows_traceback(tmp_path: Path) -> None:
     result = CliRunner().invoke(build_cli(), ["fit", missing, "-o", str(tmp_path / "m.shm")])
     assert result.exit_code == 1
     assert result.output == (
-        f"Error: {missing!r} does not exist Fix: give an existing file, a folder of "
+        f"Error: {missing!r} does not exist. Fix: give an existing file, a folder of "
         ".csv/.parquet files, or a connector URL\n"
     )
     debug = CliRunner().invoke(
@@ -311,7 +311,7 @@ def test_epochs_rejected_for_model_without_epochs(customers_csv: Path, tmp_path:
     assert result.exit_code == 1
     assert result.stderr == (
         "Error: --epochs does not apply to model 'gaussian_copula': it has no 'epochs' "
-        "parameter Fix: drop --epochs, or choose a neural model such as --model ctgan\n"
+        "parameter. Fix: drop --epochs, or choose a neural model such as --model ctgan\n"
     )
     assert not model.exists()
 

@@ -238,6 +238,8 @@ HOSTILE: dict[str, Any] = {
     "huge_int": b"9" * 100_000,
     "dup_keys": b'{"a": 1, "a": 2}',
     "bad_utf8": b'{"a": "\xff\xfe"}',
+    "many_values": b"[" + b"[]," * 3_000_000 + b"[]]",  # 9 MB building 3 million lists
+    "astral_text": b'"' + b"a" * (20 * 2**20) + "\U0001f600".encode() + b'"',  # 4 bytes a char
     "huge_string": None,  # built in the test (100 MB)
 }
 

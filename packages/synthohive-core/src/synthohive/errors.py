@@ -38,8 +38,14 @@ class SynthoHiveError(Exception):
             where.append(f"column {self.column!r}")
         text = f"{', '.join(where)}: {message}" if where else message
         if self.fix:
-            text = f"{text} Fix: {self.fix}"
+            text = f"{end_sentence(text)} Fix: {self.fix}"
         return text
+
+
+def end_sentence(text: str) -> str:
+    """``text`` ending its sentence: a full stop is added unless it ends with ``.``/``!``/``?``."""
+    stripped = text.rstrip()
+    return stripped if not stripped or stripped.endswith((".", "!", "?")) else f"{stripped}."
 
 
 # --- metadata ---------------------------------------------------------------------------------
@@ -201,4 +207,5 @@ __all__ = [
     "UnknownConditionValueError",
     "UnknownModelPluginError",
     "UntrustedModelFileError",
+    "end_sentence",
 ]

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 
 from synthohive.errors import ArtifactIntegrityError, IncompatibleArtifactError
 
@@ -108,3 +109,41 @@ def require_timezone(name: str, *, member: str) -> None:
             fix="the file is corrupt or was altered, or this system lacks tzdata "
             "(pip install tzdata)",
         ) from None
+
+
+def schema_error(
+    exc: ValidationError, member: str, *, names: Mapping[str, str] | None = None
+) -> ArtifactIntegrityError:
+    """An :class:`ArtifactIntegrityError` naming the fields of ``member`` a pydantic
+    ``ValidationError`` found (``plans[2].key_specs.id.width: ...``), never their values.
+
+    ``names`` maps a path prefix (``plans[2]``) to a label added after it (the table name).
+    """
+    problems = []
+    for err in exc.errors()[:3]:
+        path = field_path(err["loc"])
+        for prefix, label in (names or {}).items():
+            if path == prefix or path.startswith((prefix + ".", prefix + "[")):
+                path = f"{prefix} ({label}){path[len(prefix) :]}"
+                break
+        message = str(err["msg"]).removeprefix("Value error, ")
+        problems.append(f"{path or '<root>'}: {message}")
+    more = len(exc.errors()) - len(problems)
+    tail = f" (and {more} more)" if more > 0 else ""
+    return ArtifactIntegrityError(
+        f"{member} is malformed: {'; '.join(problems)}{tail}",
+        fix="the file is corrupt or was altered; use a trusted copy or re-save the model",
+    )
+
+
+def field_path(loc: tuple[int | str, ...] | list[int | str]) -> str:
+    """``('plans', 2, 'key_specs', 'id')`` as ``plans[2].key_specs.id``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            text = str(part)
+            text = text if len(text) <= 64 else text[:61] + "..."
+            out += f".{text}" if out else text
+    return out

@@ -86,7 +86,7 @@ class Manifest(BaseModel):
     synthohive_version: str = Field(pattern=_VERSION.pattern)
     python_version: str = Field(max_length=64)
     models: list[ModelPluginEntry] = Field(default_factory=list, max_length=10_000)
-    members: dict[str, MemberEntry] = Field(max_length=100_000)
+    members: dict[str, MemberEntry] = Field(max_length=10_000)
     extra: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("members")

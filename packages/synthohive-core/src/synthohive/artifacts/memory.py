@@ -22,6 +22,15 @@ MAX_JSON_DEPTH = 64
 """Deepest nesting a JSON member may have."""
 MAX_JSON_BYTES = 64 * 1024 * 1024
 """Largest JSON member accepted (bytes); larger state belongs in arrays."""
+MAX_JSON_COST = 160 * 1024 * 1024
+"""Most memory reading one JSON member may take, as estimated by :func:`json_cost` before
+parsing: its bytes twice (in the file and as a member), the decoded text, its strings and its
+values (a byte of ``[],`` text builds over 20 bytes of objects; one emoji makes every character
+of the text and of its string take 4 bytes). ASCII JSON of 40 MiB fits, with few values."""
+_ITEM_COST = 72
+"""Bytes per value parsing builds at worst (small dicts in a list, measured on CPython 3.11)."""
+_WIDE4 = re.compile(rb"[\xf0-\xf4]|\\u[dD][89abAB]")
+_WIDE2 = re.compile(rb"[\xc4-\xef]|\\u(?!00)")
 MEMBER_EXTENSIONS = (".json", ".npy", ".safetensors")
 """The only kinds of member a model file holds."""
 MAX_MEMBER_NAME = 512
@@ -86,14 +95,40 @@ def _check_json_value(obj: Any, path: str, depth: int = 0) -> None:
         )
 
 
+def json_cost(data: bytes) -> tuple[int, int, int]:
+    """``(values, bytes per character, estimated bytes)`` reading ``data`` may take.
+
+    Values are counted from separators and openers (strings included: an upper bound); the
+    text and its strings take 1, 2 or 4 bytes per character by the widest character present;
+    the raw bytes count twice (the file and the member).
+    """
+    items = data.count(b",") + data.count(b":") + data.count(b"[") + data.count(b"{") + 1
+    width = 4 if _WIDE4.search(data) else 2 if _WIDE2.search(data) else 1
+    return items, width, (2 + 2 * width) * len(data) + _ITEM_COST * items
+
+
+def _over_budget(data: bytes, name: str) -> str | None:
+    """Why JSON member ``name`` is too large to parse (None when it is not)."""
+    if len(data) > MAX_JSON_BYTES:
+        return f"JSON member {name!r} is {len(data)} bytes, over the {MAX_JSON_BYTES}-byte limit"
+    items, width, cost = json_cost(data)
+    if cost > MAX_JSON_COST:
+        return (
+            f"JSON member {name!r} would take about {cost // 2**20} MiB to read ({len(data)} "
+            f"bytes, up to {items} values, {width}-byte characters), over the "
+            f"{MAX_JSON_COST // 2**20} MiB budget"
+        )
+    return None
+
+
 def encode_json(obj: Any, name: str) -> bytes:
     """Strict JSON bytes (finite numbers, string keys, plain containers)."""
     _check_json_value(obj, name)
     data = json.dumps(obj, allow_nan=False, ensure_ascii=False, sort_keys=True).encode("utf-8")
-    if len(data) > MAX_JSON_BYTES:
+    problem = _over_budget(data, name)
+    if problem:
         raise ArtifactError(
-            f"JSON member {name!r} is {len(data)} bytes, over the {MAX_JSON_BYTES}-byte limit "
-            "a model file accepts",
+            f"{problem}; a model file would refuse it",
             fix="store large state with write_array/write_tensors instead of JSON",
         )
     return data
@@ -254,13 +289,19 @@ def check_array_header(data: bytes, name: str) -> None:
 def decode_json(data: bytes, name: str, *, max_bytes: int = MAX_JSON_BYTES) -> Any:
     """Parse strict JSON: no NaN/Infinity, no duplicate keys, bounded size and depth.
 
-    Hostile input (huge strings, deep nesting, ``1e999``, giant integers) raises
-    :class:`ArtifactIntegrityError` quickly: the C parser stops deep nesting at the interpreter's
-    recursion limit, then the value walk enforces :data:`MAX_JSON_DEPTH`.
+    Hostile input (huge strings, deep nesting, millions of tiny values, ``1e999``, giant
+    integers) raises :class:`ArtifactIntegrityError` quickly: :data:`MAX_JSON_COST` is checked
+    on the bytes before parsing, the C parser stops deep nesting at the interpreter's recursion
+    limit, then the value walk enforces :data:`MAX_JSON_DEPTH`.
     """
     if len(data) > max_bytes:
         raise ArtifactIntegrityError(
             f"JSON member {name!r} is {len(data)} bytes, over the {max_bytes}-byte limit"
+        )
+    problem = _over_budget(data, name)
+    if problem:
+        raise ArtifactIntegrityError(
+            problem, fix="the file is corrupt or hostile; large state belongs in arrays"
         )
 
     def _no_constants(token: str) -> Any:

@@ -9,13 +9,16 @@
 - optionally ``signature.json``: HMAC-SHA256 of the manifest bytes with a key from the caller
   or ``SYNTHOHIVE_SIGNING_KEY`` (the key itself is never written).
 
-``read_model_file(path_or_bytes)`` checks, in this order and before any object is built: the
-file size; the whole-file SHA-256 against ``expected_sha256`` (when given); the zip container
-(:mod:`synthohive.artifacts.safezip`); ``manifest.json`` as strict JSON against its schema; the
-format major version; every member's SHA-256 and the member set; the signature (when a key is
-given); every model plugin among the installed plugins; every member well-formed for its kind
-(strict JSON; ``.npy`` and safetensors headers agree with their sizes). Nothing in a file can
-execute code.
+``read_model_file(path_or_bytes)`` checks, in this order and before any object is built: that
+a path names a regular file (never a FIFO or device) and its size; the whole-file SHA-256
+against ``expected_sha256`` (when given); the zip directory (:mod:`synthohive.artifacts.safezip`:
+names, counts, declared sizes and compression ratios, nothing decompressed yet);
+``manifest.json`` (read first, size-capped) as strict JSON against its schema and the format
+major version; the directory against the manifest (same member set, same declared sizes,
+bounded total); the signature (when a key is given); every model plugin among the installed
+plugins; then each member, streamed in bounded chunks and hashed as it is decompressed (never
+past its declared size) and well-formed for its kind (strict JSON; ``.npy`` and safetensors
+headers agree with their sizes). Nothing in a file can execute code.
 
 A hash inside the file only detects corruption: someone who edits a member can recompute the
 manifest. To detect tampering, keep the SHA-256 that ``save_model_file`` returns and pass it as
@@ -28,6 +31,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -57,7 +61,7 @@ from synthohive.artifacts.memory import (
     encode_json,
     valid_member_name,
 )
-from synthohive.artifacts.safezip import ZipLimits, read_zip_members
+from synthohive.artifacts.safezip import ZipLimits, open_zip
 from synthohive.errors import ArtifactError, ArtifactIntegrityError, UntrustedModelFileError
 from synthohive.log import get_logger
 
@@ -65,6 +69,9 @@ log = get_logger(__name__)
 
 DEFAULT_MAX_SIZE = 2 * 1024**3
 """Largest model file ``read_model_file`` accepts unless told otherwise (bytes)."""
+MAX_MANIFEST_BYTES = 8 * 1024**2
+"""Largest ``manifest.json`` read (10 000 members take about 1.5 MB)."""
+MAX_SIGNATURE_BYTES = 4096
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -187,29 +194,64 @@ def _read_source(source: Source, max_size: int) -> tuple[bytes, str]:
         if len(data) > max_size:
             raise _too_big(label, len(data), max_size)
         return data, label
-    path = Path(os.fspath(source)).expanduser()
+    if not isinstance(source, str | os.PathLike):
+        raise ArtifactError(
+            f"a model file is given as a path or its bytes, not a {type(source).__name__}",
+            fix="pass a str or pathlib.Path (or the file's bytes)",
+        )
+    try:
+        raw = os.fspath(source)
+    except TypeError:
+        raw = None
+    if not isinstance(raw, str) or not raw or "\x00" in raw:
+        raise ArtifactError(
+            f"{source!r} is not a usable model-file path",
+            fix="pass a str or pathlib.Path naming a file",
+        )
+    path = Path(raw).expanduser()
     label = str(path)
     try:
-        size = path.stat().st_size
-        if path.is_dir():
-            raise ArtifactError(f"{label!r} is a directory, not a model file")
-        if size > max_size:
-            raise _too_big(label, size, max_size)
-        with open(path, "rb") as fh:
+        _check_regular(path.stat().st_mode, label)
+        # O_NONBLOCK: a FIFO swapped in after the stat must not block the open.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with open(fd, "rb", closefd=True) as fh:
+            st = os.fstat(fh.fileno())
+            _check_regular(st.st_mode, label)
+            if st.st_size > max_size:
+                raise _too_big(label, st.st_size, max_size)
             # read(n) allocates n bytes up front: ask only for what stat saw (+1 to notice a
             # file that grew since), never for max_size.
-            data = fh.read(size + 1)
+            data = fh.read(st.st_size + 1)
     except FileNotFoundError:
         raise ArtifactError(
             f"no model file at {label!r}", fix="check the path (save with Synthesizer.save)"
         ) from None
-    except OSError as exc:
-        raise ArtifactError(
-            f"cannot read the model file {label!r}: {exc.strerror or exc}"
-        ) from None
+    except (OSError, ValueError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ArtifactError(f"cannot read the model file {label!r}: {why}") from None
     if len(data) > max_size:
         raise _too_big(label, len(data), max_size)
     return data, label
+
+
+def _check_regular(mode: int, label: str) -> None:
+    """Only regular files are model files (not FIFOs, devices, sockets or directories)."""
+    if stat.S_ISREG(mode):
+        return
+    kind = (
+        "a directory"
+        if stat.S_ISDIR(mode)
+        else "a FIFO (named pipe)"
+        if stat.S_ISFIFO(mode)
+        else "a device"
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+        else "a socket"
+        if stat.S_ISSOCK(mode)
+        else "not a regular file"
+    )
+    raise ArtifactError(
+        f"{label!r} is {kind}, not a model file", fix="give the path of a saved model file"
+    )
 
 
 def _too_big(label: str, size: int, max_size: int) -> ArtifactIntegrityError:
@@ -254,33 +296,39 @@ def read_model_file(
             f"model file {label!r} has SHA-256 {digest}, not the expected {expected}",
             fix="the file was altered or replaced; use the copy you saved",
         )
-    # 3. container
+    # 3. container: envelope and directory, nothing decompressed yet
     limits = ZipLimits(max_total_size=max(max_size * 2, ZipLimits().max_total_size))
-    raw = read_zip_members(data, limits)
+    with open_zip(data, limits) as container:
+        if MANIFEST_MEMBER not in container.sizes:
+            raise ArtifactIntegrityError(
+                f"model file {label!r} has no manifest.json",
+                fix="it is not a SynthoHive model file",
+            )
+        # 4-5. manifest first (bounded), its schema and format version
+        manifest_bytes = container.read(MANIFEST_MEMBER, max_size=MAX_MANIFEST_BYTES)
+        manifest = parse_manifest(
+            decode_json(manifest_bytes, MANIFEST_MEMBER, max_bytes=MAX_MANIFEST_BYTES)
+        )
+        # 6. the directory against the manifest: names, declared sizes, totals
+        _check_members(manifest, container.sizes, limits)
+        # 7. signature (before any member is decompressed)
+        if key is not None:
+            doc = None
+            if SIGNATURE_MEMBER in container.sizes:
+                sig = container.read(SIGNATURE_MEMBER, max_size=MAX_SIGNATURE_BYTES)
+                doc = decode_json(sig, SIGNATURE_MEMBER, max_bytes=MAX_SIGNATURE_BYTES)
+            signing.verify(manifest_bytes, doc, key)
+        elif SIGNATURE_MEMBER in container.sizes:
+            log.info("model_file_signature_not_checked", path=label, reason="no signing key given")
+        # 8. model plugins among the installed ones
+        check_model_plugins(manifest)
+        # 9. members streamed and hashed against the manifest, then checked by kind
+        raw: dict[str, bytes] = {}
+        for name, entry in manifest.members.items():
+            body = container.read(name, max_size=entry.size, sha256=entry.sha256)
+            check_member(name, body)
+            raw[name] = body
     del data
-    if MANIFEST_MEMBER not in raw:
-        raise ArtifactIntegrityError(
-            f"model file {label!r} has no manifest.json", fix="it is not a SynthoHive model file"
-        )
-    manifest_bytes = raw.pop(MANIFEST_MEMBER)
-    signature_bytes = raw.pop(SIGNATURE_MEMBER, None)
-    # 4-5. manifest schema and format version
-    manifest = parse_manifest(decode_json(manifest_bytes, MANIFEST_MEMBER))
-    # 6. members against the manifest
-    _check_members(manifest, raw)
-    # 7. signature
-    if key is not None:
-        doc = (
-            decode_json(signature_bytes, SIGNATURE_MEMBER) if signature_bytes is not None else None
-        )
-        signing.verify(manifest_bytes, doc, key)
-    elif signature_bytes is not None:
-        log.info("model_file_signature_not_checked", path=label, reason="no signing key given")
-    # 8. model plugins among the installed ones
-    check_model_plugins(manifest)
-    # 9. every member well-formed for its kind (strict JSON, array and tensor layouts)
-    for name, body in raw.items():
-        check_member(name, body)
     log.info("model_file_verified", path=label, members=len(raw), sha256=digest)
     return ModelFile(
         reader=MemoryStore(raw).reader(),
@@ -291,29 +339,31 @@ def read_model_file(
     )
 
 
-def _check_members(manifest: Manifest, members: dict[str, bytes]) -> None:
+def _check_members(manifest: Manifest, sizes: dict[str, int], limits: ZipLimits) -> None:
+    """The zip directory must hold exactly the manifest's members with the sizes it declares."""
     declared = manifest.members
-    for name in members:
-        if name not in declared:
+    for name in sizes:
+        if name not in declared and name not in RESERVED_MEMBERS:
             raise ArtifactIntegrityError(
                 f"member {name!r} is in the file but not in the manifest",
                 fix="the file was altered; use a trusted copy",
             )
-    for name in declared:
-        if name not in members:
+    total = 0
+    for name, entry in declared.items():
+        if name not in sizes:
             raise ArtifactIntegrityError(
                 f"member {name!r} is listed in the manifest but missing from the file",
                 fix="the file is incomplete; re-save it",
             )
-    for name, body in members.items():
-        entry = declared[name]
-        if len(body) != entry.size:
+        if sizes[name] != entry.size:
             raise ArtifactIntegrityError(
-                f"member {name!r} is {len(body)} bytes, the manifest says {entry.size}",
+                f"member {name!r} is {sizes[name]} bytes, the manifest says {entry.size}",
                 fix="the file was altered or corrupted; use a trusted copy",
             )
-        if hashlib.sha256(body).hexdigest() != entry.sha256:
-            raise ArtifactIntegrityError(
-                f"member {name!r} does not match its SHA-256 in the manifest",
-                fix="the file was altered or corrupted; use a trusted copy",
-            )
+        total += entry.size
+    if total > limits.max_total_size:
+        raise ArtifactIntegrityError(
+            f"the manifest declares {total} bytes of members, over the "
+            f"{limits.max_total_size}-byte limit",
+            fix="the file is corrupt or hostile; use a trusted copy",
+        )

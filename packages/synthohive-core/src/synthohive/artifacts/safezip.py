@@ -1,15 +1,21 @@
 """Reading a model file's zip container defensively.
 
-Never ``extractall``, never touch the filesystem: the whole file is already in memory and each
-member is read into bytes with a size cap. Before any member is decompressed the central
-directory is checked: no data before the first entry or after the end record, a member-name
-allowlist (relative ``/`` paths, safe segments, ``.json``/``.npy``/``.safetensors`` only), no
-duplicates, directories, symlinks or encrypted entries, only STORED/DEFLATED, non-overlapping
-entries, bounded declared sizes and compression ratios (zip bombs).
+Never ``extractall``, never touch the filesystem: the whole file is already in memory. Before any
+member is decompressed the central directory is checked: no data before the first entry or after
+the end record, a member-name allowlist (relative ``/`` paths, safe segments,
+``.json``/``.npy``/``.safetensors`` only), no duplicates, directories, symlinks or encrypted
+entries, only STORED/DEFLATED, non-overlapping entries, bounded member count, declared sizes and
+compression ratios, per member and in all (zip bombs: many small members each under the
+per-member ratio floor still add up).
+
+Members are then read one at a time by :meth:`ZipContainer.read`, which streams the
+decompression in bounded chunks, hashes as it goes and stops at the declared size, so a member
+never costs more memory than the size the caller accepted for it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import stat
 import struct
@@ -48,12 +54,26 @@ class ZipLimits:
     max_ratio: int = 200
     """Largest uncompressed/compressed ratio for members over ``ratio_floor`` bytes."""
     ratio_floor: int = 1024**2
+    inflate_floor: int = 16 * 1024**2
+    """Bytes all DEFLATED members may inflate to beyond ``inflate_ratio`` x their packed size."""
+    inflate_ratio: int = 4
+    """Largest overall expansion of DEFLATED members (beyond ``inflate_floor``). The saver
+    writes STORED members only; a re-zipped file that expands more must be re-saved."""
+    chunk_size: int = 256 * 1024
+    """Bytes decompressed and hashed per step when a member is read."""
 
 
 def _corrupt(message: str, member: str | None = None) -> ArtifactIntegrityError:
     where = f"member {member!r}: " if member else ""
     return ArtifactIntegrityError(
         f"{where}{message}", fix="the model file is corrupt or was altered; use a trusted copy"
+    )
+
+
+def _hash_mismatch(member: str) -> ArtifactIntegrityError:
+    return ArtifactIntegrityError(
+        f"member {member!r} does not match its SHA-256 in the manifest",
+        fix="the file was altered or corrupted; use a trusted copy",
     )
 
 
@@ -123,50 +143,164 @@ def _check_entry(info: zipfile.ZipInfo, limits: ZipLimits) -> None:
         )
 
 
-def _check_layout(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], size: int) -> None:
-    """Entries must not overlap each other or the central directory (overlap bombs)."""
+def _check_layout(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], size: int) -> dict[str, int]:
+    """Entries must not overlap each other or the central directory (overlap bombs).
+
+    Returns where each entry's span ends (the next entry's header, or the directory).
+    """
     end_of_data = getattr(zf, "start_dir", size)
     ordered = sorted(infos, key=lambda i: i.header_offset)
-    for cur, nxt in zip(ordered, [*ordered[1:], None]):
+    limits: dict[str, int] = {}
+    for cur, nxt in zip(ordered, [*ordered[1:], None], strict=True):
         limit = nxt.header_offset if nxt is not None else end_of_data
         minimal = cur.header_offset + 30 + len(cur.orig_filename.encode("utf-8"))
         if cur.header_offset < 0 or minimal + cur.compress_size > limit:
             raise _corrupt("the entry overlaps another entry or the zip directory", cur.filename)
+        limits[cur.filename] = int(limit)
+    return limits
 
 
-def read_zip_members(data: bytes, limits: ZipLimits | None = None) -> dict[str, bytes]:
-    """Check the container and return ``{member name: bytes}`` in directory order."""
+class ZipContainer:
+    """A checked zip directory over in-memory bytes; members are read one by one.
+
+    Use :func:`open_zip` to build one. :attr:`sizes` maps each member name to its declared
+    uncompressed size (directory order); :meth:`read` streams one member.
+    """
+
+    def __init__(
+        self,
+        data: bytes,
+        zf: zipfile.ZipFile,
+        infos: list[zipfile.ZipInfo],
+        limits: ZipLimits,
+        spans: dict[str, int],
+    ) -> None:
+        self._data = data
+        self._zf = zf
+        self._span_end = spans
+        self._infos = {info.filename: info for info in infos}
+        self._limits = limits
+        self.sizes: dict[str, int] = {info.filename: info.file_size for info in infos}
+
+    def __enter__(self) -> ZipContainer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the zip reader."""
+        self._zf.close()
+
+    def read(self, name: str, *, max_size: int | None = None, sha256: str | None = None) -> bytes:
+        """Decompress member ``name`` in bounded chunks; check its size and digest as it streams.
+
+        ``max_size`` refuses a larger declared size before anything is decompressed; the stream
+        stops at the declared size whatever the data says, and a member that holds fewer bytes,
+        fails its CRC or (with ``sha256``) hashes differently raises
+        :class:`ArtifactIntegrityError` naming it.
+        """
+        info = self._infos.get(name)
+        if info is None:
+            raise _corrupt("is not in the zip directory", name)
+        size = info.file_size
+        if max_size is not None and size > max_size:
+            raise _corrupt(f"declares {size} bytes, over the {max_size}-byte limit", name)
+        if info.compress_type == zipfile.ZIP_STORED:
+            return self._read_stored(info, sha256)
+        digest = hashlib.sha256()
+        parts: list[bytes] = []
+        got = 0
+        step = self._limits.chunk_size
+        try:
+            with self._zf.open(info) as fh:
+                while got < size:
+                    chunk = fh.read(min(step, size - got))
+                    if not chunk:
+                        break
+                    got += len(chunk)
+                    digest.update(chunk)
+                    parts.append(chunk)
+                if got == size:
+                    fh.read(1)  # reach the end of the stream: zipfile checks the CRC there
+        except _ZIP_ERRORS as exc:
+            raise _corrupt(f"cannot be read ({exc})", name) from None
+        if got != size:
+            raise _corrupt(f"holds {got} bytes, not the {size} declared", name)
+        if sha256 is not None and digest.hexdigest() != sha256:
+            raise _hash_mismatch(name)
+        return b"".join(parts)
+
+    def _read_stored(self, info: zipfile.ZipInfo, sha256: str | None) -> bytes:
+        """A STORED member sliced from the file's bytes: hashed in place, copied once."""
+        name, data = info.filename, self._data
+        start = info.header_offset
+        header = data[start : start + 30]
+        if len(header) != 30 or not header.startswith(_LOCAL):
+            raise _corrupt("its local header is missing or damaged", name)
+        flags, method = struct.unpack("<HH", header[6:10])
+        name_len, extra_len = struct.unpack("<HH", header[26:30])
+        raw_name = data[start + 30 : start + 30 + name_len]
+        if (
+            method != zipfile.ZIP_STORED
+            or flags & 0x1
+            or raw_name != info.orig_filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437")
+        ):
+            raise _corrupt("its local header does not match the zip directory", name)
+        begin = start + 30 + name_len + extra_len
+        end = begin + info.compress_size
+        if end > self._span_end[name]:
+            raise _corrupt("its data runs into the next entry or the zip directory", name)
+        view = memoryview(data)[begin:end]
+        try:
+            if sha256 is not None:
+                digest = hashlib.sha256()
+                step = self._limits.chunk_size
+                for pos in range(0, len(view), step):
+                    digest.update(view[pos : pos + step])
+                if digest.hexdigest() != sha256:
+                    raise _hash_mismatch(name)
+            elif zlib.crc32(view) != info.CRC:
+                raise _corrupt("fails its CRC check", name)
+            return view.tobytes()
+        finally:
+            view.release()
+
+
+def open_zip(data: bytes, limits: ZipLimits | None = None) -> ZipContainer:
+    """Check the container's envelope and directory (nothing is decompressed yet)."""
     limits = limits or ZipLimits()
     _check_envelope(data)
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except _ZIP_ERRORS as exc:
         raise _corrupt(f"the zip directory is unreadable ({exc})") from None
-    with zf:
+    try:
         infos = zf.infolist()
         if len(infos) > limits.max_members:
             raise _corrupt(f"{len(infos)} entries, over the {limits.max_members} limit")
         seen: set[str] = set()
-        total = 0
+        total = inflated = packed = 0
         for info in infos:
             if info.filename in seen:
                 raise _corrupt("the name appears twice in the zip directory", info.filename)
             seen.add(info.filename)
             _check_entry(info, limits)
             total += info.file_size
+            if info.compress_type == zipfile.ZIP_DEFLATED:
+                inflated += info.file_size
+                packed += info.compress_size
         if total > limits.max_total_size:
             raise _corrupt(f"members declare {total} bytes in all, over {limits.max_total_size}")
-        _check_layout(zf, infos, len(data))
-        members: dict[str, bytes] = {}
-        for info in infos:
-            try:
-                with zf.open(info) as fh:
-                    body = fh.read(info.file_size + 1)
-            except _ZIP_ERRORS as exc:
-                raise _corrupt(f"cannot be read ({exc})", info.filename) from None
-            if len(body) != info.file_size:
-                raise _corrupt(
-                    f"holds {len(body)} bytes, not the {info.file_size} declared", info.filename
-                )
-            members[info.filename] = body
-    return members
+        budget = limits.inflate_floor + limits.inflate_ratio * packed
+        if inflated > budget:
+            raise _corrupt(
+                f"compressed members declare {inflated} bytes from {packed} compressed, over "
+                f"the {budget}-byte budget: a zip bomb (re-save the model to store it "
+                "uncompressed)"
+            )
+        spans = _check_layout(zf, infos, len(data))
+    except BaseException:
+        zf.close()
+        raise
+    return ZipContainer(data, zf, infos, limits, spans)

@@ -4,14 +4,15 @@ Every sub-command, the core's own included, is added through the ``register_comm
 hook (the core's through ``synthohive.default_plugins.commands``). A plugin whose hook fails is
 reported by ``synthohive plugins`` and does not take the CLI down.
 
-Errors: a :class:`~synthohive.errors.SynthoHiveError` prints one line on stderr and exits with
-code 1; ``--debug`` shows the full traceback instead.
+Errors: a :class:`~synthohive.errors.SynthoHiveError` or ``OSError`` prints one line on stderr
+(a JSON object with ``--log-format json``) and exits with code 1; ``--debug`` shows the full
+traceback instead. Output settings (``--quiet``, ``-v``, progress lines) live in
+:mod:`synthohive.cli._progress`.
 """
 
 from __future__ import annotations
 
-import logging
-import os
+import json
 import re
 import sys
 from collections.abc import Sequence
@@ -20,27 +21,43 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from synthohive import __version__
-from synthohive.errors import SynthoHiveError
+from synthohive.errors import SynthoHiveError, end_sentence
 
 if TYPE_CHECKING:
     from synthohive.plugins import PluginSet
 
-_LEVELS = {0: logging.ERROR, 1: logging.INFO}
+LOG_FORMATS = ("text", "json")
 
 
-def configure_logging(verbosity: int) -> None:
-    """Route SynthoHive's log events to stderr: errors only, ``-v`` info, ``-vv`` debug."""
-    from synthohive.log import configure
-    from synthohive.plugins import ENV_TRACE, _trace_enabled
+def configure_logging(verbosity: int, *, quiet: bool = False, as_json: bool = False) -> None:
+    """Route SynthoHive's log events to stderr: errors only, ``-v`` info, ``-vv`` debug
+    (each command sets up its own output, progress lines included, on top of this)."""
+    from synthohive.cli._progress import configure_output
 
-    level = _LEVELS.get(verbosity, logging.DEBUG)
-    if level > logging.INFO and _trace_enabled({ENV_TRACE: os.environ.get(ENV_TRACE, "")}):
-        level = logging.INFO  # SYNTHOHIVE_TRACE_PLUGINS=1 should be visible
-    configure(level)
+    configure_output(verbosity=verbosity, quiet=quiet, as_json=as_json, progress=False)
+
+
+def _one_line(text: str) -> str:
+    return re.sub(r"\s*\n\s*", " ", text).strip()
+
+
+def _report_error(ctx: click.Context, message: str, **fields: Any) -> None:
+    """Print ``Error: message`` on stderr, or with ``--log-format json`` a JSON line with
+    ``message`` and the error's fields (``error``, ``detail``, ``table``, ``column``, ``fix``)."""
+    from synthohive.cli._progress import wants_json
+
+    if wants_json():
+        doc = {"event": "error", "level": "error", "message": message, **fields}
+        doc = {k: v for k, v in doc.items() if v is not None}
+        click.echo(json.dumps(doc, default=str), err=True)
+    else:
+        click.echo(f"Error: {message}", err=True)
+    ctx.exit(1)
 
 
 class SynthoHiveGroup(click.Group):
-    """A click group that turns SynthoHive errors into one clear line and exit code 1."""
+    """A click group that turns SynthoHive errors (and file system errors) into one clear
+    line and exit code 1."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -48,9 +65,27 @@ class SynthoHiveGroup(click.Group):
         except SynthoHiveError as exc:
             if ctx.meta.get("synthohive.debug"):
                 raise
-            message = re.sub(r"\s*\n\s*", " ", str(exc)).strip()
-            click.echo(f"Error: {message}", err=True)
-            ctx.exit(1)
+            _report_error(
+                ctx,
+                _one_line(str(exc)),
+                error=type(exc).__name__,
+                detail=_one_line(exc.bare_message),
+                table=exc.table,
+                column=exc.column,
+                fix=exc.fix,
+            )
+        except OSError as exc:
+            if ctx.meta.get("synthohive.debug") or isinstance(exc, BrokenPipeError):
+                raise  # click ends quietly on a closed pipe (e.g. `| head`)
+            where = f"cannot use {str(exc.filename)!r}: " if exc.filename else ""
+            reason = exc.strerror or str(exc) or type(exc).__name__
+            fix = "check the path and its permissions (--debug shows the traceback)"
+            _report_error(
+                ctx,
+                _one_line(f"{end_sentence(where + reason)} Fix: {fix}"),
+                error=type(exc).__name__,
+                fix=fix,
+            )
 
 
 def build_cli(plugins: PluginSet | None = None) -> click.Group:
@@ -65,35 +100,72 @@ def build_cli(plugins: PluginSet | None = None) -> click.Group:
     )
     @click.version_option(__version__, "--version", prog_name="synthohive")
     @click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
-    @click.option("-v", "--verbose", count=True, help="Log progress (-v info, -vv debug).")
+    @click.option(
+        "-v",
+        "--verbose",
+        count=True,
+        help="Print log events on stderr (-v info, -vv debug; floats rounded in text).",
+    )
+    @click.option(
+        "-q", "--quiet", is_flag=True, help="Print only errors: no progress, no summaries."
+    )
+    @click.option(
+        "--log-format",
+        type=click.Choice(LOG_FORMATS),
+        default="text",
+        show_default=True,
+        help="Format of log events, progress lines and errors on stderr (json: one object "
+        "per line).",
+    )
     @click.pass_context
-    def cli(ctx: click.Context, debug: bool, verbose: int) -> None:
-        """SynthoHive: learn real tables and generate synthetic data with the same statistics."""
+    def cli(ctx: click.Context, debug: bool, verbose: int, quiet: bool, log_format: str) -> None:
+        """SynthoHive: learn real tables and generate synthetic data with the same statistics.
+
+        The options below go before the command: synthohive -q fit DATA -o model.shm.
+        Progress goes to stderr: bars on a terminal; otherwise (logs, pipes), once a command
+        has run 2 s, a line per further 10% of the tables or epochs, or after 10 s. Errors
+        print one line (with --debug, the traceback) and exit with code 1.
+        """
+        from synthohive.cli._progress import configure_output, remember
+
+        if quiet and verbose:
+            raise click.UsageError("--quiet and --verbose contradict each other; give one")
         ctx.meta["synthohive.debug"] = debug
-        if verbose:
-            configure_logging(verbose)
+        as_json = log_format == "json"
+        restore, progress = configure_output(verbosity=verbose, quiet=quiet, as_json=as_json)
+        ctx.call_on_close(restore)
+        remember(ctx, quiet=quiet, as_json=as_json, progress=progress)
 
     (plugins if plugins is not None else get_plugins()).call("register_commands", cli=cli)
     return cli
 
 
-def _prescan_verbosity(argv: Sequence[str]) -> int:
-    count = 0
-    for arg in argv:
-        if arg == "--":
-            break
+def _prescan(argv: Sequence[str]) -> tuple[int, bool, bool]:
+    """``(verbosity, quiet, json)`` from the root options, before the command line is parsed."""
+    count, quiet, as_json = 0, False, False
+    args = iter(argv)
+    for arg in args:
+        if arg == "--" or not arg.startswith("-"):
+            break  # the sub-command: its options are its own
         if arg == "--verbose":
             count += 1
-        elif arg.startswith("-") and not arg.startswith("--") and set(arg[1:]) == {"v"}:
-            count += len(arg) - 1
-    return count
+        elif arg == "--quiet":
+            quiet = True
+        elif arg.startswith("--log-format"):
+            value = arg.partition("=")[2] if "=" in arg else next(args, "")
+            as_json = value == "json"
+        elif not arg.startswith("--") and set(arg[1:]) <= {"v", "q"}:
+            count += arg.count("v")
+            quiet = quiet or "q" in arg
+    return count, quiet, as_json
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point of ``synthohive``."""
     args = list(sys.argv[1:] if argv is None else argv)
     # Configure logging before plugins load, so discovery problems are not printed raw.
-    configure_logging(_prescan_verbosity(args))
+    verbosity, quiet, as_json = _prescan(args)
+    configure_logging(verbosity, quiet=quiet, as_json=as_json)
     build_cli().main(args=args, prog_name="synthohive")
 
 

@@ -154,12 +154,44 @@ def refuse_existing(out: Output, tables: list[str], mode: str) -> None:
 
 
 def read_file(path: Path) -> pd.DataFrame:
-    """One ``.csv``/``.parquet`` file as a DataFrame."""
-    import pandas as pd
+    """One ``.csv``/``.parquet`` file as a DataFrame (a header-only or empty CSV: no rows).
 
-    if path.suffix.lower() == ".csv":
-        return pd.read_csv(path)
-    return pd.read_parquet(path)
+    A file that cannot be read (a folder, no permission, not UTF-8, a ragged CSV line, not
+    Parquet) raises one :class:`ConnectorError` naming the table and file, as a ``csv://`` or
+    ``parquet://`` folder does.
+    """
+    import pandas as pd
+    import pyarrow as pa
+
+    is_csv = path.suffix.lower() == ".csv"
+    kind = "CSV" if is_csv else "Parquet"
+    fix = f"check that {str(path)!r} is a valid {kind} file" + (" (UTF-8 text)" if is_csv else "")
+    where: dict[str, Any] = {"table": path.stem, "fix": fix}
+    if path.is_dir():
+        raise ConnectorError(
+            f"cannot read {str(path)!r}: it is a folder, not a {kind} file",
+            table=path.stem,
+            fix="give a .csv or .parquet file",
+        )
+    try:
+        if not is_csv:
+            return pd.read_parquet(path)
+        try:
+            return pd.read_csv(path)
+        except pd.errors.EmptyDataError:
+            return pd.DataFrame()
+    except UnicodeDecodeError as exc:
+        reason = f"it is not UTF-8 text (it holds byte 0x{exc.object[exc.start]:02x})"
+        raise ConnectorError(f"cannot read {str(path)!r}: {reason}", **where) from exc
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ConnectorError(
+            f"cannot read {str(path)!r}: {reason}",
+            table=path.stem,
+            fix="check the path and its permissions",
+        ) from exc
+    except (ValueError, pd.errors.ParserError, pa.ArrowException) as exc:
+        raise ConnectorError(f"cannot read {str(path)!r}: {exc}", **where) from exc
 
 
 def write_file(path: Path, frame: pd.DataFrame, mode: WriteMode) -> None:

@@ -9,13 +9,16 @@ written; see :mod:`synthohive.cli._output`).
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from synthohive.cli._output import (
+    FILE_SUFFIXES,
     check_output_file,
     folder_url,
     is_url,
@@ -27,7 +30,8 @@ from synthohive.cli._output import (
     write_file,
     write_frames,
 )
-from synthohive.errors import ConnectorError, DataError
+from synthohive.cli._progress import expect, is_quiet, progress_flag, say
+from synthohive.errors import ArtifactError, ConnectorError, DataError, MetadataError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -36,28 +40,49 @@ if TYPE_CHECKING:
     from synthohive.metadata.schema import Metadata
     from synthohive.synthesizer import Synthesizer
 
+F = TypeVar("F", bound=Callable[..., Any])
+DEFAULT_MODEL = "gaussian_copula"
+
 
 def read_data(source: str) -> tuple[dict[str, pd.DataFrame], Metadata | None]:
-    """Read every table of ``source``; also the source's own metadata when it knows it."""
-    import pandas as pd
+    """Read every table of ``source``; also the source's own metadata when it knows it.
 
+    Every problem (missing path, unreadable or malformed file, empty folder) raises one
+    SynthoHive error, for a file path as for a URL.
+    """
     import synthohive
 
     if not is_url(source):
-        path = Path(source)
+        path = Path(source).expanduser()
         if path.is_file():
-            if path.suffix.lower() == ".csv":
-                return {path.stem: pd.read_csv(path)}, None
-            if path.suffix.lower() == ".parquet":
-                return {path.stem: pd.read_parquet(path)}, None
+            if path.suffix.lower() in FILE_SUFFIXES:
+                frame = read_file(path)
+                if frame.shape[1] == 0:
+                    raise DataError(
+                        f"cannot read {source!r}: the file is empty",
+                        table=path.stem,
+                        fix="give a file with a header line and rows",
+                    )
+                return {path.stem: frame}, None
             raise DataError(
                 f"cannot read {source!r}: unknown file type {path.suffix!r}",
                 fix="use a .csv or .parquet file, a folder of them, or a connector URL",
+            )
+        if path.exists() and not path.is_dir():
+            raise DataError(
+                f"cannot read {source!r}: it is not a regular file or folder",
+                fix="give a .csv/.parquet file, a folder of them, or a connector URL",
             )
         if not path.is_dir():
             raise DataError(
                 f"{source!r} does not exist",
                 fix="give an existing file, a folder of .csv/.parquet files, or a connector URL",
+            )
+        if not any(p.suffix.lower() in FILE_SUFFIXES for p in path.iterdir() if p.is_file()):
+            raise DataError(
+                f"folder {source!r} holds no .csv or .parquet files",
+                fix="give a folder with one .csv or .parquet file per table, a file, or a "
+                "connector URL",
             )
         source = folder_url(path)
     connector = synthohive.connect(source)
@@ -69,6 +94,31 @@ def read_data(source: str) -> tuple[dict[str, pd.DataFrame], Metadata | None]:
     if not frames:
         raise DataError(f"{source!r} holds no tables", fix="point at a folder or URL with data")
     return frames, metadata
+
+
+def load_metadata(path: str) -> Metadata:
+    """The metadata JSON file at ``path``; an unreadable or malformed file raises one
+    :class:`~synthohive.errors.MetadataError`."""
+    from synthohive.metadata.schema import Metadata
+
+    fix = "give a metadata JSON file, e.g. one written by `synthohive detect DATA -o FILE`"
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise MetadataError(
+            f"cannot read metadata {path!r}: it is not UTF-8 text", fix=fix
+        ) from exc
+    except OSError as exc:
+        raise MetadataError(
+            f"cannot read metadata {path!r}: {exc.strerror or exc}",
+            fix="check the path and its permissions",
+        ) from exc
+    if not text.lstrip().startswith("{"):
+        raise MetadataError(f"metadata {path!r} is not a JSON object", fix=fix)
+    try:
+        return Metadata.from_json(text)
+    except (TypeError, ValueError, KeyError) as exc:  # malformed beyond what from_json checks
+        raise MetadataError(f"metadata {path!r} is invalid: {exc}", fix=fix) from exc
 
 
 def write_data(
@@ -97,6 +147,69 @@ def epochs_params(model: str, epochs: int) -> dict[str, Any]:
             fix="drop --epochs, or choose a neural model such as --model ctgan",
         )
     return {"epochs": epochs}
+
+
+def parse_param(item: str) -> tuple[str, Any]:
+    """``KEY=VALUE`` as ``(key, value)``: the value read as JSON when it parses (``50``,
+    ``0.5``, ``true``, ``null``, ``[256, 256]``), else kept as text."""
+    key, sep, text = item.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise click.BadParameter(f"{item!r} is not KEY=VALUE (e.g. --param epochs=50)")
+    try:
+        value: Any = json.loads(text)
+    except ValueError:
+        value = text
+    return key, value
+
+
+def _params_callback(
+    _ctx: click.Context, _param: click.Parameter, items: tuple[str, ...]
+) -> dict[str, Any]:
+    return dict(parse_param(item) for item in items)
+
+
+def param_option(func: F) -> F:
+    """Add ``--param KEY=VALUE`` (repeatable) to a click command."""
+    return click.option(
+        "--param",
+        "params",
+        multiple=True,
+        metavar="KEY=VALUE",
+        callback=_params_callback,
+        help="A model parameter (repeatable), e.g. --param epochs=50 --param "
+        "generator_dim=[128,128]; VALUE is read as JSON when it parses, else as text. An "
+        "unknown KEY is refused with the model's valid parameters.",
+    )(func)
+
+
+def model_params(model: str, params: dict[str, Any], epochs: int | None) -> dict[str, Any]:
+    """``--param`` values merged with ``--epochs``; checks ``model`` and the parameters
+    before any work (a did-you-mean for a misspelled model or parameter name)."""
+    from synthohive.registry import get_registry
+    from synthohive.synthesizer import Synthesizer
+
+    get_registry().get_model(model)
+    merged = dict(params)
+    if epochs is not None:
+        if "epochs" in merged and merged["epochs"] != epochs:
+            raise click.UsageError(
+                f"--epochs {epochs} contradicts --param epochs={merged['epochs']}; give one"
+            )
+        merged.update(epochs_params(model, epochs))
+    Synthesizer(None, model=model, model_params=merged or None)  # validates name and params
+    return merged
+
+
+def epochs_of(model: str, params: dict[str, Any]) -> int | None:
+    """Epochs each table trains for (``params`` or the model's default), if it has epochs."""
+    from synthohive.registry import get_registry
+
+    if isinstance(params.get("epochs"), int):
+        return int(params["epochs"])
+    fields = getattr(getattr(get_registry().get_model(model), "Params", None), "model_fields", {})
+    default = fields["epochs"].default if "epochs" in fields else None
+    return default if isinstance(default, int) else None
 
 
 def _single_or_dict(frames: dict[str, pd.DataFrame]) -> pd.DataFrame | dict[str, pd.DataFrame]:
@@ -129,7 +242,7 @@ def detect_command(data: str, output: str, explain: bool) -> None:
     metadata = known if known is not None else _detect(frames)
     metadata.to_json(path)
     rels = len(metadata.relations)
-    click.echo(f"Detected {len(metadata.tables)} table(s) and {rels} relation(s); wrote {output}")
+    say(f"Detected {len(metadata.tables)} table(s) and {rels} relation(s); wrote {output}")
     if explain:
         click.echo(metadata.explain())
 
@@ -142,10 +255,19 @@ def detect_command(data: str, output: str, explain: bool) -> None:
     type=click.Path(exists=True, dir_okay=False),
     help="Metadata JSON (default: detected from DATA).",
 )
-@click.option("--model", default=None, help="Model name (default: gaussian_copula).")
 @click.option(
-    "--epochs", type=click.IntRange(min=1), default=None, help="Training epochs (neural models)."
+    "--model",
+    default=DEFAULT_MODEL,
+    show_default=True,
+    help="Model name; `synthohive plugins` lists the installed ones.",
 )
+@click.option(
+    "--epochs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Training epochs (neural models; same as --param epochs=N).",
+)
+@param_option
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Random seed.")
 @click.option(
     "-o",
@@ -157,35 +279,47 @@ def detect_command(data: str, output: str, explain: bool) -> None:
 def fit_command(
     data: str,
     metadata_path: str | None,
-    model: str | None,
+    model: str,
     epochs: int | None,
+    params: dict[str, Any],
     seed: int | None,
     output: str,
 ) -> None:
-    """Fit a synthesizer on DATA and save it to a model file."""
-    from synthohive.metadata.schema import Metadata
+    """Fit a synthesizer on DATA and save it to a model file.
+
+    DATA is a .csv/.parquet file (one table), a folder of them, or a connector URL. The
+    model and its parameters are checked before DATA is read.
+    """
     from synthohive.synthesizer import Synthesizer
 
     path = check_output_file(output, (".shm",), "the model file")
+    merged = model_params(model, params, epochs)
+    given = load_metadata(metadata_path) if metadata_path is not None else None
     frames, known = read_data(data)
-    if metadata_path is not None:
-        metadata = Metadata.from_json(Path(metadata_path))
-    else:
-        metadata = known if known is not None else _detect(frames)
-    kwargs: dict[str, Any] = {"seed": seed}
-    if model is not None:
-        kwargs["model"] = model
-    if epochs is not None:
-        kwargs["model_params"] = epochs_params(model or "gaussian_copula", epochs)
+    metadata = given if given is not None else known if known is not None else _detect(frames)
+    expect(epochs=epochs_of(model, merged))
     started = time.perf_counter()
-    synth = Synthesizer(metadata, **kwargs)
+    synth = Synthesizer(
+        metadata, model=model, model_params=merged or None, seed=seed, progress=progress_flag()
+    )
     synth.fit(_single_or_dict(frames))
     synth.save(path)
     rows = sum(len(f) for f in frames.values())
-    click.echo(
-        f"Fitted {model or 'gaussian_copula'} on {len(frames)} table(s), {rows} rows in "
+    say(
+        f"Fitted {model} on {len(frames)} table(s), {rows} rows in "
         f"{time.perf_counter() - started:.1f}s; wrote {output}"
     )
+
+
+def load_model(model_file: str) -> Synthesizer:
+    """The synthesizer in ``model_file``; an unreadable file's error names it."""
+    from synthohive.synthesizer import Synthesizer
+
+    try:
+        return Synthesizer.load(model_file)
+    except ArtifactError as exc:
+        exc.args = (f"cannot load model file {model_file!r}: {exc}",)
+        raise
 
 
 def _sample_to_file(
@@ -265,13 +399,14 @@ def sample_command(
     An OUTPUT that already holds a table is refused unless --mode says otherwise; with
     --mode append, generated keys continue after the largest key already there.
     """
-    from synthohive.synthesizer import Synthesizer
 
     if (rows is None) == (scale is None):
         raise click.UsageError("give exactly one of -n/--rows or --scale")
     write_mode = resolve_mode(mode, force)
     out = resolve_output(output)
-    synth = Synthesizer.load(model_file)
+    synth = load_model(model_file)
+    if is_quiet():
+        synth.progress = False
     tables = synth.tables
     if rows is not None and len(tables) != 1:
         raise DataError(
@@ -284,6 +419,7 @@ def sample_command(
         size["seed"] = seed
     if chunk_rows is not None:
         size["chunk_rows"] = chunk_rows
+    expect(sample_tables=len(tables))
     if out.file is not None:
         written = _sample_to_file(synth, out.file, write_mode, size)
         where = str(out.file)
@@ -294,7 +430,7 @@ def sample_command(
         where = str(summary.get("sink", out.url))
     counts = ", ".join(f"{t}={r}" for t, r in written.items())
     verb = "Appended" if write_mode == "append" else "Wrote"
-    click.echo(f"{verb} {counts} rows to {where}")
+    say(f"{verb} {counts} rows to {where}")
 
 
 @click.command("gc")
@@ -321,10 +457,14 @@ def gc_command(url: str, dry_run: bool) -> None:
     finally:
         connector.close()
     if not found:
-        click.echo(f"No leftover staging tables in {where}")
+        say(f"No leftover staging tables in {where}")
         return
     verb = "Would drop" if dry_run else "Dropped"
-    click.echo(f"{verb} {len(found)} leftover staging table(s) in {where}: {', '.join(found)}")
+    line = f"{verb} {len(found)} leftover staging table(s) in {where}: {', '.join(found)}"
+    if dry_run:
+        click.echo(line)  # what --dry-run asked for, also with --quiet
+    else:
+        say(line)
 
 
 def register(cli: click.Group) -> None:
@@ -335,4 +475,17 @@ def register(cli: click.Group) -> None:
     cli.add_command(gc_command)
 
 
-__all__ = ["epochs_params", "is_url", "read_data", "register", "write_data"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "epochs_of",
+    "epochs_params",
+    "is_url",
+    "load_metadata",
+    "load_model",
+    "model_params",
+    "param_option",
+    "parse_param",
+    "read_data",
+    "register",
+    "write_data",
+]

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import importlib
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import click
+
+from synthohive.cli._progress import expect, progress_flag, say
+from synthohive.cli.data import epochs_of, model_params, param_option
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -84,10 +88,13 @@ def run_demo(
     tables: list[str] | None = None,
     report: bool = True,
     mode: Literal["error", "overwrite"] = "error",
+    params: Mapping[str, Any] | None = None,
+    progress: bool | None = None,
 ) -> dict[str, Any]:
     """Fit ``model`` on the demo schema, sample, save, evaluate; returns what was written.
 
-    ``mode="error"`` refuses an ``out`` folder that already holds demo output.
+    ``mode="error"`` refuses an ``out`` folder that already holds demo output; ``params``
+    are model parameters (``epochs`` overrides theirs); ``progress`` as for the Synthesizer.
     """
     from synthohive.cli.data import epochs_params, write_data
     from synthohive.demo import demo_metadata, load_demo
@@ -104,8 +111,10 @@ def run_demo(
     )
     out.mkdir(parents=True, exist_ok=True)
     (out / "metadata.json").write_text(metadata.to_json(), encoding="utf-8")
-    params = epochs_params(model, epochs) if epochs is not None else None
-    synth = Synthesizer(metadata, model=model, model_params=params, seed=seed)
+    merged = {**(params or {}), **(epochs_params(model, epochs) if epochs is not None else {})}
+    synth = Synthesizer(
+        metadata, model=model, model_params=merged or None, seed=seed, progress=progress
+    )
     data: Any = next(iter(real.values())) if len(real) == 1 else real
     synth.fit(data)
     fitted = time.perf_counter()
@@ -156,9 +165,15 @@ def run_demo(
     help="Model to fit (e.g. ctgan when synthohive-ctgan is installed).",
 )
 @click.option(
-    "--epochs", type=click.IntRange(min=1), default=None, help="Training epochs (neural models)."
+    "--epochs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Training epochs (neural models; same as --param epochs=N).",
 )
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@param_option
+@click.option(
+    "--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Random seed."
+)
 @click.option(
     "--table",
     "tables",
@@ -183,6 +198,7 @@ def demo_command(
     out: str,
     model: str,
     epochs: int | None,
+    params: dict[str, Any],
     seed: int,
     tables: tuple[str, ...],
     report: bool,
@@ -190,33 +206,34 @@ def demo_command(
     force: bool,
 ) -> None:
     """Learn the shipped retail schema (customers, products, orders, items) and sample it."""
-    from synthohive.registry import get_registry
-
-    get_registry().get_model(model)  # a clear error (with the pip package) before any work
+    # a clear error (did-you-mean, pip package, valid parameters) before any work
+    merged = model_params(model, params, epochs)
     write_mode: Literal["error", "overwrite"] = (
         "overwrite" if force or mode == "overwrite" else "error"
     )
     check_demo_output(Path(out), write_mode)
-    click.echo(f"Fitting {model} on the demo retail schema...")
+    say(f"Fitting {model} on the demo retail schema...")
+    expect(epochs=epochs_of(model, merged))
     result = run_demo(
         Path(out),
         model=model,
-        epochs=epochs,
         seed=seed,
         tables=list(tables) or None,
         report=report,
         mode=write_mode,
+        params=merged,
+        progress=progress_flag(),
     )
     for line in result["summary"]:
-        click.echo(f"  {line}")
+        say(f"  {line}")
     if result["score"] is not None:
-        click.echo(f"  quality score: {result['score']:.3f} (report: {result['report']})")
-    click.echo(
+        say(f"  quality score: {result['score']:.3f} (report: {result['report']})")
+    say(
         f"Done in {result['total_seconds']:.1f}s (fit {result['fit_seconds']:.1f}s, "
         f"sample {result['sample_seconds']:.1f}s)."
     )
-    click.echo(f"Synthetic data: {result['data']}")
-    click.echo(f"Model file:     {result['model_file']}")
+    say(f"Synthetic data: {result['data']}")
+    say(f"Model file:     {result['model_file']}")
 
 
 def register(cli: click.Group) -> None:

@@ -6,12 +6,11 @@ An OUT that already holds a table is refused unless ``--mode append``/``overwrit
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from synthohive.cli._output import mode_options, refuse_existing, resolve_mode, resolve_output
-from synthohive.cli.data import read_data, write_data
+from synthohive.cli._progress import say
+from synthohive.cli.data import load_metadata, read_data, write_data
 
 
 @click.command("sanitize")
@@ -60,7 +59,7 @@ def sanitize_command(
     frames, source_meta = read_data(data)
     refuse_existing(out, list(frames), write_mode)
     if metadata_path:
-        metadata = Metadata.from_json(Path(metadata_path))
+        metadata = load_metadata(metadata_path)
     else:
         metadata = source_meta or Metadata.detect(
             frames if len(frames) > 1 else next(iter(frames.values())),
@@ -79,7 +78,7 @@ def sanitize_command(
     clean = sanitize(frames, metadata, config=config)
     tables = clean if isinstance(clean, dict) else {next(iter(frames)): clean}
     where = write_data(tables, output, mode=write_mode, metadata=metadata)
-    click.echo(f"sanitized {len(tables)} table(s) -> {where}")
+    say(f"sanitized {len(tables)} table(s) -> {where}")
 
 
 def register(cli: click.Group) -> None:

@@ -1,19 +1,43 @@
 """Shared machinery of folder connectors (one file per table): paths, names, atomic sessions.
 
-A write stages each table in a hidden temporary file beside its target (same folder, so the
-final ``os.replace`` is atomic). Nothing is visible until ``commit``, which first finishes and
-fsyncs every staged file, then renames them over their targets; ``abort`` (or an exception in
-the ``with`` block) deletes the staged files and leaves every target untouched.
+A folder holds one ``<table><suffix>`` file per table and, once a write is over, nothing else of
+ours: folders written by other tools read the same way. While a write session runs, the folder
+also holds hidden entries of that session:
+
+* ``.shv-lock`` - the writers' lock: an ``flock`` on this file, so one session writes a folder at
+  a time (the kernel drops it when its holder dies: a stale lock never blocks). It records the
+  holder's pid and host for error messages and is deleted on release.
+* ``.shv-stage-<token>/`` - the new table files, written while the session appends.
+* ``.shv-commit-<token>/`` - the same folder after the commit point.
+
+``commit`` closes and fsyncs every staged file and the stage folder, renames
+``.shv-stage-<token>`` to ``.shv-commit-<token>`` (one rename: the commit point for every table
+of the session), moves each file over its target with ``os.replace``, removes the empty folder
+and releases the lock. ``abort`` (or an exception in the ``with`` block) deletes the stage folder.
+
+Recovery, by whoever next takes the lock (a writer before it stages; a reader that finds
+``.shv-`` entries and a free lock): a ``.shv-commit-*`` folder is rolled forward (its remaining
+files moved into place) and ``.shv-stage-*`` folders are deleted. A write killed at any point
+thus reads as all-old (before the commit point) or all-new (after). A reader that finds the lock
+held by a live writer leaves its files alone and reads committed tables from its commit folder.
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import json
 import os
-import tempfile
+import secrets
+import shutil
+import socket
+import sys
+import time
 from abc import abstractmethod
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import pandas as pd
 
@@ -27,7 +51,13 @@ if TYPE_CHECKING:
 
 log = get_logger(__name__)
 
+T = TypeVar("T")
+
 _BAD_NAME_CHARS = set('/\\\0:*?"<>|')
+OWN_PREFIX = ".shv-"
+LOCK_FILE = ".shv-lock"
+STAGE_PREFIX = ".shv-stage-"
+COMMIT_PREFIX = ".shv-commit-"
 
 
 def folder_from_url(url: str, scheme: str) -> Path:
@@ -78,8 +108,176 @@ def not_found(table: str, available: list[str], where: str) -> TableNotFoundErro
     )
 
 
+# --- the writers' lock -----------------------------------------------------------------------
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+    import msvcrt
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+
+    _UNLINK_ON_RELEASE = False  # an open file cannot be deleted there
+else:
+    import fcntl
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    _UNLINK_ON_RELEASE = True
+
+
+class FolderLock:
+    """The exclusive lock of a folder's writers: an ``flock`` on ``<folder>/.shv-lock``.
+
+    Held from a session's first ``append`` to its ``commit``/``abort``. The kernel releases it
+    when the holder dies, so a lock left by a killed process is simply taken over; the file
+    names the holder (pid, host, start) for the message a second writer gets.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / LOCK_FILE
+        self._fd: int | None = None
+
+    def acquire(self, timeout: float = 0.0, purpose: str = "write") -> bool:
+        """Take the lock, waiting up to ``timeout`` seconds; False when another holds it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, default_file_mode())
+            try:
+                locked = _try_lock(fd)
+                # the previous holder may have deleted the file before we locked it
+                if locked and _same_file(fd, self.path):
+                    owner = {
+                        "pid": os.getpid(),
+                        "host": socket.gethostname(),
+                        "since": datetime.now(UTC).isoformat(timespec="seconds"),
+                        "purpose": purpose,
+                    }
+                    os.ftruncate(fd, 0)
+                    os.write(fd, json.dumps(owner).encode())
+                    self._fd = fd
+                    return True
+            except BaseException:
+                os.close(fd)
+                raise
+            os.close(fd)
+            if not locked:
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(0.05)
+
+    def release(self) -> None:
+        """Delete the lock file (while still holding it) and drop the lock."""
+        fd, self._fd = self._fd, None
+        if fd is None:
+            return
+        try:
+            if _UNLINK_ON_RELEASE:
+                with contextlib.suppress(OSError):
+                    self.path.unlink()
+        finally:
+            os.close(fd)
+
+    def holder(self) -> str:
+        """Who holds the lock, as recorded in the lock file (for messages)."""
+        try:
+            owner = json.loads(self.path.read_text(encoding="utf-8"))
+            return f"pid {owner['pid']} on host {owner['host']}, since {owner['since']}"
+        except (OSError, ValueError, KeyError, TypeError):
+            return "another process"
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        return os.path.samestat(os.fstat(fd), path.stat())
+    except FileNotFoundError:
+        return False
+
+
+# --- commit and recovery ---------------------------------------------------------------------
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    """Persist a folder's entries (renames); a no-op where folders cannot be opened."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _publish(committed: Path, folder: Path, order: Sequence[str] = ()) -> None:
+    """Move every file of a commit folder over its target, then remove the folder."""
+    names = {p.name for p in committed.iterdir()}
+    for name in [*(n for n in order if n in names), *sorted(names.difference(order))]:
+        (committed / name).replace(folder / name)
+    _fsync_dir(folder)
+    committed.rmdir()
+
+
+def _commit_dirs(folder: Path) -> list[Path]:
+    try:
+        return sorted(p for p in folder.iterdir() if p.name.startswith(COMMIT_PREFIX))
+    except OSError:
+        return []
+
+
+def recover(folder: Path) -> None:
+    """Finish or discard what killed writers left in ``folder`` (the caller holds its lock):
+    commit folders are rolled forward, stage folders deleted."""
+    for path in sorted(folder.iterdir()):
+        name = path.name
+        if not path.is_dir() or path.is_symlink():
+            continue
+        if name.startswith(COMMIT_PREFIX):
+            _publish(path, folder)
+            log.warning("folder_write_rolled_forward", folder=str(folder), leftover=name)
+        elif name.startswith(STAGE_PREFIX):
+            shutil.rmtree(path)
+            log.warning("folder_write_discarded", folder=str(folder), leftover=name)
+
+
+def _unwritable(folder: Path, table: str, exc: OSError) -> ConnectorError:
+    return ConnectorError(
+        f"cannot write to {str(folder)!r}: {exc.strerror or exc}",
+        table=table,
+        fix="choose a writable folder (check it exists, permissions and free space)",
+    )
+
+
+def _lock_timeout(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+        raise ConnectorError(
+            f"lock_timeout must be a number of seconds >= 0, got {value!r}",
+            fix="pass lock_timeout=0 (fail at once, the default) or a number of seconds to wait",
+        )
+    return float(value)
+
+
 class FolderConnector(Connector):
-    """Base of connectors storing one file per table in a folder."""
+    """Base of connectors storing one file per table in a folder.
+
+    Option ``lock_timeout=`` (seconds, default 0): how long a write waits for another session
+    writing the same folder before it fails with ``ConnectorError``.
+    """
 
     suffix: ClassVar[str]
 
@@ -87,8 +285,29 @@ class FolderConnector(Connector):
         super().__init__(url, **options)
         self.folder = folder_from_url(url, self.schemes[0])
         self._metadata: Metadata | None = options.get("metadata")
+        self.lock_timeout = _lock_timeout(options.get("lock_timeout", 0.0))
 
     # --- reading ----------------------------------------------------------------------------
+    def _pending(self) -> list[Path]:
+        """Settle what an earlier write left: recover it when no writer is live; otherwise the
+        live writer's commit folders (their files are the committed tables)."""
+        try:
+            own = [p for p in self.folder.iterdir() if p.name.startswith(OWN_PREFIX)]
+        except OSError:
+            return []
+        if not own:
+            return []
+        lock = FolderLock(self.folder)
+        try:
+            if lock.acquire(0.0, purpose="recover"):
+                try:
+                    recover(self.folder)
+                finally:
+                    lock.release()
+        except OSError as exc:  # e.g. a read-only folder: read through the commit folder
+            log.warning("folder_recovery_failed", folder=str(self.folder), error=str(exc))
+        return _commit_dirs(self.folder)
+
     def list_tables(self) -> list[str]:
         if not self.folder.exists():
             raise ConnectorError(
@@ -100,10 +319,17 @@ class FolderConnector(Connector):
                 f"{str(self.folder)!r} is not a folder",
                 fix=f"{self.schemes[0]}:// URLs name a folder holding one file per table",
             )
+        files: list[Path] = []
+        for committed in self._pending():  # before the folder: a file may move meanwhile
+            with contextlib.suppress(FileNotFoundError):
+                files.extend(committed.iterdir())
+        files.extend(self.folder.iterdir())
         return sorted(
-            p.name[: -len(self.suffix)]
-            for p in self.folder.iterdir()
-            if p.name.endswith(self.suffix) and not p.name.startswith(".") and p.is_file()
+            {
+                p.name[: -len(self.suffix)]
+                for p in files
+                if p.name.endswith(self.suffix) and not p.name.startswith(".") and p.is_file()
+            }
         )
 
     def path_of(self, table: str) -> Path:
@@ -112,9 +338,22 @@ class FolderConnector(Connector):
 
     def _existing(self, table: str) -> Path:
         path = self.path_of(table)
+        for committed in self._pending():
+            if (committed / path.name).is_file():
+                return committed / path.name
         if not path.is_file():
             raise not_found(table, self.list_tables(), repr(str(self.folder)))
         return path
+
+    def _with_file(self, table: str, use: Callable[[Path], T]) -> T:
+        """``use(the file of table)``, once more if a live commit moved it meanwhile."""
+        path = self._existing(table)
+        try:
+            return use(path)
+        except FileNotFoundError:
+            if path.parent == self.folder:
+                raise
+            return use(self._existing(table))
 
     def _table_meta(self, table: str, metadata: Metadata | None) -> Any:
         meta = metadata if metadata is not None else self._metadata
@@ -142,19 +381,6 @@ class FolderConnector(Connector):
         """Finish the staged file (flush, footer)."""
 
 
-def _backup(target: Path) -> Path | None:
-    """Hard-link ``target`` to a hidden backup name (None when absent or links unsupported)."""
-    if not target.exists():
-        return None
-    backup = target.with_name(f".{target.name}.{os.getpid()}.{id(target):x}.bak")
-    try:
-        backup.unlink(missing_ok=True)
-        os.link(target, backup)
-    except OSError:
-        return None
-    return backup
-
-
 class _Staged:
     def __init__(self, target: Path, tmp: Path, state: Any) -> None:
         self.target = target
@@ -164,12 +390,14 @@ class _Staged:
 
 
 class FolderWriteSession(WriteSession):
-    """All-or-nothing write of one or more tables into a folder connector."""
+    """All-or-nothing write of one or more tables into a folder connector (see the module)."""
 
     def __init__(self, connector: FolderConnector, mode: WriteMode) -> None:
         self.connector = connector
         self.mode = mode
         self._staged: dict[str, _Staged] = {}
+        self._lock: FolderLock | None = None
+        self._stage: Path | None = None
         self._done = False
 
     def append(self, table: str, frame: pd.DataFrame) -> None:
@@ -187,28 +415,57 @@ class FolderWriteSession(WriteSession):
         self.connector._stage_append(staged.state, frame)
         staged.rows += len(frame)
 
+    def _start(self, table: str) -> Path:
+        """Take the folder's lock, finish what a killed writer left, create the stage folder."""
+        if self._stage is not None:
+            return self._stage
+        folder = self.connector.folder
+        lock = FolderLock(folder)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            locked = lock.acquire(self.connector.lock_timeout)
+        except OSError as exc:
+            raise _unwritable(folder, table, exc) from None
+        if not locked:
+            raise ConnectorError(
+                f"folder {str(folder)!r} is being written by another session "
+                f"({lock.holder()}); nothing was written",
+                table=table,
+                fix="wait for that write to finish and retry (mode='error' then refuses tables "
+                "it wrote), pass lock_timeout=SECONDS to the connector to wait, or write to "
+                "another folder",
+            )
+        try:
+            recover(folder)
+            stage = folder / f"{STAGE_PREFIX}{secrets.token_hex(8)}"
+            stage.mkdir()
+        except BaseException as exc:
+            lock.release()
+            if isinstance(exc, OSError):
+                raise _unwritable(folder, table, exc) from None
+            raise
+        self._lock, self._stage = lock, stage
+        return stage
+
     def _open(self, table: str) -> _Staged:
         conn = self.connector
         target = conn.path_of(table)
-        if self.mode == "error" and target.exists():
-            raise ConnectorError(
-                f"table {table!r} already exists at {str(target)!r}",
-                table=table,
-                fix="pass mode='overwrite' to replace it or mode='append' to add rows",
-            )
+        stage = self._start(table)
+        if target.exists() or target.is_symlink():
+            if self.mode == "error":
+                raise ConnectorError(
+                    f"table {table!r} already exists at {str(target)!r}",
+                    table=table,
+                    fix="pass mode='overwrite' to replace it or mode='append' to add rows",
+                )
+            if not target.is_file():
+                raise ConnectorError(
+                    f"{str(target)!r} is not a regular file",
+                    table=table,
+                    fix="remove or rename it, or write to another folder",
+                )
+        tmp = stage / target.name
         try:
-            conn.folder.mkdir(parents=True, exist_ok=True)
-            fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=conn.folder)
-            os.close(fd)
-        except OSError as exc:
-            raise ConnectorError(
-                f"cannot write to {str(conn.folder)!r}: {exc.strerror or exc}",
-                table=table,
-                fix="choose a writable folder (check it exists, permissions and free space)",
-            ) from None
-        tmp = Path(name)
-        try:
-            tmp.chmod(default_file_mode())
             state = conn._stage_open(table, tmp, target, self.mode)
         except BaseException:
             tmp.unlink(missing_ok=True)
@@ -218,52 +475,40 @@ class FolderWriteSession(WriteSession):
     def commit(self) -> None:
         if self._done:
             return
+        stage, folder = self._stage, self.connector.folder
+        if stage is None:  # nothing was appended
+            self._done = True
+            return
+        committed = folder / f"{COMMIT_PREFIX}{stage.name[len(STAGE_PREFIX) :]}"
         try:
             for staged in self._staged.values():
                 self.connector._stage_close(staged.state)
-                with open(staged.tmp, "rb+") as fh:
-                    os.fsync(fh.fileno())
-        except BaseException:
+                _fsync_file(staged.tmp)
+            _fsync_dir(stage)
+            stage.rename(committed)  # the commit point, for every table at once
+        except BaseException as exc:
             self.abort()
+            if isinstance(exc, OSError):
+                raise ConnectorError(
+                    f"cannot commit the write to {str(folder)!r}: {exc.strerror or exc}",
+                    fix="check free space and permissions of the folder; nothing was changed",
+                ) from None
             raise
-        backups: dict[str, Path | None] = {}
-        replaced: list[str] = []
+        self._stage, self._done = None, True
         try:
-            for table, staged in self._staged.items():
-                backups[table] = _backup(staged.target)
-                staged.tmp.replace(staged.target)
-                replaced.append(table)
+            _fsync_dir(folder)
+            _publish(committed, folder, [s.target.name for s in self._staged.values()])
         except OSError as exc:
-            self._rollback(replaced, backups)
-            self.abort()
             raise ConnectorError(
-                f"cannot publish {str(staged.target)!r}: {exc.strerror or exc}",
-                table=table,
-                fix="check permissions of the folder and that the file is not locked",
+                f"the write to {str(folder)!r} is committed but its files could not all be "
+                f"moved into place: {exc.strerror or exc}",
+                fix="fix the folder's permissions: the next read or write of it finishes the move",
             ) from None
-        for table, staged in self._staged.items():
-            backup = backups.get(table)
-            if backup is not None:
-                backup.unlink(missing_ok=True)
+        finally:
+            self._release()
+        for staged in self._staged.values():
             log.info("table_written", path=str(staged.target), rows=staged.rows, mode=self.mode)
         self._staged.clear()
-        self._done = True
-
-    def _rollback(self, replaced: list[str], backups: dict[str, Path | None]) -> None:
-        """Put back the tables already published by a commit that failed half-way."""
-        for table in replaced:
-            target = self._staged[table].target
-            backup = backups.get(table)
-            try:
-                if backup is not None:
-                    backup.replace(target)
-                else:
-                    target.unlink(missing_ok=True)
-            except OSError:
-                log.error("rollback_failed", path=str(target), backup=str(backup))
-        for table, backup in backups.items():
-            if table not in replaced and backup is not None:
-                backup.unlink(missing_ok=True)
 
     def abort(self) -> None:
         if self._done:
@@ -274,5 +519,13 @@ class FolderWriteSession(WriteSession):
                 self.connector._stage_close(staged.state)
             except Exception:  # best-effort close of a half-written file
                 log.debug("staging_close_failed", path=str(staged.tmp))
-            staged.tmp.unlink(missing_ok=True)
+        if self._stage is not None:
+            shutil.rmtree(self._stage, ignore_errors=True)
+            self._stage = None
         self._staged.clear()
+        self._release()
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None

@@ -1,10 +1,11 @@
 """CSV and Parquet folders: ``csv://path/to/folder`` and ``parquet://path/to/folder``.
 
-One file per table (``<table>.csv`` / ``<table>.parquet``). Reads stream (``iter_chunks``:
-pandas ``chunksize`` for CSV, pyarrow record batches for Parquet). Writes are atomic per table
-and all-or-nothing per write session (see :mod:`synthohive.connectors._folder`), in the modes
-``error`` (refuse an existing table), ``overwrite`` and ``append`` (the old rows are copied into
-the staged file first, so a failed append leaves the old file intact).
+One file per table (``<table>.csv`` / ``<table>.parquet``); any such folder reads, whoever
+wrote it. Reads stream (``iter_chunks``: pandas ``chunksize`` for CSV, pyarrow record batches for
+Parquet). A write session is all-or-nothing for all its tables, also when the process is killed,
+and excludes other writers of the folder (see :mod:`synthohive.connectors._folder`), in the
+modes ``error`` (refuse an existing table), ``overwrite`` and ``append`` (the old rows are copied
+into the staged file first, so a failed append leaves the old file intact).
 
 CSV does not keep dtypes: pass ``metadata=`` (to the connector or to ``read``) to restore them
 (``Column.dtype`` such as ``Int64``/``category``/``boolean``, datetimes with their timezone,
@@ -128,17 +129,22 @@ class CSVConnector(FolderConnector):
         metadata: Metadata | None = None,
     ) -> pd.DataFrame:
         """Read ``table`` (optionally some columns / the first ``limit`` rows)."""
-        path = self._existing(table)
         meta = self._table_meta(table, metadata)
+        kwargs = self._read_kwargs(table, meta)
+
+        def load(path: Path) -> pd.DataFrame:
+            try:
+                return pd.read_csv(path, usecols=columns, nrows=limit, **kwargs)
+            except pd.errors.EmptyDataError:
+                return pd.DataFrame()
+
         try:
-            frame = pd.read_csv(
-                path, usecols=columns, nrows=limit, **self._read_kwargs(table, meta)
-            )
-        except pd.errors.EmptyDataError:
-            frame = pd.DataFrame()
+            frame = self._with_file(table, load)
         except (ValueError, pd.errors.ParserError, OSError) as exc:
             raise ConnectorError(
-                f"cannot read {str(path)!r}: {exc}", table=table, fix="check the file is valid CSV"
+                f"cannot read {str(self.path_of(table))!r}: {exc}",
+                table=table,
+                fix="check the file is valid CSV",
             ) from None
         return restore_dtypes(frame, meta)
 
@@ -146,10 +152,12 @@ class CSVConnector(FolderConnector):
         self, table: str, chunksize: int = 50_000, *, metadata: Metadata | None = None
     ) -> Iterator[pd.DataFrame]:
         """Stream ``table`` in chunks of at most ``chunksize`` rows."""
-        path = self._existing(table)
         meta = self._table_meta(table, metadata)
+        kwargs = self._read_kwargs(table, meta)
         try:
-            reader = pd.read_csv(path, chunksize=chunksize, **self._read_kwargs(table, meta))
+            reader = self._with_file(
+                table, lambda path: pd.read_csv(path, chunksize=chunksize, **kwargs)
+            )
         except pd.errors.EmptyDataError:
             return
         with reader:
@@ -223,12 +231,10 @@ class ParquetConnector(FolderConnector):
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        path = self._existing(table)
-        try:
+        def load(path: Path) -> Any:
             if limit is None:
-                data = pq.read_table(path, columns=columns)
-            else:
-                pf = pq.ParquetFile(path)
+                return pq.read_table(path, columns=columns)
+            with pq.ParquetFile(path) as pf:
                 batches = []
                 got = 0
                 for batch in pf.iter_batches(
@@ -239,13 +245,15 @@ class ParquetConnector(FolderConnector):
                     if got >= limit:
                         break
                 schema = pf.schema_arrow
-                if columns is not None:
-                    schema = pa.schema([schema.field(c) for c in columns], schema.metadata)
-                data = pa.Table.from_batches(batches, schema=schema)
-            frame = data.to_pandas()
+            if columns is not None:
+                schema = pa.schema([schema.field(c) for c in columns], schema.metadata)
+            return pa.Table.from_batches(batches, schema=schema)
+
+        try:
+            frame = self._with_file(table, load).to_pandas()
         except (pa.ArrowException, OSError, KeyError) as exc:
             raise ConnectorError(
-                f"cannot read {str(path)!r}: {exc}",
+                f"cannot read {str(self.path_of(table))!r}: {exc}",
                 table=table,
                 fix="check the file is valid Parquet and the column names exist",
             ) from None
@@ -257,9 +265,8 @@ class ParquetConnector(FolderConnector):
         """Stream ``table`` as pyarrow record batches of at most ``chunksize`` rows."""
         import pyarrow.parquet as pq
 
-        path = self._existing(table)
         meta = self._table_meta(table, metadata)
-        with pq.ParquetFile(path) as pf:
+        with self._with_file(table, pq.ParquetFile) as pf:
             for batch in pf.iter_batches(batch_size=chunksize):
                 yield restore_dtypes(batch.to_pandas(), meta)
 

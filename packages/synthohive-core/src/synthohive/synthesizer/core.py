@@ -11,7 +11,9 @@ Following one row from fit to sample:
 4. Tables are fitted in topological order; a child's model gets its context parent's
    attributes as context.
 5. ``sample`` runs :func:`~synthohive.synthesizer.streaming.generate`: chunks, parents first,
-   keys generated, PII filled, labels/order/dtypes restored, written to a sink or collected.
+   keys generated, PII filled, labels/order/dtypes restored, written to a sink or collected;
+   ``conditions`` (:mod:`~synthohive.synthesizer.conditions`) fix columns of root tables and
+   their children follow the conditioned rows.
 """
 
 from __future__ import annotations
@@ -29,6 +31,12 @@ from synthohive.log import get_logger
 from synthohive.metadata.schema import Column, Metadata, Table
 from synthohive.synthesizer import graph
 from synthohive.synthesizer.cardinality import children_per_parent
+from synthohive.synthesizer.conditions import (
+    TableConditions,
+    check_values,
+    condition_rows,
+    resolve_conditions,
+)
 from synthohive.synthesizer.context import choose_context_columns, context_table, gather_context
 from synthohive.synthesizer.fill import learn_shared_fill
 from synthohive.synthesizer.inputs import (
@@ -413,6 +421,7 @@ class Synthesizer:
         mode: WriteMode = "error",
         quality_gate: Any = None,
         row_offset: int = 0,
+        conditions: Any = None,
     ) -> Any:
         """Generate synthetic data.
 
@@ -431,6 +440,14 @@ class Synthesizer:
         foreign keys valid; appending after existing rows derives the run's seed from ``seed``
         and those offsets, so repeated appends add new rows rather than copies.
 
+        ``conditions`` fix column values (see :mod:`synthohive.synthesizer.conditions`): for
+        one table ``{"segment": "vip"}`` (every row; returns a DataFrame) or a DataFrame (one
+        output row per condition row); for a schema ``{"customers": {...} | DataFrame}`` per
+        root table, whose children then follow the conditioned rows. Given columns are kept
+        exactly; only modelled columns of root tables qualify, with a model that supports
+        conditions. The synthesizer's own quality gate is not applied to conditioned output
+        (it is not meant to match the training data); a ``quality_gate`` passed here is.
+
         Reproducibility: the same ``seed``, model and ``chunk_rows`` give identical output.
         Rows are drawn chunk by chunk, one random stream per chunk, so a different
         ``chunk_rows`` gives different (equally valid) rows for the same seed.
@@ -438,6 +455,10 @@ class Synthesizer:
         if not self.fitted:
             raise NotFittedError("the synthesizer is not fitted", fix="call fit(data) first")
         root_rows = self._root_rows(n, scale, rows)
+        conds, one_table = self._conditions(conditions)
+        if conds:
+            root_rows = condition_rows(root_rows, conds, n=n, rows=rows)
+            check_values(self, conds)
         if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int) or chunk_rows <= 0:
             raise DataError(f"chunk_rows must be a positive integer, got {chunk_rows!r}")
         if isinstance(row_offset, bool) or not isinstance(row_offset, int) or row_offset < 0:
@@ -458,12 +479,16 @@ class Synthesizer:
                 chunk_rows=chunk_rows,
                 progress=progress,
                 row_offset=row_offset,
+                conditions=conds,
             )
             out = collected.result(empty_frames(self._plans, self._order))
             gate = quality_gate if quality_gate is not None else self.quality_gate
+            if gate is not None and conds and quality_gate is None:
+                log.info("synthesizer.sample.gate_skipped", reason="conditions")
+                gate = None
             if gate is not None:
                 self.evaluate(synthetic=out, gate=gate)
-            if n is not None and (self._single or len(self._order) == 1):
+            if (n is not None or one_table) and (self._single or len(self._order) == 1):
                 return out[self._order[0]]
             return out
         from synthohive.connectors.base import check_mode
@@ -485,10 +510,23 @@ class Synthesizer:
                 chunk_rows=chunk_rows,
                 progress=progress,
                 row_offset=offsets,
+                conditions=conds,
             )
         summary["sink"] = connector.safe_url
         log.info("synthesizer.sample.streamed", **summary)
         return summary
+
+    def _conditions(self, conditions: Any) -> tuple[dict[str, TableConditions], bool]:
+        """Checked conditions per root table and whether they came in the one-table form."""
+        if conditions is None or (isinstance(conditions, Mapping) and not conditions):
+            return {}, False
+        conds, one_table = resolve_conditions(self, conditions)
+        log.info(
+            "synthesizer.sample.conditions",
+            tables={t: c.columns for t, c in conds.items()},
+            rows={t: c.rows for t, c in conds.items()},
+        )
+        return conds, one_table
 
     def explain(self) -> str:
         """What each table gets (model, copy or independent columns) and why, one line each."""

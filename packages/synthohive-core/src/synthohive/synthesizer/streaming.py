@@ -8,6 +8,10 @@ drawn from the other parents' slots, and the finished chunk is appended to the s
 keys, context columns and counts children need are kept, in a :class:`SpillStore` on disk, so
 peak memory stays flat as the output grows, and every chunk written references only parent
 rows already written (100% referential integrity in every chunk).
+
+A root table with conditions (:mod:`synthohive.synthesizer.conditions`) is sampled from its
+model conditioned on them, chunk by chunk, and keeps the given values exactly; its children
+are generated from those rows as usual, so they follow the conditioned parents.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from synthohive.synthesizer.spill import SpillStore
 
 if TYPE_CHECKING:
     from synthohive.connectors.base import WriteSession
+    from synthohive.synthesizer.conditions import TableConditions
     from synthohive.synthesizer.core import Synthesizer
     from synthohive.synthesizer.plan import TablePlan
 
@@ -105,13 +110,15 @@ def generate(
     chunk_rows: int,
     progress: bool,
     row_offset: int | Mapping[str, int] = 0,
+    conditions: Mapping[str, TableConditions] | None = None,
 ) -> dict[str, Any]:
     """Generate every table into ``sink``; returns rows and chunks per table.
 
     ``row_offset`` shifts the row numbers keys are made from, so that independent runs (e.g.
     Spark partitions) produce disjoint key ranges; a mapping gives each table its own offset
     (missing tables: 0), as appending to a target does. A copied reference table is written
-    only by a run at offset 0 for that table.
+    only by a run at offset 0 for that table. ``conditions`` (checked, per root table) fix
+    column values of those tables; ``root_rows`` must already hold a condition frame's rows.
     """
     from tqdm.auto import tqdm
 
@@ -122,7 +129,9 @@ def generate(
         bar = tqdm(total=len(synth._order), desc="sample", unit="table", disable=not progress)
         for t_index, name in enumerate(synth._order):
             offset = int(row_offset.get(name, 0)) if isinstance(row_offset, Mapping) else row_offset
-            gen = _TableGenerator(synth, name, t_index, spill, seed, offset)
+            gen = _TableGenerator(
+                synth, name, t_index, spill, seed, offset, (conditions or {}).get(name)
+            )
             n_rows = 0
             n_chunks = 0
             for c_index, (n, parent_chunk, parent_pos) in enumerate(
@@ -167,6 +176,7 @@ class _TableGenerator:
         spill: SpillStore,
         seed: int,
         row_offset: int = 0,
+        conditions: TableConditions | None = None,
     ) -> None:
         self.synth = synth
         self.name = name
@@ -176,6 +186,8 @@ class _TableGenerator:
         self.plan: TablePlan = synth._plans[name]
         self.meta = synth.metadata
         self.offset = int(row_offset)
+        self.conditions = conditions
+        self.done = 0  # rows generated so far: the position in a condition frame
         self.carry: dict[int, float] = {}
         self.seen: dict[str, set[Any]] = {}
         self.spill_cols = spill_columns(synth, name)
@@ -249,11 +261,14 @@ class _TableGenerator:
         self.offset += n
         if self.copy is not None:
             return self._copy_chunk(n, rows, rng)
-        sampled = self._sample_model(n, parent_chunk, parent_pos, rng)
+        start, self.done = self.done, self.done + n
+        sampled = self._sample_model(n, parent_chunk, parent_pos, rng, start)
         if sampled is not None:
             frame = sampled[plan.modelled].reset_index(drop=True)
         else:
             frame = pd.DataFrame(index=pd.RangeIndex(n))
+        if self.conditions is not None:
+            self.conditions.apply(frame, start)
         for col, spec in plan.key_specs.items():
             frame[col] = spec.generate(rows, rng)
         counts = self._counts(sampled, len(frame), rng)
@@ -317,7 +332,9 @@ class _TableGenerator:
                 continue
             top = plan.count_max.get(i)
             counts = clean_counts(sampled[col], cap if cap is not None else top)
-            if cap is None and i in plan.count_means:
+            # conditioned rows keep their conditional counts: calibrating them to the learned
+            # overall mean would undo the dependence of the children on the conditions
+            if cap is None and i in plan.count_means and self.conditions is None:
                 counts, self.carry[i] = calibrate(
                     counts, plan.count_means[i], self.carry.get(i, 0.0), rng, top
                 )
@@ -330,6 +347,7 @@ class _TableGenerator:
         parent_chunk: pd.DataFrame | None,
         parent_pos: np.ndarray | None,
         rng: np.random.Generator,
+        start: int = 0,
     ) -> pd.DataFrame | None:
         model = self.synth._models.get(self.name)
         if model is None:
@@ -342,6 +360,8 @@ class _TableGenerator:
                 pos[null] = rng.integers(0, len(parent_chunk), size=int(null.sum()))
             context = parent_chunk[self.plan.context_columns].iloc[pos].reset_index(drop=True)
         seed = int(rng.integers(0, 2**62))
+        if self.conditions is not None:  # a root table: no context
+            return self.conditions.sample(model, n, start, seed).reset_index(drop=True)
         return model.sample(n, context=context, seed=seed).reset_index(drop=True)
 
     def _assign_foreign_keys(
