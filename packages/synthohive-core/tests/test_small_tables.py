@@ -286,3 +286,44 @@ def test_misspelled_model_and_parameters_fail_at_construction_with_a_hint() -> N
         Synthesizer(model_params={"shrinkag": 0.1})
     assert "https://" not in str(err.value) and "\n" not in str(err.value)
     assert "valid parameters: discrete_threshold" in str(err.value)
+
+
+def test_grouped_line_numbers_continue_across_chunks() -> None:
+    """(order_id, line): a parent's children split over two chunks keep distinct numbers."""
+    rng = np.random.default_rng(0)
+    orders = pd.DataFrame({"order_id": np.arange(1, 201), "total": rng.gamma(2, 10, 200)})
+    lines = orders.loc[orders.index.repeat(rng.integers(1, 9, 200)), ["order_id"]]
+    lines["line"] = lines.groupby("order_id").cumcount() + 1
+    lines["qty"] = rng.integers(1, 5, len(lines))
+    meta = Metadata(
+        tables={
+            "orders": Table(
+                name="orders",
+                primary_key=["order_id"],
+                columns={"order_id": Column(sdtype="id"), "total": Column(sdtype="numerical")},
+            ),
+            "lines": Table(
+                name="lines",
+                primary_key=["order_id", "line"],
+                columns={
+                    "order_id": Column(sdtype="id"),
+                    "line": Column(sdtype="id"),
+                    "qty": Column(sdtype="numerical"),
+                },
+            ),
+        },
+        relations=[
+            ForeignKey(
+                child="lines",
+                child_columns=["order_id"],
+                parent="orders",
+                parent_columns=["order_id"],
+            )
+        ],
+    )
+    synth = Synthesizer(meta, seed=0, progress=False).fit({"orders": orders, "lines": lines})
+    assert synth._plans["lines"].grouped_keys == ["line"]
+    out = synth.sample(seed=1, chunk_rows=5)  # many parents straddle a chunk boundary
+    assert integrity_problems(meta, out) == []
+    firsts = out["lines"].groupby("order_id")["line"].min()
+    assert (firsts == 1).all()

@@ -190,6 +190,7 @@ class _TableGenerator:
         self.done = 0  # rows generated so far: the position in a condition frame
         self.carry: dict[int, float] = {}
         self.seen: dict[str, set[Any]] = {}
+        self.group_seen: dict[tuple[Any, ...], int] = {}
         self.spill_cols = spill_columns(synth, name)
         self.copy: pd.DataFrame | None = (
             synth._copies.get(name) if self.plan.strategy == "copy" else None
@@ -402,13 +403,21 @@ class _TableGenerator:
         if not plan.grouped_keys:
             return
         group = [c for c in plan.primary_key if c not in plan.grouped_keys]
+        # numbers continue across chunks: one parent's children may span two chunks
+        if group:
+            keys = pd.MultiIndex.from_frame(frame[group].astype(object))
+            within = frame.groupby(group, sort=False, dropna=False).cumcount().to_numpy()
+            before = np.array([self.group_seen.get(k, 0) for k in keys], dtype=np.int64)
+            sizes = pd.Series(1, index=keys).groupby(level=list(range(len(group)))).size()
+            for k, size in sizes.items():
+                key = k if isinstance(k, tuple) else (k,)
+                self.group_seen[key] = self.group_seen.get(key, 0) + int(size)
+            num = before + within
+        else:
+            num = self.group_seen.get((), 0) + np.arange(len(frame), dtype=np.int64)
+            self.group_seen[()] = int(num[-1]) + 1 if len(num) else self.group_seen.get((), 0)
         for col in plan.grouped_keys:
-            start = plan.key_specs[col].start
-            if group:
-                num = frame.groupby(group, sort=False, dropna=False).cumcount().to_numpy()
-            else:
-                num = np.arange(len(frame))
-            frame[col] = num.astype(np.int64) + start
+            frame[col] = num.astype(np.int64) + plan.key_specs[col].start
 
     def _assign_self_references(
         self, frame: pd.DataFrame, counts: dict[int, np.ndarray], rng: np.random.Generator
