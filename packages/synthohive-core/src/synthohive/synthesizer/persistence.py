@@ -35,6 +35,7 @@ from synthohive.errors import (
     ArtifactIntegrityError,
     IncompatibleArtifactError,
     NotFittedError,
+    PluginNotFoundError,
     SynthoHiveError,
 )
 from synthohive.log import get_logger
@@ -183,8 +184,8 @@ def load_synthesizer(
     settings = doc.settings.model_dump()
     try:
         synth = cls(metadata, device=device, **settings)
-    except ArtifactError:
-        raise
+    except (ArtifactError, PluginNotFoundError):
+        raise  # a model plugin missing here is an environment problem, not a corrupt file
     except SynthoHiveError as exc:
         raise ArtifactIntegrityError(
             f"{MEMBER}: settings are not accepted: {exc.bare_message}", fix=_FIX
