@@ -204,6 +204,62 @@ def rehashed_file(name: str, body: bytes) -> bytes:
     return buf.getvalue()
 
 
+def _npy(header: str, body: bytes = b"", version: int = 1) -> bytes:
+    raw = header.encode("latin1")
+    size = len(raw).to_bytes(2 if version == 1 else 4, "little")
+    return b"\x93NUMPY" + bytes([version, 0]) + size + raw + body
+
+
+# Headers the fuzzer found or that numpy's own parser (a Python tokenizer) chokes on.
+HOSTILE_NPY = [
+    _npy("{'descr': '<f8', 'fortran_order': False, 'shape': (3,"),  # TokenError in numpy
+    _npy("{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }\n(", b"\0" * 8),
+    _npy("{'descr': '<f8', 'fortran_order': False, 'shape': (1), }", b"\0" * 8),
+    _npy("{'descr': '<f8', 'descr': '<f8', 'fortran_order': False, 'shape': (1,), }", b"\0" * 8),
+    _npy("{'descr': 'O', 'fortran_order': False, 'shape': (1,), }", b"\0" * 8),
+    _npy("{'descr': [('a', '<f8')], 'fortran_order': False, 'shape': (1,), }", b"\0" * 8),
+    _npy("{'descr': '<f8', 'fortran_order': __import__('os'), 'shape': (1,), }", b"\0" * 8),
+    _npy("{'descr': '<U99999999999', 'fortran_order': False, 'shape': (1,), }"),
+    _npy("{'descr': '<f8', 'fortran_order': False, 'shape': (9999999999999,), }", b"\0" * 8),
+    _npy("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", b"\0" * 8, version=2),
+    _npy("{'descr': '<f8'", version=9),
+    b"\x93NUMPY\x01\x00\xff\xff{",
+]
+
+
+@pytest.mark.parametrize("data", HOSTILE_NPY, ids=range(len(HOSTILE_NPY)))
+def test_hostile_npy_headers_raise_integrity_errors(data: bytes) -> None:
+    from synthohive.artifacts.memory import decode_array
+
+    with pytest.raises(ArtifactError, match="not a valid numpy array"):
+        decode_array(data, "state/x.npy")
+
+
+@pytest.mark.parametrize(
+    "array",
+    [
+        np.arange(5.0),
+        np.zeros((3, 4), dtype="i4"),
+        np.array(3.5),
+        np.array(["ab", "c"]),
+        np.array(["2020-01-01"], dtype="M8[ns]"),
+        np.asfortranarray(np.ones((2, 3))),
+        np.zeros((0, 3)),
+    ],
+)
+@pytest.mark.parametrize("version", [(1, 0), (2, 0), (3, 0)])
+def test_npy_headers_numpy_writes_still_load(array: np.ndarray, version: tuple[int, int]) -> None:
+    import io
+
+    from synthohive.artifacts.memory import decode_array
+
+    buf = io.BytesIO()
+    np.lib.format.write_array(buf, array, version=version)
+    back = decode_array(buf.getvalue(), "state/x.npy")
+    assert back.dtype == array.dtype and back.shape == array.shape
+    assert np.array_equal(back, array)
+
+
 FUZZ_MEMBERS = ["model.json", "state/means.npy", "state/weights.safetensors", "manifest.json"]
 
 
@@ -274,6 +330,7 @@ def test_atheris_fuzz_loader(tmp_path: Path, seed_file: bytes) -> None:
             str(harness),
             str(Path(__file__).parent),
             "-max_total_time=6",
+            "-seed=20261205",
             "-rss_limit_mb=2048",
             "-max_len=8192",
             f"-artifact_prefix={tmp_path}/",

@@ -147,31 +147,72 @@ def encode_array(array: np.ndarray, name: str) -> bytes:
     return buf.getvalue()
 
 
+_NPY_MAGIC = b"\x93NUMPY"
+_NPY_ENTRY = re.compile(
+    r"\s*'(descr|fortran_order|shape)'\s*:\s*"
+    r"('[<>|=]?[a-zA-Z]\d{0,9}(?:\[\w{1,8}\])?'|True|False|\((?:\s*\d{1,19}\s*,)*(?:\s*\d{1,19})?\s*\))"
+    r"\s*,?"
+)
+
+
+def _parse_npy_header(text: str) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """(shape, fortran, dtype) from a ``.npy`` header dict, by a strict grammar (no eval)."""
+    text = text.strip()
+    if not (text.startswith("{") and text.endswith("}")):
+        raise ValueError("header is not a dict literal")
+    body, pos, found = text[1:-1], 0, {}
+    while pos < len(body.rstrip()):
+        match = _NPY_ENTRY.match(body, pos)
+        if match is None or match.group(1) in found:
+            raise ValueError("header is not descr/fortran_order/shape in numpy's format")
+        found[match.group(1)] = match.group(2)
+        pos = match.end()
+    if set(found) != {"descr", "fortran_order", "shape"}:
+        raise ValueError("header must hold exactly descr, fortran_order and shape")
+    descr, fortran, shape = found["descr"], found["fortran_order"], found["shape"]
+    if not descr.startswith("'") or fortran not in ("True", "False") or not shape.startswith("("):
+        raise ValueError("header values have the wrong types")
+    dims = tuple(int(d) for d in re.findall(r"\d+", shape))
+    if shape.count(",") == 0 and dims:
+        raise ValueError("a one-dimensional shape needs a trailing comma")
+    return dims, fortran == "True", np.dtype(descr[1:-1])
+
+
 def _npy_layout(data: bytes, name: str) -> tuple[tuple[int, ...], bool, np.dtype, int, int]:
-    """(shape, fortran, dtype, count, offset) of ``.npy`` bytes, checked against their size."""
-    fmt = np.lib.format
-    buf = io.BytesIO(data)
+    """(shape, fortran, dtype, count, offset) of ``.npy`` bytes, checked against their size.
+
+    The header is parsed by our own strict grammar rather than numpy's, which tokenizes it as
+    Python and lets hostile headers escape as tokenizer and syntax errors.
+    """
     try:
-        version = fmt.read_magic(buf)
+        if data[:6] != _NPY_MAGIC or len(data) < 10:
+            raise ValueError("missing the .npy magic string")
+        version = (data[6], data[7])
         if version == (1, 0):
-            shape, fortran, dtype = fmt.read_array_header_1_0(buf)
+            size, offset = int.from_bytes(data[8:10], "little"), 10
         elif version in ((2, 0), (3, 0)):
-            shape, fortran, dtype = fmt.read_array_header_2_0(buf)
+            size, offset = int.from_bytes(data[8:12], "little"), 12
         else:
             raise ValueError(f"unsupported .npy version {version}")
+        raw = data[offset : offset + size]
+        if len(raw) != size:
+            raise ValueError("the header is cut short")
+        shape, fortran, dtype = _parse_npy_header(
+            raw.decode("utf-8" if version == (3, 0) else "latin1")
+        )
         if dtype.hasobject or dtype.kind not in _ALLOWED_KINDS:
             raise ValueError(f"dtype {dtype} is not allowed (no object arrays)")
         count = 1
         for dim in shape:
-            count *= int(dim)
+            count *= dim
         expected = count * dtype.itemsize
-        offset = buf.tell()
+        offset += size
         if len(data) - offset != expected:
             raise ValueError(
                 f"header declares shape {shape} ({expected} bytes) but {len(data) - offset} "
                 "bytes follow"
             )
-    except (ValueError, TypeError, EOFError, OverflowError, SyntaxError, MemoryError) as exc:
+    except (ValueError, TypeError, OverflowError, MemoryError) as exc:
         raise ArtifactIntegrityError(f"member {name!r} is not a valid numpy array: {exc}") from None
     return shape, fortran, dtype, count, offset
 
