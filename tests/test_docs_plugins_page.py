@@ -217,6 +217,49 @@ class TestDocConnectorContract(ConnectorContract):
         return conn
 
 
+@pytest.fixture(scope="module")
+def jsonl_class(tmp_path_factory: pytest.TempPathFactory) -> type[Connector]:
+    """The page's ``JSONLinesConnector``, built only from ``synthohive.connectors.folder``."""
+    [block] = [b for b in SNIPPETS if "class JSONLinesConnector(FolderConnector)" in b.body]
+    namespace: dict[str, object] = {"__name__": f"docs_block_{block.line}"}
+    cwd = Path.cwd()
+    os.chdir(tmp_path_factory.mktemp("jsonl-block"))
+    try:
+        exec(compile(block.body, f"docs/plugins.md:{block.line}", "exec"), namespace)  # noqa: S102
+    finally:
+        os.chdir(cwd)
+    cls = namespace["JSONLinesConnector"]
+    assert isinstance(cls, type) and issubclass(cls, Connector)
+    return cls
+
+
+class TestDocFolderConnectorContract(ConnectorContract):
+    """The page's folder connector passes the same kit as ``csv://`` (atomic, append, modes)."""
+
+    @pytest.fixture(autouse=True)
+    def _from_page(self, jsonl_class: type[Connector]) -> None:
+        self._cls = jsonl_class
+
+    def make_connector(self, tmp_path: Path) -> Connector:
+        return self._cls(f"jsonl://{tmp_path / 'out'}")
+
+
+def test_doc_folder_connector_is_all_or_nothing(
+    jsonl_class: type[Connector], tmp_path: Path
+) -> None:
+    """A session that fails mid-way leaves the folder as it was, with none of its own files."""
+    from synthohive.errors import ConnectorError
+
+    conn = jsonl_class(f"jsonl://{tmp_path / 'shop'}")
+    conn.write("customers", pd.DataFrame({"id": [1], "tier": ["gold"]}))
+    with pytest.raises(ConnectorError, match="customers"), conn.begin_write(mode="append") as s:
+        s.append("orders", pd.DataFrame({"id": [10], "customer_id": [1]}))
+        s.append("customers", pd.DataFrame({"wrong": [2]}))
+    assert conn.list_tables() == ["customers"]
+    assert sorted(p.name for p in (tmp_path / "shop").iterdir()) == ["customers.jsonl"]
+    assert conn.read("customers")["id"].tolist() == [1]
+
+
 # --- through the synthesizer ------------------------------------------------------------------
 def _frame(n: int = 300) -> pd.DataFrame:
     rng = np.random.default_rng(3)

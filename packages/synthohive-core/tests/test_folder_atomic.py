@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 
 from synthohive.connectors import connect
-from synthohive.connectors._folder import COMMIT_PREFIX, LOCK_FILE, STAGE_PREFIX, FolderLock
 from synthohive.connectors.files import CSVConnector, ParquetConnector
+from synthohive.connectors.folder import COMMIT_PREFIX, LOCK_FILE, STAGE_PREFIX, FolderLock
 from synthohive.errors import ConnectorError
 
 

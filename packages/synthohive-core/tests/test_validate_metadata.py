@@ -141,6 +141,9 @@ def test_every_problem_listed_together() -> None:
     assert f"{len(problems)} problems in metadata" in msg
     assert all(str(p) in msg for p in problems)
     assert "Fix:" in msg
+    for problem in problems:  # each sentence ends before its fix: "... exist. Fix: ..."
+        if problem.fix:
+            assert str(problem).split(" Fix: ")[0][-1] in ".!?", str(problem)
 
 
 def test_cycle_names_tables_and_how_to_break_it() -> None:

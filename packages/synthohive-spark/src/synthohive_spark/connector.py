@@ -213,7 +213,7 @@ class SparkConnector(Connector):
     def _restore(self, table: str, frame: pd.DataFrame) -> pd.DataFrame:
         if self._metadata is None or table not in self._metadata.tables:
             return frame
-        from synthohive.connectors.files import restore_dtypes
+        from synthohive.connectors.folder import restore_dtypes
 
         return restore_dtypes(frame, self._metadata.tables[table])
 

@@ -42,6 +42,17 @@ class WriteSession(ABC):
     def append(self, table: str, frame: pd.DataFrame) -> None:
         """Stage ``frame``'s rows for ``table``."""
 
+    @staticmethod
+    def check_append(table: str, frame: object, done: bool) -> None:
+        """Raise ``ConnectorError`` for an append after commit/abort or of a non-DataFrame."""
+        if done:
+            raise ConnectorError("this write session is already committed or aborted")
+        if not isinstance(frame, pd.DataFrame):
+            raise ConnectorError(
+                f"expected a pandas DataFrame for table {table!r}, got {type(frame).__name__}",
+                table=table,
+            )
+
     @abstractmethod
     def commit(self) -> None:
         """Publish every staged table atomically."""

@@ -3,9 +3,10 @@
 One file per table (``<table>.csv`` / ``<table>.parquet``); any such folder reads, whoever
 wrote it. Reads stream (``iter_chunks``: pandas ``chunksize`` for CSV, pyarrow record batches for
 Parquet). A write session is all-or-nothing for all its tables, also when the process is killed,
-and excludes other writers of the folder (see :mod:`synthohive.connectors._folder`), in the
-modes ``error`` (refuse an existing table), ``overwrite`` and ``append`` (the old rows are copied
-into the staged file first, so a failed append leaves the old file intact).
+and excludes other writers of the folder (see :mod:`synthohive.connectors.folder`, the public
+base for third-party folder formats too), in the modes ``error`` (refuse an existing table),
+``overwrite`` and ``append`` (the old rows are copied into the staged file first, so a failed
+append leaves the old file intact).
 
 CSV does not keep dtypes: pass ``metadata=`` (to the connector or to ``read``) to restore them
 (``Column.dtype`` such as ``Int64``/``category``/``boolean``, datetimes with their timezone,
@@ -22,8 +23,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import pandas as pd
 
-from synthohive.connectors._folder import FolderConnector
 from synthohive.connectors.base import WriteMode
+from synthohive.connectors.folder import FolderConnector, restore_dtypes
 from synthohive.errors import ConnectorError
 from synthohive.log import get_logger
 
@@ -53,41 +54,6 @@ def _mismatch(table: str, have: list[str], got: list[str]) -> ConnectorError:
         table=table,
         fix="write frames with the same columns as the existing table, or use mode='overwrite'",
     )
-
-
-def restore_dtypes(frame: pd.DataFrame, table: Table | None) -> pd.DataFrame:
-    """Cast ``frame``'s columns to the dtypes ``table`` (metadata) records, where known."""
-    if table is None:
-        return frame
-    out = {}
-    for name, col in table.columns.items():
-        if name not in frame.columns:
-            continue
-        series: Any = frame[name]
-        target = col.dtype
-        try:
-            if col.sdtype == "datetime" and (target is None or target.startswith("datetime64")):
-                tz = col.timezone or (
-                    target.split(",", 1)[1].strip(" ]") if target and "," in target else None
-                )
-                if series.dtype.kind != "M" and not (target is None and col.format):
-                    series = pd.to_datetime(series, utc=tz is not None, format="ISO8601")
-                    if tz is not None:
-                        series = series.dt.tz_convert(tz)
-                if target is not None and str(series.dtype) != target:
-                    series = series.astype(target)
-            elif target is not None and str(series.dtype) != target:
-                series = series.astype(target)
-        except (ValueError, TypeError) as exc:
-            log.warning("dtype_not_restored", table=table.name, column=name, error=str(exc))
-            continue
-        out[name] = series
-    if not out:
-        return frame
-    frame = frame.copy()
-    for name, series in out.items():
-        frame[name] = series
-    return frame
 
 
 def _csv_string_columns(table: Table | None) -> dict[str, str]:
@@ -129,7 +95,7 @@ class CSVConnector(FolderConnector):
         metadata: Metadata | None = None,
     ) -> pd.DataFrame:
         """Read ``table`` (optionally some columns / the first ``limit`` rows)."""
-        meta = self._table_meta(table, metadata)
+        meta = self.table_meta(table, metadata)
         kwargs = self._read_kwargs(table, meta)
 
         def load(path: Path) -> pd.DataFrame:
@@ -139,7 +105,7 @@ class CSVConnector(FolderConnector):
                 return pd.DataFrame()
 
         try:
-            frame = self._with_file(table, load)
+            frame = self.with_file(table, load)
         except (ValueError, pd.errors.ParserError, OSError) as exc:
             raise ConnectorError(
                 f"cannot read {str(self.path_of(table))!r}: {exc}",
@@ -152,10 +118,10 @@ class CSVConnector(FolderConnector):
         self, table: str, chunksize: int = 50_000, *, metadata: Metadata | None = None
     ) -> Iterator[pd.DataFrame]:
         """Stream ``table`` in chunks of at most ``chunksize`` rows."""
-        meta = self._table_meta(table, metadata)
+        meta = self.table_meta(table, metadata)
         kwargs = self._read_kwargs(table, meta)
         try:
-            reader = self._with_file(
+            reader = self.with_file(
                 table, lambda path: pd.read_csv(path, chunksize=chunksize, **kwargs)
             )
         except pd.errors.EmptyDataError:
@@ -165,9 +131,9 @@ class CSVConnector(FolderConnector):
                 yield restore_dtypes(chunk, meta)
 
     # --- staging ------------------------------------------------------------------------------
-    def _stage_open(self, table: str, tmp: Path, target: Path, mode: WriteMode) -> Any:
+    def stage_open(self, table: str, tmp: Path, target: Path, mode: WriteMode) -> Any:
         columns: list[str] | None = None
-        fh = open(tmp, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed by _stage_close
+        fh = open(tmp, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed by stage_close
         try:
             if mode == "append" and target.exists():
                 with open(target, encoding="utf-8", newline="") as old:
@@ -186,7 +152,7 @@ class CSVConnector(FolderConnector):
             raise
         return {"table": table, "fh": fh, "columns": columns}
 
-    def _stage_append(self, state: Any, frame: pd.DataFrame) -> None:
+    def stage_append(self, state: Any, frame: pd.DataFrame) -> None:
         table = state["table"]
         got = _check_columns(table, frame)
         if state["columns"] is None:
@@ -201,7 +167,7 @@ class CSVConnector(FolderConnector):
             header = False
         frame.to_csv(state["fh"], header=header, index=False)
 
-    def _stage_close(self, state: Any) -> None:
+    def stage_close(self, state: Any) -> None:
         fh = state["fh"]
         if not fh.closed:
             fh.flush()
@@ -250,14 +216,14 @@ class ParquetConnector(FolderConnector):
             return pa.Table.from_batches(batches, schema=schema)
 
         try:
-            frame = self._with_file(table, load).to_pandas()
+            frame = self.with_file(table, load).to_pandas()
         except (pa.ArrowException, OSError, KeyError) as exc:
             raise ConnectorError(
                 f"cannot read {str(self.path_of(table))!r}: {exc}",
                 table=table,
                 fix="check the file is valid Parquet and the column names exist",
             ) from None
-        return restore_dtypes(frame, self._table_meta(table, metadata))
+        return restore_dtypes(frame, self.table_meta(table, metadata))
 
     def iter_chunks(
         self, table: str, chunksize: int = 50_000, *, metadata: Metadata | None = None
@@ -265,13 +231,13 @@ class ParquetConnector(FolderConnector):
         """Stream ``table`` as pyarrow record batches of at most ``chunksize`` rows."""
         import pyarrow.parquet as pq
 
-        meta = self._table_meta(table, metadata)
-        with self._with_file(table, pq.ParquetFile) as pf:
+        meta = self.table_meta(table, metadata)
+        with self.with_file(table, pq.ParquetFile) as pf:
             for batch in pf.iter_batches(batch_size=chunksize):
                 yield restore_dtypes(batch.to_pandas(), meta)
 
     # --- staging ------------------------------------------------------------------------------
-    def _stage_open(self, table: str, tmp: Path, target: Path, mode: WriteMode) -> Any:
+    def stage_open(self, table: str, tmp: Path, target: Path, mode: WriteMode) -> Any:
         state: dict[str, Any] = {"table": table, "tmp": tmp, "writer": None, "closed": False}
         if mode == "append" and target.exists():
             import pyarrow.parquet as pq
@@ -292,7 +258,7 @@ class ParquetConnector(FolderConnector):
 
         return pq.ParquetWriter(tmp, schema, compression=self.options.get("compression", "snappy"))
 
-    def _stage_append(self, state: Any, frame: pd.DataFrame) -> None:
+    def stage_append(self, state: Any, frame: pd.DataFrame) -> None:
         import pyarrow as pa
 
         table = state["table"]
@@ -327,7 +293,7 @@ class ParquetConnector(FolderConnector):
             data = data.select(have).replace_schema_metadata(schema.metadata)
         writer.write_table(data)
 
-    def _stage_close(self, state: Any) -> None:
+    def stage_close(self, state: Any) -> None:
         if state["closed"]:
             return
         state["closed"] = True

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import pandas as pd
 
-from synthohive.connectors._folder import not_found
 from synthohive.connectors.base import Connector, WriteMode, WriteSession, check_mode
+from synthohive.connectors.folder import not_found
 from synthohive.errors import ConnectorError
 
 if TYPE_CHECKING:
@@ -102,12 +102,7 @@ class MemoryWriteSession(WriteSession):
         self._done = False
 
     def append(self, table: str, frame: pd.DataFrame) -> None:
-        if self._done:
-            raise ConnectorError("this write session is already committed or aborted")
-        if not isinstance(frame, pd.DataFrame):
-            raise ConnectorError(
-                f"expected a pandas DataFrame, got {type(frame).__name__}", table=table
-            )
+        self.check_append(table, frame, self._done)
         parts = self._parts.get(table)
         if parts is None:
             existing = self.connector.tables.get(table)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from synthohive.errors import MetadataError
+from synthohive.errors import MetadataError, end_sentence
 from synthohive.log import get_logger
 from synthohive.metadata.relations import dtype_family
 from synthohive.metadata.schema import ForeignKey, Metadata
@@ -48,7 +48,7 @@ class Problem:
         if self.column is not None:
             where.append(f"column {self.column!r}")
         text = f"{', '.join(where)}: {self.message}" if where else self.message
-        return f"{text} Fix: {self.fix}" if self.fix else text
+        return f"{end_sentence(text)} Fix: {self.fix}" if self.fix else text
 
 
 @dataclass

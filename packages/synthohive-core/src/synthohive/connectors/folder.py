@@ -1,4 +1,8 @@
-"""Shared machinery of folder connectors (one file per table): paths, names, atomic sessions.
+"""Folder connectors (one file per table): the public base for ``csv://``, ``parquet://`` and
+third-party formats. A subclass sets ``name``, ``schemes`` and ``suffix``, implements ``read``
+(and ``iter_chunks`` to stream) and three staging hooks (``stage_open``, ``stage_append``,
+``stage_close``); it inherits locking, all-or-nothing commits, the write modes and crash
+recovery. See docs/plugins.md, "Folder connectors".
 
 A folder holds one ``<table><suffix>`` file per table and, once a write is over, nothing else of
 ours: folders written by other tools read the same way. While a write session runs, the folder
@@ -47,9 +51,20 @@ from synthohive.errors import ConnectorError, InvalidIdentifierError, TableNotFo
 from synthohive.log import get_logger
 
 if TYPE_CHECKING:
-    from synthohive.metadata.schema import Metadata
+    from synthohive.metadata.schema import Metadata, Table
 
 log = get_logger(__name__)
+
+__all__ = [
+    "FolderConnector",
+    "FolderLock",
+    "FolderWriteSession",
+    "check_table_name",
+    "folder_from_url",
+    "not_found",
+    "recover",
+    "restore_dtypes",
+]
 
 T = TypeVar("T")
 
@@ -272,6 +287,41 @@ def _lock_timeout(value: Any) -> float:
     return float(value)
 
 
+def restore_dtypes(frame: pd.DataFrame, table: Table | None) -> pd.DataFrame:
+    """Cast ``frame``'s columns to the dtypes ``table`` (metadata) records, where known."""
+    if table is None:
+        return frame
+    out = {}
+    for name, col in table.columns.items():
+        if name not in frame.columns:
+            continue
+        series: Any = frame[name]
+        target = col.dtype
+        try:
+            if col.sdtype == "datetime" and (target is None or target.startswith("datetime64")):
+                tz = col.timezone or (
+                    target.split(",", 1)[1].strip(" ]") if target and "," in target else None
+                )
+                if series.dtype.kind != "M" and not (target is None and col.format):
+                    series = pd.to_datetime(series, utc=tz is not None, format="ISO8601")
+                    if tz is not None:
+                        series = series.dt.tz_convert(tz)
+                if target is not None and str(series.dtype) != target:
+                    series = series.astype(target)
+            elif target is not None and str(series.dtype) != target:
+                series = series.astype(target)
+        except (ValueError, TypeError) as exc:
+            log.warning("dtype_not_restored", table=table.name, column=name, error=str(exc))
+            continue
+        out[name] = series
+    if not out:
+        return frame
+    frame = frame.copy()
+    for name, series in out.items():
+        frame[name] = series
+    return frame
+
+
 class FolderConnector(Connector):
     """Base of connectors storing one file per table in a folder.
 
@@ -345,7 +395,7 @@ class FolderConnector(Connector):
             raise not_found(table, self.list_tables(), repr(str(self.folder)))
         return path
 
-    def _with_file(self, table: str, use: Callable[[Path], T]) -> T:
+    def with_file(self, table: str, use: Callable[[Path], T]) -> T:
         """``use(the file of table)``, once more if a live commit moved it meanwhile."""
         path = self._existing(table)
         try:
@@ -355,7 +405,7 @@ class FolderConnector(Connector):
                 raise
             return use(self._existing(table))
 
-    def _table_meta(self, table: str, metadata: Metadata | None) -> Any:
+    def table_meta(self, table: str, metadata: Metadata | None) -> Any:
         meta = metadata if metadata is not None else self._metadata
         if meta is None:
             return None
@@ -369,15 +419,15 @@ class FolderConnector(Connector):
 
     # --- per-format staging -----------------------------------------------------------------
     @abstractmethod
-    def _stage_open(self, table: str, tmp: Path, target: Path, mode: WriteMode) -> Any:
+    def stage_open(self, table: str, tmp: Path, target: Path, mode: WriteMode) -> Any:
         """Open a staging writer at ``tmp`` (copying ``target``'s rows first for append)."""
 
     @abstractmethod
-    def _stage_append(self, state: Any, frame: pd.DataFrame) -> None:
+    def stage_append(self, state: Any, frame: pd.DataFrame) -> None:
         """Write ``frame``'s rows to the staging writer."""
 
     @abstractmethod
-    def _stage_close(self, state: Any) -> None:
+    def stage_close(self, state: Any) -> None:
         """Finish the staged file (flush, footer)."""
 
 
@@ -401,18 +451,12 @@ class FolderWriteSession(WriteSession):
         self._done = False
 
     def append(self, table: str, frame: pd.DataFrame) -> None:
-        if self._done:
-            raise ConnectorError("this write session is already committed or aborted")
-        if not isinstance(frame, pd.DataFrame):
-            raise ConnectorError(
-                f"expected a pandas DataFrame for table {table!r}, got {type(frame).__name__}",
-                table=table,
-            )
+        self.check_append(table, frame, self._done)
         staged = self._staged.get(table)
         if staged is None:
             staged = self._open(table)
             self._staged[table] = staged
-        self.connector._stage_append(staged.state, frame)
+        self.connector.stage_append(staged.state, frame)
         staged.rows += len(frame)
 
     def _start(self, table: str) -> Path:
@@ -466,7 +510,7 @@ class FolderWriteSession(WriteSession):
                 )
         tmp = stage / target.name
         try:
-            state = conn._stage_open(table, tmp, target, self.mode)
+            state = conn.stage_open(table, tmp, target, self.mode)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
@@ -482,7 +526,7 @@ class FolderWriteSession(WriteSession):
         committed = folder / f"{COMMIT_PREFIX}{stage.name[len(STAGE_PREFIX) :]}"
         try:
             for staged in self._staged.values():
-                self.connector._stage_close(staged.state)
+                self.connector.stage_close(staged.state)
                 _fsync_file(staged.tmp)
             _fsync_dir(stage)
             stage.rename(committed)  # the commit point, for every table at once
@@ -516,7 +560,7 @@ class FolderWriteSession(WriteSession):
         self._done = True
         for staged in self._staged.values():
             try:
-                self.connector._stage_close(staged.state)
+                self.connector.stage_close(staged.state)
             except Exception:  # best-effort close of a half-written file
                 log.debug("staging_close_failed", path=str(staged.tmp))
         if self._stage is not None:
