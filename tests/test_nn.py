@@ -18,6 +18,7 @@ from synthohive.nn import (
     apply_activations,
     calibrate_logit_bias,
     check_finite,
+    column_score,
     discrete_cross_entropy,
     effective_batch,
     load_numpy_into,
@@ -215,6 +216,67 @@ def test_validation_score_drops_when_the_dependence_between_columns_is_lost() ->
     broken[:, 1] = broken[rng.permutation(4000), 1]
     assert validation_score(real, kept, info) > 0.99
     assert validation_score(real, broken, info) < validation_score(real, kept, info) - 0.2
+
+
+def _rows(n: int, seed: int, shuffle: bool = False) -> np.ndarray:
+    """Column values of a table with dependence: y follows x, the category follows x, and a
+    spend column has a 40% point mass at zero. ``shuffle`` breaks every pair, keeps marginals."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    y = 2 * x + 0.3 * rng.normal(size=n)
+    cat = (x > 0).astype(float) + (rng.random(n) < 0.2)
+    spend = np.where(x + rng.normal(size=n) < -0.25, 0.0, np.exp(x))
+    out = np.column_stack([x, y, cat, spend])
+    if shuffle:
+        out = np.column_stack([rng.permutation(col) for col in out.T])
+    return out
+
+
+CONT = [True, True, False, True]
+
+
+def test_column_score_ranks_trained_rows_far_above_shuffled_pairs() -> None:
+    real = _rows(500, 0)
+    trained = [column_score(real, _rows(2000, s), CONT) for s in range(1, 9)]
+    shuffled = [column_score(real, _rows(2000, s, shuffle=True), CONT) for s in range(1, 9)]
+    assert min(trained) > 0.95
+    # the gap is many times the score's own spread and the default restore margin (0.01)
+    assert min(trained) - max(shuffled) > 0.05
+    assert np.std(trained) < 0.01
+    assert column_score(real, real, CONT) == 1.0
+
+
+def _monitor_run(scores_and_weights: list[tuple[float, float]]) -> tuple[TrainingMonitor, float]:
+    net = torch.nn.Linear(1, 1, bias=False)
+    mon = TrainingMonitor(model="m", table="t", epochs=len(scores_and_weights),
+                          modules={"net": net}, progress=False)  # fmt: skip
+    for epoch, (score, weight) in enumerate(scores_and_weights):
+        with torch.no_grad():
+            net.weight.fill_(weight)
+        mon.end_epoch(epoch, {"loss": 0.0}, score)
+    mon.finish()
+    return mon, float(net.weight.detach())
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_a_shuffled_pairs_epoch_is_never_kept_over_a_trained_one(seed: int) -> None:
+    """Trained (weight 1) and shuffled-pairs (weight 0) epochs in both orders, scored with the
+    real score and its real noise: the trained weights are the ones kept every time."""
+    real = _rows(400, 100 + seed)
+    good = column_score(real, _rows(2000, 200 + seed), CONT)
+    bad = column_score(real, _rows(2000, 300 + seed, shuffle=True), CONT)
+    mon, weight = _monitor_run([(bad, 0.0), (good, 1.0)])
+    assert weight == 1.0 and mon.best_epoch == 1
+    mon, weight = _monitor_run([(good, 1.0), (bad, 0.0)])
+    assert weight == 1.0 and mon.best_epoch == 0
+
+
+def test_an_earlier_epoch_within_the_noise_does_not_replace_the_last() -> None:
+    """Two trained epochs whose scores differ by less than the margin: the last one stays."""
+    mon, weight = _monitor_run([(0.900, 0.0), (0.938, 1.0), (0.930, 2.0), (0.934, 3.0)])
+    assert weight == 3.0 and mon.best_epoch == 3 and mon.best_score == 0.934
+    mon, weight = _monitor_run([(0.900, 0.0), (0.960, 1.0), (0.934, 2.0)])
+    assert weight == 1.0 and mon.best_epoch == 1
 
 
 def test_condition_cross_entropy_equals_the_full_one_hot_loss() -> None:

@@ -438,3 +438,60 @@ def test_load_rejects_tampered_state() -> None:
         tampered = MemoryStore({"transformer.json": json.dumps(bad).encode()})
         with pytest.raises(error):
             DataTransformer.load(tampered.reader())
+
+
+def _point_mass_frame(n: int = 4000) -> pd.DataFrame:
+    """A float column with 4 distinct values (41% zeros), a spend column with a 41% spike at
+    zero and a continuous rest, and a date column where 30% of rows hold one default date."""
+    rng = np.random.default_rng(5)
+    default = pd.Timestamp("1970-01-01")
+    dates = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 900, n), unit="D")
+    return pd.DataFrame(
+        {
+            "rate": rng.choice([0.0, 1.5, 2.0, 7.25], n, p=[0.41, 0.3, 0.2, 0.09]),
+            "spend": np.where(rng.random(n) < 0.41, 0.0, np.round(rng.lognormal(3, 1, n), 2)),
+            "since": pd.Series(dates).where(rng.random(n) >= 0.3, default),
+        }
+    )
+
+
+def test_point_masses_decode_to_their_exact_values_whatever_the_scalar() -> None:
+    df = _point_mass_frame()
+    dt = DataTransformer().fit(df, _table(df))
+    rate, spend, since = dt._codecs  # type: ignore[misc]
+    assert rate.modes.exact.all() and rate.modes.n_modes == 4  # every value a point mass
+    assert spend.modes.exact.sum() == 1 and not spend.modes.exact.all()  # mixed
+    assert since.modes.exact.any()
+    back = dt.inverse_transform(dt.transform(df))
+    assert np.array_equal(back["rate"].to_numpy(), df["rate"].to_numpy())
+    assert np.array_equal(back["spend"].to_numpy(), df["spend"].to_numpy())
+    assert (back["since"] == df["since"]).all()
+    # a generator's random scalars cannot smear the point masses
+    gen = dt.inverse_transform(_noise(dt, 20_000))
+    assert set(gen["rate"].unique()) <= {0.0, 1.5, 2.0, 7.25}
+    zero_mode = int(np.flatnonzero(spend.modes.exact)[0])
+    assert spend.modes.means[zero_mode] == 0.0
+    positive = df["spend"][df["spend"] > 0].min()
+    assert ((gen["spend"] > 0) & (gen["spend"] < positive)).mean() < 0.02
+    assert (gen["since"] == pd.Timestamp("1970-01-01")).any()
+
+
+def test_point_mass_state_round_trips_and_old_state_still_loads() -> None:
+    df = _point_mass_frame(600)
+    dt = DataTransformer().fit(df, _table(df))
+    store = MemoryStore()
+    dt.save(store.writer())
+    again = DataTransformer.load(store.reader())
+    noise = _noise(dt, 500)
+    pd.testing.assert_frame_equal(dt.inverse_transform(noise), again.inverse_transform(noise))
+    # a state written before point masses existed (no "exact") loads as all-GMM modes
+    from synthohive.transform.modes import ModeModel
+
+    old = {"means": [0.0, 5.0], "stds": [1.0, 2.0], "weights": [0.5, 0.5]}
+    assert not ModeModel.from_state(old).exact.any()
+    from synthohive.errors import ArtifactIntegrityError
+
+    with pytest.raises(ArtifactIntegrityError, match="'exact' must be a list of booleans"):
+        ModeModel.from_state({**old, "exact": ["yes", 1]})
+    with pytest.raises(ArtifactIntegrityError, match="inconsistent"):
+        ModeModel.from_state({**old, "exact": [True]})

@@ -42,6 +42,9 @@ class TVAEParams(ModelParams):
     validation_fraction: float = Field(0.1, ge=0, lt=0.5, description="held-out rows share")
     eval_every: int = Field(5, ge=1, description="epochs between validation scores")
     patience: int | None = Field(None, ge=1, description="evaluations without gain to stop")
+    restore_margin: float = Field(
+        0.01, ge=0, description="validation gain an earlier epoch needs to be restored"
+    )
     sample_batch_size: int | None = Field(
         None, ge=1, description="rows per forward pass when sampling (None: 2,048 CPU, 65,536 CUDA)"
     )
@@ -135,6 +138,7 @@ class TVAEModel(NeuralModel):
                 modules={"encoder": encoder, "decoder": decoder},
                 eval_every=p.eval_every,
                 patience=p.patience,
+                restore_margin=p.restore_margin,
                 callbacks=self.callbacks,
                 progress=progress,
             )

@@ -5,7 +5,8 @@
 - :mod:`synthohive.nn.spans` — ``SpanLayout``, ``apply_activations``, ``sample_one_hots``,
   ``sample_one_hots_t``, ``ConditionIndex``, ``reconstruction_loss``
 - :mod:`synthohive.nn.state` — weights <-> numpy with shape checks
-- :mod:`synthohive.nn.training` — ``TrainingMonitor``, ``validation_score``, ``check_finite``
+- :mod:`synthohive.nn.training` — ``TrainingMonitor``, ``column_score``, ``validation_score``,
+  ``check_finite``
 - :mod:`synthohive.nn.data` — ``EncodedTable`` (transformer + context transformer + tensors)
 
 The names below are loaded lazily (PEP 562): importing ``synthohive.nn`` or
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
         TrainingMonitor,
         calibrate_logit_bias,
         check_finite,
+        column_score,
         effective_batch,
         validation_score,
     )
@@ -57,6 +59,7 @@ _HOME = {
     "TrainingMonitor": "training",
     "calibrate_logit_bias": "training",
     "check_finite": "training",
+    "column_score": "training",
     "effective_batch": "training",
     "validation_score": "training",
 }
@@ -69,6 +72,7 @@ __all__ = [
     "apply_activations",
     "calibrate_logit_bias",
     "check_finite",
+    "column_score",
     "discrete_cross_entropy",
     "effective_batch",
     "load_numpy_into",

@@ -148,16 +148,19 @@ class NeuralModel(GenerativeModel):
         return out_t.T
 
     def _validation_score(self, real: np.ndarray, ctx: np.ndarray, seed: int) -> float:
-        """:func:`validation_score` of the held-out ``real`` rows against at least 2,000
-        generated ones (their context ``ctx`` repeated), so the score's own noise stays
-        well below the differences between epochs it has to rank."""
-        from synthohive.nn.training import validation_score
+        """:func:`~synthohive.nn.training.column_score` of the held-out ``real`` rows against
+        at least 2,000 generated ones (their context ``ctx`` repeated), so the score's own
+        noise stays well below the differences between epochs it has to rank."""
+        from synthohive.nn.training import column_score
 
         if self._enc is None:
             raise RuntimeError("model state is missing")
         reps = max(1, -(-2000 // max(len(real), 1)))
         fake = self._generate(len(real) * reps, np.tile(ctx, (reps, 1)), [], seed)
-        return validation_score(real, fake, self._enc.output_info)
+        transformer = self._enc.transformer
+        real_values, continuous = transformer.column_values(real)
+        fake_values, _ = transformer.column_values(fake)
+        return column_score(real_values, fake_values, continuous)
 
     def _calibrate(
         self, train: np.ndarray, ctx: np.ndarray, rng: np.random.Generator, seed: int
