@@ -491,6 +491,7 @@ def write_docs(files: list[Path], docs: Path) -> None:
             *_table(["target", "verdict", "numbers", "from"], micro),
         ]
     lines += scaling_tables(docs.parent.parent / "benchmarks" / "results")
+    lines += neural_selection_tables(docs.parent.parent / "benchmarks" / "results")
     lines += [""]
     docs.parent.mkdir(parents=True, exist_ok=True)
     docs.write_text("\n".join(lines) + "\n")
@@ -551,6 +552,68 @@ def scaling_tables(results: Path) -> list[str]:
             ],
         )
     return lines
+
+
+def neural_selection_tables(results: Path) -> list[str]:
+    """Kept epoch, quality and point-mass fidelity of CTGAN/TVAE before and after #26."""
+    after = _load(results / "neural_selection.json")
+    if not after or not after.get("results"):
+        return []
+    before = _load(results / "neural_selection_before.json") or {"results": []}
+    old = {(r["dataset"], r["model"]): r for r in before["results"]}
+    args = after["args"]
+    lines = [
+        "",
+        "### CTGAN/TVAE epoch selection and point masses (issue #26, "
+        "`benchmarks/bench_neural_selection.py`)",
+        "",
+        f"`python benchmarks/bench_neural_selection.py --datasets {args['datasets']} --epochs "
+        f"{args['epochs']}` ({args['rows']} training rows at most, batch 500, seed 0), once on "
+        "the code before the change (`neural_selection_before.json`) and once after "
+        "(`neural_selection.json`). Quality is against the training rows. *new values*: share "
+        "of synthetic values of the point-mass columns that never occur in the real column "
+        "(mean over those columns); *gap*: the largest difference between a point value's real "
+        "and synthetic share.",
+        "",
+    ]
+
+    def masses(r: dict[str, Any] | None) -> tuple[str, str]:
+        if not r or not r["point_masses"]:
+            return "–", "–"
+        pm = r["point_masses"].values()
+        new = sum(p["new_value_share"] for p in pm) / len(pm)
+        return f"{new:.3f}", f"{max(p['max_point_share_gap'] for p in pm):.3f}"
+
+    rows = []
+    for r in after["results"]:
+        b = old.get((r["dataset"], r["model"]))
+        new_a, gap_a = masses(r)
+        new_b, gap_b = masses(b)
+        rows.append(
+            [
+                f"{r['dataset']} ({r['rows']} rows)",
+                r["model"],
+                f"{b['kept_epoch'] if b else '–'} → {r['kept_epoch']}",
+                f"{_f(b['quality_sdmetrics']) if b else '–'} → {_f(r['quality_sdmetrics'])}",
+                f"{_f(b['quality']) if b else '–'} → {_f(r['quality'])}",
+                f"{new_b} → {new_a}",
+                f"{gap_b} → {gap_a}",
+                f"{_f(b['fit_s']) if b else '–'} → {_f(r['fit_s'])}",
+            ]
+        )
+    return lines + _table(
+        [
+            "dataset",
+            "model",
+            "kept epoch",
+            "quality (sdmetrics)",
+            "quality (ours)",
+            "new values",
+            "gap",
+            "fit s",
+        ],
+        rows,
+    )
 
 
 TVAE_LATENT, TVAE_HIDDEN = 128, (128, 128)

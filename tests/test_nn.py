@@ -26,6 +26,7 @@ from synthohive.nn import (
     reconstruction_loss,
     resolve_device,
     sample_one_hots_t,
+    score_noise,
     seeded,
     validation_score,
 )
@@ -277,6 +278,19 @@ def test_an_earlier_epoch_within_the_noise_does_not_replace_the_last() -> None:
     assert weight == 3.0 and mon.best_epoch == 3 and mon.best_score == 0.934
     mon, weight = _monitor_run([(0.900, 0.0), (0.960, 1.0), (0.934, 2.0)])
     assert weight == 1.0 and mon.best_epoch == 1
+
+
+def test_score_noise_follows_the_held_out_rows_and_sets_the_margin() -> None:
+    fake = _rows(2000, 1)
+    small = score_noise(_rows(30, 0), fake, CONT, seed=0)
+    large = score_noise(_rows(1000, 0), fake, CONT, seed=0)
+    assert small > 2 * large and large < 0.01
+    mon = TrainingMonitor(model="m", table="t", epochs=2, modules={}, progress=False)
+    assert mon.margin == 0.01
+    mon.set_score_noise(large)
+    assert mon.margin == max(0.01, 2 * np.sqrt(2) * large)
+    mon.set_score_noise(small)
+    assert mon.margin == pytest.approx(2 * np.sqrt(2) * small) and mon.margin > 0.02
 
 
 def test_condition_cross_entropy_equals_the_full_one_hot_loss() -> None:

@@ -46,7 +46,8 @@ def test_fit_sample_keeps_columns_dtypes_and_categories(mixed: Mixed, tiny: Para
     # its score beats the last epoch's by more than the restore margin
     scores = [h["val_score"] for h in model.history]
     best = int(np.argmax(scores))
-    margin = model.params.restore_margin  # type: ignore[attr-defined]
+    margin = model.selection_margin
+    assert margin is not None and margin >= model.params.restore_margin  # type: ignore[attr-defined]
     assert model.best_epoch == (best if scores[best] - scores[-1] > margin else len(scores) - 1)
 
 

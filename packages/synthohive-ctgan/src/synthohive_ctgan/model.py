@@ -234,7 +234,7 @@ class CTGANModel(NeuralModel):
                     sum_g += loss_g.detach()
                 score = None
                 if monitor.should_evaluate(epoch):
-                    score = self._validation_score(val_real, val_ctx, seed + epoch + 1)
+                    score = self._validation_score(val_real, val_ctx, seed + epoch + 1, monitor)
                 losses = {
                     "loss_d": float(sum_d) / steps,
                     "loss_g": float(sum_g) / steps,
@@ -247,7 +247,7 @@ class CTGANModel(NeuralModel):
             if p.calibrate:
                 self._calibrate(train, ctx[train_idx], rng, seed)
         self.history = monitor.history
-        self.best_epoch = monitor.best_epoch
+        self.best_epoch, self.selection_margin = monitor.best_epoch, monitor.margin
 
     # --- generation (the chunk loop is NeuralModel._generate) -------------------------------
     def _networks(self) -> list[torch.nn.Module]:

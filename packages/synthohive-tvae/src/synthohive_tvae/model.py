@@ -171,7 +171,7 @@ class TVAEModel(NeuralModel):
                     sums += torch.stack([loss.detach(), rec.detach(), kld.detach()])
                 score = None
                 if monitor.should_evaluate(epoch):
-                    score = self._validation_score(val_real, val_ctx, seed + epoch + 1)
+                    score = self._validation_score(val_real, val_ctx, seed + epoch + 1, monitor)
                 means = (sums / steps).tolist()
                 losses = {
                     "loss": means[0],
@@ -188,7 +188,7 @@ class TVAEModel(NeuralModel):
                 self._calibrate(matrix[train_idx], ctx[train_idx], rng, seed)
             self._fit_latent_stats(real_all, ctx_all)
         self.history = monitor.history
-        self.best_epoch = monitor.best_epoch
+        self.best_epoch, self.selection_margin = monitor.best_epoch, monitor.margin
 
     def _fit_latent_stats(self, real: torch.Tensor, ctx: torch.Tensor) -> None:
         """Per-category mean/std of the aggregated posterior (used by ``conditions``)."""

@@ -5,8 +5,8 @@
 - :mod:`synthohive.nn.spans` — ``SpanLayout``, ``apply_activations``, ``sample_one_hots``,
   ``sample_one_hots_t``, ``ConditionIndex``, ``reconstruction_loss``
 - :mod:`synthohive.nn.state` — weights <-> numpy with shape checks
-- :mod:`synthohive.nn.training` — ``TrainingMonitor``, ``column_score``, ``validation_score``,
-  ``check_finite``
+- :mod:`synthohive.nn.training` — ``TrainingMonitor``, ``column_score``, ``score_noise``,
+  ``validation_score``, ``check_finite``
 - :mod:`synthohive.nn.data` — ``EncodedTable`` (transformer + context transformer + tensors)
 
 The names below are loaded lazily (PEP 562): importing ``synthohive.nn`` or
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
         check_finite,
         column_score,
         effective_batch,
+        score_noise,
         validation_score,
     )
 
@@ -60,6 +61,7 @@ _HOME = {
     "calibrate_logit_bias": "training",
     "check_finite": "training",
     "column_score": "training",
+    "score_noise": "training",
     "effective_batch": "training",
     "validation_score": "training",
 }
@@ -82,6 +84,7 @@ __all__ = [
     "resolve_device",
     "sample_one_hots",
     "sample_one_hots_t",
+    "score_noise",
     "seeded",
     "validation_score",
 ]

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from synthohive.nn.data import EncodedTable
     from synthohive.nn.spans import SpanLayout
+    from synthohive.nn.training import TrainingMonitor
 
 Callback = Callable[[int, dict[str, float]], Any]
 
@@ -63,6 +64,7 @@ class NeuralModel(GenerativeModel):
         self.callbacks = list(callbacks or [])
         self.history: list[dict[str, float]] = []
         self.best_epoch: int | None = None
+        self.selection_margin: float | None = None  # score gain needed to restore an epoch
         self.batch_size_: int | None = None
         self._enc: EncodedTable | None = None
         self._torch_device: torch.device | None = None
@@ -147,11 +149,14 @@ class NeuralModel(GenerativeModel):
                 net.train(mode)
         return out_t.T
 
-    def _validation_score(self, real: np.ndarray, ctx: np.ndarray, seed: int) -> float:
+    def _validation_score(
+        self, real: np.ndarray, ctx: np.ndarray, seed: int, monitor: TrainingMonitor | None = None
+    ) -> float:
         """:func:`~synthohive.nn.training.column_score` of the held-out ``real`` rows against
         at least 2,000 generated ones (their context ``ctx`` repeated), so the score's own
-        noise stays well below the differences between epochs it has to rank."""
-        from synthohive.nn.training import column_score
+        noise stays well below the differences between epochs it has to rank. The first call
+        with a ``monitor`` also measures that noise (bootstrap) and gives it to the monitor."""
+        from synthohive.nn.training import column_score, score_noise
 
         if self._enc is None:
             raise RuntimeError("model state is missing")
@@ -160,6 +165,8 @@ class NeuralModel(GenerativeModel):
         transformer = self._enc.transformer
         real_values, continuous = transformer.column_values(real)
         fake_values, _ = transformer.column_values(fake)
+        if monitor is not None and monitor.score_noise is None:
+            monitor.set_score_noise(score_noise(real_values, fake_values, continuous, seed))
         return column_score(real_values, fake_values, continuous)
 
     def _calibrate(

@@ -256,7 +256,9 @@ class ContinuousCodec(ColumnCodec):
         else:
             vals = rel + float(self.offset)
             if self.rounding is not None:
-                vals = np.round(vals, self.rounding)
+                exact = self.modes.exact[np.argmax(block[:, 1 : 1 + self.modes.n_modes], axis=1)]
+                # a point mass is a stored data value: rounding could move it by an ulp
+                vals = np.where(exact, vals, np.round(vals, self.rounding))
         if self.source in ("datetime", "timedelta"):
             s = dtm.from_int64(vals, self.dtype)
             return s.mask(nulls) if nulls.any() else s
