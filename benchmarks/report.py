@@ -492,6 +492,7 @@ def write_docs(files: list[Path], docs: Path) -> None:
         ]
     lines += scaling_tables(docs.parent.parent / "benchmarks" / "results")
     lines += neural_selection_tables(docs.parent.parent / "benchmarks" / "results")
+    lines += neural_encoding_table(docs.parent.parent / "benchmarks" / "results")
     lines += [""]
     docs.parent.mkdir(parents=True, exist_ok=True)
     docs.write_text("\n".join(lines) + "\n")
@@ -614,6 +615,47 @@ def neural_selection_tables(results: Path) -> list[str]:
         ],
         rows,
     )
+
+
+def neural_encoding_table(results: Path) -> list[str]:
+    """sdmetrics-compatible quality of CTGAN/TVAE per numeric encoding, copula alongside."""
+    run = _load(results / "neural_encoding.json")
+    if not run or not run.get("results"):
+        return []
+    args = run["args"]
+    cell: dict[tuple[str, str, str | None], dict[str, Any]] = {
+        (r["dataset"], r["model"], r.get("numeric_encoding")): r for r in run["results"]
+    }
+    datasets = list(dict.fromkeys(r["dataset"] for r in run["results"]))
+    rows = []
+    for ds in datasets:
+        copula = cell.get((ds, "gaussian_copula", None))
+        for model in ("tvae", "ctgan"):
+            modes, quant = cell.get((ds, model, "modes")), cell.get((ds, model, "quantile"))
+            if not modes or not quant:
+                continue
+            rows.append(
+                [
+                    f"{ds} ({modes['rows']} rows)",
+                    model,
+                    _f(modes["quality_sdmetrics"]),
+                    _f(quant["quality_sdmetrics"]),
+                    f"{quant['quality_sdmetrics'] - modes['quality_sdmetrics']:+.3f}",
+                    _f(copula["quality_sdmetrics"]) if copula else "–",
+                ]
+            )
+    return [
+        "",
+        "### Numeric encoding of the neural models (issue #24, `neural_encoding.json`)",
+        "",
+        f"`python benchmarks/bench_neural_selection.py --datasets {args['datasets']} --models "
+        f"{args['models']} --encodings {args['encodings']} --epochs {args['epochs']} --out "
+        "benchmarks/results/neural_encoding.json`: sdmetrics-compatible quality against the "
+        "training rows with mode-specific normalisation (`modes`) and with normal scores of "
+        "quantiles plus the post-training marginal map (`quantile`, TVAE's default).",
+        "",
+        *_table(["dataset", "model", "modes", "quantile", "Δ", "gaussian_copula"], rows),
+    ]
 
 
 TVAE_LATENT, TVAE_HIDDEN = 128, (128, 128)

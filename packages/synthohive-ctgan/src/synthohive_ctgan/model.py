@@ -7,7 +7,7 @@ sampled or loaded, so ``synthohive plugins`` can list the class cheaply.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -50,6 +50,10 @@ class CTGANParams(ModelParams):
     patience: int | None = Field(None, ge=1, description="evaluations without gain to stop")
     restore_margin: float = Field(
         0.01, ge=0, description="validation gain an earlier epoch needs to be restored"
+    )
+    numeric_encoding: Literal["modes", "quantile"] = Field(
+        "modes",
+        description="numbers by mode-specific normalisation, or as normal scores of quantiles",
     )
     sample_batch_size: int | None = Field(
         None, ge=1, description="rows per forward pass when sampling (None: 2,048 CPU, 65,536 CUDA)"
@@ -102,12 +106,18 @@ class CTGANModel(NeuralModel):
         p = self.params
         tname = self.table.name if self.table else None
         self._generator, self._logit_bias, self.best_epoch = None, None, None
+        self._scalar_maps = None
         device = resolve_device(self.device)
         self._torch_device = device
         if self.table is None:
             raise RuntimeError("GenerativeModel.fit sets the table before _fit")
         enc = EncodedTable.fit(
-            data, self.table, context=context, context_table=self.context_table, seed=seed
+            data,
+            self.table,
+            context=context,
+            context_table=self.context_table,
+            seed=seed,
+            numeric_encoding=p.numeric_encoding,
         )
         self._enc = enc
         matrix = enc.encode(data)

@@ -7,7 +7,7 @@ sampled or loaded.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -44,6 +44,10 @@ class TVAEParams(ModelParams):
     patience: int | None = Field(None, ge=1, description="evaluations without gain to stop")
     restore_margin: float = Field(
         0.01, ge=0, description="validation gain an earlier epoch needs to be restored"
+    )
+    numeric_encoding: Literal["quantile", "modes"] = Field(
+        "quantile",
+        description="numbers as normal scores of their quantiles, or mode-specific normalisation",
     )
     sample_batch_size: int | None = Field(
         None, ge=1, description="rows per forward pass when sampling (None: 2,048 CPU, 65,536 CUDA)"
@@ -99,12 +103,17 @@ class TVAEModel(NeuralModel):
             raise RuntimeError("GenerativeModel.fit sets the table before _fit")
         tname = self.table.name
         self._encoder = self._decoder = None
-        self._latent_mean = self._latent_std = self._logit_bias = None
+        self._latent_mean = self._latent_std = self._logit_bias = self._scalar_maps = None
         self.best_epoch = None
         device = resolve_device(self.device)
         self._torch_device = device
         enc = EncodedTable.fit(
-            data, self.table, context=context, context_table=self.context_table, seed=seed
+            data,
+            self.table,
+            context=context,
+            context_table=self.context_table,
+            seed=seed,
+            numeric_encoding=p.numeric_encoding,
         )
         self._enc = enc
         if enc.width == 0:  # every column constant: the transformer restores them alone

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -47,11 +47,13 @@ class EncodedTable:
         context: pd.DataFrame | None = None,
         context_table: Table | None = None,
         seed: int = 0,
+        numeric_encoding: Literal["modes", "quantile"] = "modes",
     ) -> EncodedTable:
-        """Fit the transformer(s) on ``data`` (and ``context``)."""
+        """Fit the transformer(s) on ``data`` (and ``context``); ``numeric_encoding`` is the
+        rows' (the context keeps mode-specific normalisation: it is input, never decoded)."""
         from synthohive.transform import DataTransformer
 
-        dt = DataTransformer(seed=seed)
+        dt = DataTransformer(seed=seed, numeric_encoding=numeric_encoding)
         dt.fit(data, table)
         ctx_dt = None
         if context is not None and context_table is not None:

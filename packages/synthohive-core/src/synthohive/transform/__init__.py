@@ -6,7 +6,7 @@ Usage::
 
     dt = DataTransformer(max_modes=10, gmm_sample_rows=50_000, max_categories=100, seed=0,
                          inf_policy="error", gmm_max_iter=100, gmm_backend="fast",
-                         max_tail=10_000)
+                         max_tail=10_000, numeric_encoding="modes")
     dt.fit(df, table)                      # table: synthohive.metadata.Table
     m = dt.transform(df, seed=None)        # np.ndarray float32, shape (len(df), dt.output_dim)
     back = dt.inverse_transform(m, seed=1)  # DataFrame: same columns, order and exact dtypes
@@ -20,6 +20,12 @@ role)``):
   dim 1 holding ``(x - mu_k) / (4 sigma_k)`` clipped to [-0.99, 0.99], then ``role="mode"``
   softmax span (one-hot of the GMM mode k), then -- only when the column had nulls at fit --
   ``role="null"`` softmax span of dim 2 (``[present, null]``). All have ``kind="continuous"``.
+  Point masses (a value on >= 5% of the rows; every value of a column with <= 20 distinct
+  ones) are exact modes: scalar 0, decoded to the stored value. With
+  ``numeric_encoding="quantile"`` a column that is not all point masses has instead the normal
+  score of its quantile, ``Phi^-1(F(x)) / 4``, in the value span and a single mode
+  (:class:`~synthohive.transform.modes.QuantileModel`); ``quantile_columns()`` lists those
+  value spans.
 * discrete column (categorical, boolean, string, ``category``, object, very large ints):
   one ``role="category"`` softmax span, ``kind="discrete"``: the kept categories (most frequent
   first), then an "other" slot when the tail was cut (categories + other <= ``max_categories``),

@@ -83,6 +83,11 @@ def _points(x: np.ndarray) -> np.ndarray:
     return np.sort(values[heavy])
 
 
+def all_points(x: np.ndarray) -> bool:
+    """Whether every value of ``x`` is a point mass (at most :data:`MAX_POINTS` distinct)."""
+    return len(np.unique(x)) <= MAX_POINTS
+
+
 class ModeModel:
     """Kept modes with encode/decode of scalar values: GMM modes (sorted by weight, heaviest
     first), then exact point masses (``exact`` is true for those; their ``means`` hold the
@@ -263,3 +268,100 @@ class ModeModel:
         if len(sizes) != 1 or len(m.means) < 1 or np.any(m.stds <= 0):
             raise ArtifactIntegrityError("malformed mode state: inconsistent mode arrays")
         return m
+
+
+QUANTILE_KNOTS = 1001
+"""Grid points of a :class:`QuantileModel` (including the minimum and the maximum)."""
+_Z_SCALE = 4.0  # normal scores / 4 lie in the tanh range
+
+
+class QuantileModel:
+    """Normal-score encoding of a continuous column: one scalar, ``Phi^-1(F(x)) / 4``.
+
+    ``F`` is the column's empirical distribution on a grid of :data:`QUANTILE_KNOTS` quantiles
+    taken from the data (grid values are data values, so a point mass is a flat run of equal
+    knots and decodes exactly); tied values encode to the middle of their run. Decoding maps a
+    generated scalar back through ``Phi`` and the quantile grid, so any generator output gives
+    a value with the column's marginal, and a network only has to learn the dependence between
+    columns on a Gaussian scale - what makes the copula strong. Same interface as
+    :class:`ModeModel` (one mode, never exact).
+    """
+
+    def __init__(self, grid: np.ndarray) -> None:
+        self.grid = np.asarray(grid, dtype=np.float64)
+        self.levels = np.linspace(0.0, 1.0, len(self.grid))
+        self.exact = np.zeros(1, dtype=bool)
+
+    @property
+    def n_modes(self) -> int:
+        """One (constant) mode: the scalar carries everything."""
+        return 1
+
+    @classmethod
+    def fit(cls, x: np.ndarray, *, sample_rows: int, seed: int) -> QuantileModel:
+        """Quantile grid of the finite values ``x`` (a seeded subsample of ``sample_rows``)."""
+        if len(x) > sample_rows:
+            rng = np.random.default_rng(seed)
+            idx = rng.choice(len(x), size=sample_rows, replace=False)
+            idx[:2] = [np.argmin(x), np.argmax(x)]
+            x = x[idx]
+        knots = min(QUANTILE_KNOTS, max(2, len(x)))
+        grid = np.quantile(x, np.linspace(0.0, 1.0, knots), method="inverted_cdf")
+        return cls(grid)
+
+    def encode(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Scaled normal scores in [-0.99, 0.99] and mode 0."""
+        from scipy.special import ndtri
+
+        g, lv = self.grid, self.levels
+        lo = np.searchsorted(g, x, side="left")
+        hi = np.searchsorted(g, x, side="right")
+        tie = hi > lo
+        u = np.empty(len(x), dtype=np.float64)
+        u[tie] = 0.5 * (lv[lo[tie]] + lv[hi[tie] - 1])
+        j = np.clip(lo[~tie], 1, len(g) - 1)
+        x0, x1 = g[j - 1], g[j]
+        frac = np.clip((x[~tie] - x0) / np.where(x1 > x0, x1 - x0, 1.0), 0.0, 1.0)
+        u[~tie] = lv[j - 1] + frac * (lv[j] - lv[j - 1])
+        eps = 0.5 / (len(g) - 1)
+        z = ndtri(np.clip(u, eps, 1.0 - eps)) / _Z_SCALE
+        return np.clip(z, -_BAND, _BAND), np.zeros(len(x), dtype=np.int64)
+
+    def decode(self, value: np.ndarray, mode: np.ndarray) -> np.ndarray:
+        """Inverse of :meth:`encode`: ``F^-1(Phi(4 v))`` on the grid."""
+        from scipy.special import ndtr
+
+        u = ndtr(np.clip(np.asarray(value, dtype=np.float64), -1.0, 1.0) * _Z_SCALE)
+        return np.interp(u, self.levels, self.grid)
+
+    def max_error(self) -> float:
+        """Largest decoding error of an encoded training value (float32 matrix, interpolation)."""
+        gaps = np.diff(self.grid)
+        return float(np.max(gaps)) if len(gaps) else 0.0
+
+    def to_state(self) -> dict[str, Any]:
+        """JSON-safe state."""
+        return {"kind": "quantile", "grid": self.grid.tolist()}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> QuantileModel:
+        """Inverse of :meth:`to_state`."""
+        try:
+            grid = np.array(state["grid"], dtype=np.float64)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ArtifactIntegrityError(f"malformed quantile state: {exc}") from None
+        if (
+            grid.ndim != 1
+            or len(grid) < 2
+            or not np.all(np.isfinite(grid))
+            or np.any(np.diff(grid) < 0)
+        ):
+            raise ArtifactIntegrityError("malformed quantile state: the grid must be sorted")
+        return cls(grid)
+
+
+def modes_from_state(state: dict[str, Any]) -> ModeModel | QuantileModel:
+    """The mode or quantile model a codec state holds."""
+    if isinstance(state, dict) and state.get("kind") == "quantile":
+        return QuantileModel.from_state(state)
+    return ModeModel.from_state(state)

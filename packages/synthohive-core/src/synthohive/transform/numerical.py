@@ -16,7 +16,7 @@ from synthohive.transform.base import (
     read_null_indicator,
     write_null_indicator,
 )
-from synthohive.transform.modes import ModeModel
+from synthohive.transform.modes import ModeModel, QuantileModel, all_points, modes_from_state
 from synthohive.transform.values import (
     build_series,
     decode_value,
@@ -98,7 +98,7 @@ class ContinuousCodec(ColumnCodec):
         lo: float,
         hi: float,
         rounding: int | None,
-        modes: ModeModel,
+        modes: ModeModel | QuantileModel,
         fmt: str | None = None,
     ) -> None:
         super().__init__(name)
@@ -135,6 +135,7 @@ class ContinuousCodec(ColumnCodec):
         weight_threshold: float,
         seed: int,
         backend: Literal["fast", "sklearn"] = "fast",
+        encoding: Literal["modes", "quantile"] = "modes",
     ) -> ContinuousCodec:
         """Fit on ``series`` (parsed datetimes for ``datetime_str``; ``dtype`` is the original
         column dtype); ``nulls`` marks missing rows (incl. unparseable strings)."""
@@ -155,15 +156,19 @@ class ContinuousCodec(ColumnCodec):
             rel = present.astype(np.float64)
             if rounding is None:
                 rounding = learn_decimals(rel, series.dtype == np.float32)
-        modes = ModeModel.fit(
-            rel,
-            max_modes=max_modes,
-            sample_rows=sample_rows,
-            weight_threshold=weight_threshold,
-            seed=seed,
-            max_iter=max_iter,
-            backend=backend,
-        )
+        modes: ModeModel | QuantileModel
+        if encoding == "quantile" and not all_points(rel):
+            modes = QuantileModel.fit(rel, sample_rows=sample_rows, seed=seed)
+        else:
+            modes = ModeModel.fit(
+                rel,
+                max_modes=max_modes,
+                sample_rows=sample_rows,
+                weight_threshold=weight_threshold,
+                seed=seed,
+                max_iter=max_iter,
+                backend=backend,
+            )
         return cls(
             name,
             source=source,
@@ -310,7 +315,7 @@ class ContinuousCodec(ColumnCodec):
                 lo=float(state["lo"]),
                 hi=float(state["hi"]),
                 rounding=None if state["rounding"] is None else int(state["rounding"]),
-                modes=ModeModel.from_state(state["modes"]),
+                modes=modes_from_state(state["modes"]),
                 fmt=state.get("format"),
             )
         except (KeyError, TypeError, ValueError) as exc:

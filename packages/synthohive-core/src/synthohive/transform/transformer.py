@@ -84,6 +84,7 @@ class DataTransformer:
         gmm_max_iter: int = 100,
         gmm_backend: Literal["fast", "sklearn"] = "fast",
         max_tail: int = 10_000,
+        numeric_encoding: Literal["modes", "quantile"] = "modes",
     ) -> None:
         if max_modes < 1 or gmm_sample_rows < 2 or max_categories < 2 or gmm_max_iter < 1:
             raise ValueError(
@@ -102,6 +103,11 @@ class DataTransformer:
         if gmm_backend not in ("fast", "sklearn"):
             raise ValueError(f"gmm_backend must be 'fast' or 'sklearn', not {gmm_backend!r}")
         self.gmm_backend: Literal["fast", "sklearn"] = gmm_backend
+        if numeric_encoding not in ("modes", "quantile"):
+            raise ValueError(
+                f"numeric_encoding must be 'modes' or 'quantile', not {numeric_encoding!r}"
+            )
+        self.numeric_encoding: Literal["modes", "quantile"] = numeric_encoding
         self.table_name: str | None = None
         self.output_info: list[SpanInfo] = []
         self.output_dim: int = 0
@@ -332,6 +338,7 @@ class DataTransformer:
             weight_threshold=self.weight_threshold,
             seed=seed,
             backend=self.gmm_backend,
+            encoding=self.numeric_encoding,
         )
 
     def _note(self, column: str, event: str, **fields: Any) -> None:
@@ -411,6 +418,17 @@ class DataTransformer:
             cols[label] = codec.decode(m[:, start : start + codec.width], rng)
         return pd.DataFrame(cols, index=pd.RangeIndex(len(m)))
 
+    def quantile_columns(self) -> list[int]:
+        """Matrix columns holding the scalar of a quantile-encoded (normal-score) column."""
+        from synthohive.transform.modes import QuantileModel
+
+        self._check_fitted()
+        return [
+            start
+            for codec, start in zip(self._codecs, self._starts, strict=True)
+            if isinstance(codec, ContinuousCodec) and isinstance(codec.modes, QuantileModel)
+        ]
+
     def column_values(self, matrix: np.ndarray) -> tuple[np.ndarray, list[bool]]:
         """One number per row and column, cheaply, for scoring rather than output.
 
@@ -450,6 +468,7 @@ class DataTransformer:
             "gmm_max_iter": self.gmm_max_iter,
             "max_tail": self.max_tail,
             "gmm_backend": self.gmm_backend,
+            "numeric_encoding": self.numeric_encoding,
         }
 
     def save(self, writer: ArtifactWriter) -> None:
