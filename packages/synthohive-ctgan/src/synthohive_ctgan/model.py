@@ -92,7 +92,7 @@ class CTGANModel(NeuralModel):
     ) -> None:
         import torch
 
-        from synthohive.nn.data import EncodedTable, split_holdout, to_device
+        from synthohive.nn.data import split_holdout, to_device
         from synthohive.nn.device import resolve_device, seeded
         from synthohive.nn.spans import ConditionIndex, apply_activations
         from synthohive.nn.training import (
@@ -111,15 +111,7 @@ class CTGANModel(NeuralModel):
         self._torch_device = device
         if self.table is None:
             raise RuntimeError("GenerativeModel.fit sets the table before _fit")
-        enc = EncodedTable.fit(
-            data,
-            self.table,
-            context=context,
-            context_table=self.context_table,
-            seed=seed,
-            numeric_encoding=p.numeric_encoding,
-        )
-        self._enc = enc
+        enc = self._fit_encoding(data, context, seed)
         matrix = enc.encode(data)
         ctx = enc.encode_context(context, len(data))
         rng = np.random.default_rng(seed)

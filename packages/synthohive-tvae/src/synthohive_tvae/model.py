@@ -88,7 +88,7 @@ class TVAEModel(NeuralModel):
     ) -> None:
         import torch
 
-        from synthohive.nn.data import EncodedTable, split_holdout, to_device
+        from synthohive.nn.data import split_holdout, to_device
         from synthohive.nn.device import resolve_device, seeded
         from synthohive.nn.spans import reconstruction_loss
         from synthohive.nn.training import (
@@ -107,15 +107,7 @@ class TVAEModel(NeuralModel):
         self.best_epoch = None
         device = resolve_device(self.device)
         self._torch_device = device
-        enc = EncodedTable.fit(
-            data,
-            self.table,
-            context=context,
-            context_table=self.context_table,
-            seed=seed,
-            numeric_encoding=p.numeric_encoding,
-        )
-        self._enc = enc
+        enc = self._fit_encoding(data, context, seed)
         if enc.width == 0:  # every column constant: the transformer restores them alone
             log.info("fit.nothing_to_learn", model=self.name, table=tname)
             return

@@ -105,6 +105,25 @@ class NeuralModel(GenerativeModel):
 
         return sample_one_hots_t(raw_t, layout, gen)
 
+    def _fit_encoding(
+        self, data: pd.DataFrame, context: pd.DataFrame | None, seed: int
+    ) -> EncodedTable:
+        """Fit and keep the :class:`EncodedTable` of ``data`` (and ``context``), with the
+        model's ``numeric_encoding`` parameter (``"modes"`` when it has none)."""
+        from synthohive.nn.data import EncodedTable
+
+        if self.table is None:
+            raise RuntimeError("GenerativeModel.fit sets the table before _fit")
+        self._enc = EncodedTable.fit(
+            data,
+            self.table,
+            context=context,
+            context_table=self.context_table,
+            seed=seed,
+            numeric_encoding=getattr(self.params, "numeric_encoding", "modes"),
+        )
+        return self._enc
+
     # --- generation --------------------------------------------------------------------------
     def _generate(
         self,
