@@ -293,6 +293,38 @@ def test_score_noise_follows_the_held_out_rows_and_sets_the_margin() -> None:
     assert mon.margin == pytest.approx(2 * np.sqrt(2) * small) and mon.margin > 0.02
 
 
+class _Clock:
+    """A fake clock the test advances: 10 ms per training epoch, 50 ms per evaluation."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.mark.parametrize("budget", [None, 0.1])
+def test_evaluation_is_stretched_to_stay_within_its_time_budget(budget: float | None) -> None:
+    clock = _Clock()
+    mon = TrainingMonitor(model="m", table="t", epochs=200, modules={}, eval_every=1,
+                          progress=False, eval_budget=budget, clock=clock)  # fmt: skip
+    evaluated = []
+    for epoch in range(200):
+        clock.now += 0.010  # the epoch's training steps
+        score = None
+        if mon.should_evaluate(epoch):
+            clock.now += 0.050  # generating and scoring rows
+            score = 0.5
+            evaluated.append(epoch)
+        mon.end_epoch(epoch, {"loss": 0.0}, score)
+    assert evaluated[-1] == 199  # the last epoch is always scored
+    if budget is None:
+        assert len(evaluated) == 200
+    else:
+        assert evaluated[:2] == [0, 50]  # measured after the first: 50 ms / (10% of 10 ms)
+        assert len(evaluated) * 0.050 <= 0.1 * 200 * 0.010 + 2 * 0.050  # + first and last
+
+
 def test_condition_cross_entropy_equals_the_full_one_hot_loss() -> None:
     """The one-span gather form gives the same per-row loss as the loss over every span."""
     layout = SpanLayout.from_output_info(INFO)

@@ -18,6 +18,7 @@ TINY: dict[str, object] = {
     "compress_dims": (32, 32),
     "decompress_dims": (32, 32),
     "eval_every": 1,
+    "eval_budget": None,  # score every epoch, however slow scoring is next to a tiny net
 }
 
 

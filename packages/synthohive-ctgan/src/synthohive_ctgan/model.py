@@ -47,6 +47,12 @@ class CTGANParams(ModelParams):
     gumbel_tau: float = Field(0.2, gt=0, description="Gumbel-softmax temperature")
     validation_fraction: float = Field(0.1, ge=0, lt=0.5, description="held-out rows share")
     eval_every: int = Field(5, ge=1, description="epochs between validation scores")
+    eval_budget: float | None = Field(
+        0.1,
+        gt=0,
+        le=1,
+        description="largest share of training time for validation scores (None: no limit)",
+    )
     patience: int | None = Field(None, ge=1, description="evaluations without gain to stop")
     restore_margin: float = Field(
         0.01, ge=0, description="validation gain an earlier epoch needs to be restored"
@@ -165,6 +171,7 @@ class CTGANModel(NeuralModel):
                 eval_every=p.eval_every,
                 patience=p.patience,
                 restore_margin=p.restore_margin,
+                eval_budget=p.eval_budget,
                 callbacks=self.callbacks,
                 progress=progress,
             )

@@ -41,6 +41,12 @@ class TVAEParams(ModelParams):
     loss_factor: float = Field(2.0, gt=0, description="weight of reconstruction vs KL")
     validation_fraction: float = Field(0.1, ge=0, lt=0.5, description="held-out rows share")
     eval_every: int = Field(5, ge=1, description="epochs between validation scores")
+    eval_budget: float | None = Field(
+        0.1,
+        gt=0,
+        le=1,
+        description="largest share of training time for validation scores (None: no limit)",
+    )
     patience: int | None = Field(None, ge=1, description="evaluations without gain to stop")
     restore_margin: float = Field(
         0.01, ge=0, description="validation gain an earlier epoch needs to be restored"
@@ -140,6 +146,7 @@ class TVAEModel(NeuralModel):
                 eval_every=p.eval_every,
                 patience=p.patience,
                 restore_margin=p.restore_margin,
+                eval_budget=p.eval_budget,
                 callbacks=self.callbacks,
                 progress=progress,
             )

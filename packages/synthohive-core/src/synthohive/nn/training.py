@@ -206,6 +206,8 @@ class TrainingMonitor:
         callbacks: Sequence[Callback] = (),
         progress: bool | None = None,
         restore_margin: float = 0.01,
+        eval_budget: float | None = None,
+        clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.model = model
         self.table = table
@@ -223,7 +225,14 @@ class TrainingMonitor:
         self._best: dict[str, dict[str, torch.Tensor]] | None = None
         self._stale = 0
         self.history: list[dict[str, float]] = []
-        self._started = time.perf_counter()
+        self.eval_budget = eval_budget
+        self._clock = clock
+        self._started = clock()
+        self._eval_started: float | None = None
+        self._train_s = 0.0  # seconds of epochs outside evaluation
+        self._eval_s = 0.0
+        self._evals = 0
+        self._since_eval = 0
         show = sys.stderr.isatty() if progress is None else progress
         self._bar: Any = None
         if show:
@@ -252,16 +261,40 @@ class TrainingMonitor:
         """Divergence check for one loss value."""
         check_finite(loss, name=name, epoch=epoch, step=step, table=self.table)
 
+    @property
+    def interval(self) -> int:
+        """Epochs between evaluations: ``eval_every``, stretched when ``eval_budget`` is set so
+        that scoring costs at most that share of the training time (both measured so far)."""
+        if not self.eval_budget or not self._evals or self._train_s <= 0:
+            return self.eval_every
+        per_eval = self._eval_s / self._evals
+        per_epoch = self._train_s / max(1, len(self.history))
+        return max(self.eval_every, math.ceil(per_eval / (self.eval_budget * per_epoch)))
+
     def should_evaluate(self, epoch: int) -> bool:
-        """Whether the validation score is due after ``epoch`` (0-based); always at the end."""
-        return (epoch + 1) % self.eval_every == 0 or epoch + 1 == self.epochs
+        """Whether the validation score is due after ``epoch`` (0-based): every
+        :attr:`interval` epochs, and always at the last one. Call it right before scoring:
+        a ``True`` starts the clock of the evaluation that :meth:`end_epoch` stops."""
+        due = epoch + 1 == self.epochs or self._since_eval + 1 >= self.interval
+        if due:
+            self._eval_started = self._clock()
+        return due
 
     def end_epoch(
         self, epoch: int, losses: Mapping[str, float], score: float | None = None
     ) -> bool:
         """Record ``epoch``; returns ``True`` when training should stop early."""
         metrics = {k: float(v) for k, v in losses.items()}
-        metrics["seconds"] = round(time.perf_counter() - self._started, 4)
+        now = self._clock()
+        metrics["seconds"] = round(now - self._started, 4)
+        if self._eval_started is not None:
+            self._train_s += self._eval_started - self._started
+            self._eval_s += now - self._eval_started
+            self._evals += 1
+            self._since_eval, self._eval_started = 0, None
+        else:
+            self._train_s += now - self._started
+            self._since_eval += 1
         stop = False
         if score is not None:
             metrics["val_score"] = float(score)
@@ -282,7 +315,7 @@ class TrainingMonitor:
         if self._bar is not None:
             self._bar.update(1)
             self._bar.set_postfix({k: round(v, 3) for k, v in metrics.items()})
-        self._started = time.perf_counter()
+        self._started = self._clock()
         if stop:
             log.info(
                 "fit.early_stop",
