@@ -57,3 +57,18 @@ def test_scalar_maps_are_saved_and_checked() -> None:
     store.members[key] = encode_array(maps[:, ::-1].copy(), key)
     with pytest.raises(IncompatibleArtifactError, match="scalar_maps"):
         TVAEModel.load(store.reader())
+
+
+def test_auto_tries_every_installed_model_and_keeps_the_best() -> None:
+    import re
+
+    import synthohive as sh
+
+    df, _ = _frame(500)
+    synth = sh.Synthesizer(model="auto", seed=0, progress=False).fit(df)
+    text = synth.explain()
+    scores = {m: float(v) for m, v in re.findall(r"(\w+) (0\.\d{3})", text)}
+    assert set(scores) == {"gaussian_copula", "tvae", "ctgan"}
+    chosen = re.search(r"auto chose '(\w+)'", text)
+    assert chosen is not None and scores[chosen.group(1)] == max(scores.values())
+    assert len(synth.sample(100)) == 100

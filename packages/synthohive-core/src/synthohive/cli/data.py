@@ -139,7 +139,13 @@ def write_data(
 def epochs_params(model: str, epochs: int) -> dict[str, Any]:
     """``{"epochs": epochs}``, or a clear error when ``model`` has no epochs parameter."""
     from synthohive.registry import get_registry
+    from synthohive.synthesizer.auto import AUTO
 
+    if model == AUTO:
+        raise DataError(
+            "--epochs does not apply to --model auto: each candidate trains with its defaults",
+            fix="drop --epochs, or name the model (e.g. --model tvae --epochs 50)",
+        )
     params = getattr(get_registry().get_model(model), "Params", None)
     if "epochs" not in getattr(params, "model_fields", {}):
         raise DataError(
@@ -188,8 +194,10 @@ def model_params(model: str, params: dict[str, Any], epochs: int | None) -> dict
     before any work (a did-you-mean for a misspelled model or parameter name)."""
     from synthohive.registry import get_registry
     from synthohive.synthesizer import Synthesizer
+    from synthohive.synthesizer.auto import AUTO
 
-    get_registry().get_model(model)
+    if model != AUTO:
+        get_registry().get_model(model)
     merged = dict(params)
     if epochs is not None:
         if "epochs" in merged and merged["epochs"] != epochs:
@@ -204,9 +212,12 @@ def model_params(model: str, params: dict[str, Any], epochs: int | None) -> dict
 def epochs_of(model: str, params: dict[str, Any]) -> int | None:
     """Epochs each table trains for (``params`` or the model's default), if it has epochs."""
     from synthohive.registry import get_registry
+    from synthohive.synthesizer.auto import AUTO
 
     if isinstance(params.get("epochs"), int):
         return int(params["epochs"])
+    if model == AUTO:
+        return None
     fields = getattr(getattr(get_registry().get_model(model), "Params", None), "model_fields", {})
     default = fields["epochs"].default if "epochs" in fields else None
     return default if isinstance(default, int) else None
@@ -259,7 +270,8 @@ def detect_command(data: str, output: str, explain: bool) -> None:
     "--model",
     default=DEFAULT_MODEL,
     show_default=True,
-    help="Model name; `synthohive plugins` lists the installed ones.",
+    help="Model name (`synthohive plugins` lists the installed ones), or auto: each "
+    "table's model picked by held-out quality (`explain` says which and why).",
 )
 @click.option(
     "--epochs",

@@ -30,6 +30,7 @@ from synthohive.errors import DataError, InvalidDataError, NotFittedError
 from synthohive.log import get_logger
 from synthohive.metadata.schema import Column, Metadata, Table
 from synthohive.synthesizer import graph
+from synthohive.synthesizer.auto import AUTO, choose_model
 from synthohive.synthesizer.cardinality import children_per_parent
 from synthohive.synthesizer.conditions import (
     TableConditions,
@@ -76,10 +77,12 @@ DEFAULT_MODEL = "gaussian_copula"
 class Synthesizer:
     """Learns tables and their relations; generates synthetic data with the same statistics.
 
-    ``model`` is a registered model name or a per-table mapping (``{"orders": "ctgan",
-    "*": "gaussian_copula"}``); ``model_params`` applies to every table or, keyed by table
-    name (and ``"*"``), per table. ``context_parent`` picks the parent that drives a child
-    with several parents; ``context_columns`` picks the parent columns a child is conditioned
+    ``model`` is a registered model name, ``"auto"`` (each table's model picked by a quick
+    validation on held-out rows, see :mod:`synthohive.synthesizer.auto`; no ``model_params``)
+    or a per-table mapping (``{"orders": "ctgan", "*": "gaussian_copula"}``);
+    ``model_params`` applies to every table or, keyed by table name (and ``"*"``), per table.
+    ``context_parent`` picks the parent that drives a child with several parents;
+    ``context_columns`` picks the parent columns a child is conditioned
     on; ``orphans`` says what to do with foreign keys that have no parent (``"drop"`` the rows
     or set the key to ``"null"``); ``inf_policy="as_null"`` turns ±inf into nulls instead of
     refusing them; categories of modelled string columns seen in fewer than
@@ -237,7 +240,13 @@ class Synthesizer:
         for name, plan in plans.items():
             requested = self.table_params.get(name, {}).get("strategy", default)
             model_name = self._model_name(name)
-            min_rows = int(getattr(get_registry().get_model(model_name), "min_rows", 1))
+            min_rows = int(
+                getattr(
+                    get_registry().get_model(DEFAULT_MODEL if model_name == AUTO else model_name),
+                    "min_rows",
+                    1,
+                )
+            )
             plan.strategy, plan.strategy_reason = choose_strategy(
                 self.metadata,
                 name,
@@ -294,8 +303,6 @@ class Synthesizer:
 
         independent = plan.strategy == "independent"
         model_name = INDEPENDENT_MODEL if independent else self._model_name(name)
-        model_cls = get_registry().get_model(model_name)
-        params = None if independent else self._params_for(name)
         seed = (
             None
             if self.seed is None
@@ -303,6 +310,14 @@ class Synthesizer:
                 np.random.SeedSequence([self.seed, k]).generate_state(1, dtype=np.uint64)[0] >> 2
             )
         )
+        model_table = Table(name=name, primary_key=None, columns=cols)
+        if model_name == AUTO:
+            model_name, plan.strategy_reason = choose_model(
+                data, model_table, seed=seed or 0, device=self.device
+            )
+            log.info("synthesizer.auto", table=name, model=model_name, reason=plan.strategy_reason)
+        model_cls = get_registry().get_model(model_name)
+        params = None if independent else self._params_for(name)
         model = model_cls(params, device=self.device, seed=seed)
         context = ctx_table = None
         if plan.context_relation is not None:
@@ -320,7 +335,6 @@ class Synthesizer:
                 plan.context_columns = chosen
             elif chosen and not independent:
                 log.warning("synthesizer.context_unsupported", table=name, model=model_name)
-        model_table = Table(name=name, primary_key=None, columns=cols)
         model.fit(
             data, table=model_table, context=context, context_table=ctx_table, progress=progress
         )
@@ -656,8 +670,14 @@ def _check_models(model: str | dict[str, str], params: dict[str, Any] | None) ->
     from synthohive.registry import get_registry
 
     names = [model] if isinstance(model, str) else list(model.values())
-    classes = {name: get_registry().get_model(name) for name in names}
     flat = params and not all(isinstance(v, Mapping) for v in params.values())
+    if AUTO in names and params:
+        raise DataError(
+            "model='auto' picks each table's model itself, with that model's defaults, so it "
+            "takes no model_params",
+            fix="drop model_params, or name the model (e.g. model='tvae') with its parameters",
+        )
+    classes = {name: get_registry().get_model(name) for name in names if name != AUTO}
     if isinstance(model, str) and flat:
         from pydantic import ValidationError
 
