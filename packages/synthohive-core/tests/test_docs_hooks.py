@@ -41,10 +41,11 @@ def _test_sources() -> str:
     )
 
 
-def test_the_five_hooks_exist() -> None:
+def test_the_six_hooks_exist() -> None:
     assert sorted(_hookspecs()) == [
         "register_commands",
         "register_connectors",
+        "register_constraints",
         "register_models",
         "register_sanitizers",
         "register_validators",

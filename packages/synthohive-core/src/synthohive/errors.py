@@ -78,6 +78,10 @@ class UnknownConditionValueError(DataError):
     """A condition names a column or value the model never saw."""
 
 
+class ConstraintError(DataError):
+    """A constraint is invalid, does not fit the table, or the real rows break it."""
+
+
 # --- plugins ----------------------------------------------------------------------------------
 class PluginError(SynthoHiveError):
     """Base class of plugin discovery/registration problems."""
@@ -180,6 +184,7 @@ __all__ = [
     "ArtifactError",
     "ArtifactIntegrityError",
     "ConnectorError",
+    "ConstraintError",
     "CorruptModelFileError",
     "DataError",
     "DeviceError",

@@ -46,6 +46,12 @@ def register_validators() -> list[type[Any]]:
 
 
 @hookspec
+def register_constraints() -> list[type[Any]]:
+    """Return constraint classes (``synthohive.constraints.Constraint``), keyed by ``name``."""
+    raise NotImplementedError
+
+
+@hookspec
 def register_commands(cli: click.Group) -> None:
     """Add sub-commands to the ``synthohive`` command-line group ``cli``."""
     raise NotImplementedError

@@ -49,6 +49,7 @@ HOOK_KINDS: dict[str, str] = {
     "register_connectors": "connectors",
     "register_sanitizers": "sanitizers",
     "register_validators": "validators",
+    "register_constraints": "constraints",
 }
 
 

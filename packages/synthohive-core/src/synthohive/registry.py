@@ -1,7 +1,7 @@
 """The typed registry: every registered class by kind and name, with who provided it.
 
-Kinds are ``models``, ``connectors``, ``sanitizers`` and ``validators``. Classes are indexed
-by their ``name`` attribute; connectors by each URL scheme in ``schemes`` (a
+Kinds are ``models``, ``connectors``, ``sanitizers``, ``validators`` and ``constraints``.
+Classes are indexed by their ``name`` attribute; connectors by each URL scheme in ``schemes`` (a
 ``postgresql+psycopg://`` URL matches ``postgresql``). Each kind is collected lazily, the first
 time it is asked for, by calling its hook on each plugin separately (a failing plugin is
 recorded as broken, the rest still register).
@@ -33,13 +33,14 @@ if TYPE_CHECKING:
 
 log = get_logger(__name__)
 
-KINDS: tuple[str, ...] = ("models", "connectors", "sanitizers", "validators")
+KINDS: tuple[str, ...] = ("models", "connectors", "sanitizers", "validators", "constraints")
 _HOOK_FOR_KIND = {kind: hook for hook, kind in HOOK_KINDS.items()}
 _SINGULAR = {
     "models": "model",
     "connectors": "connector",
     "sanitizers": "sanitizer",
     "validators": "validator",
+    "constraints": "constraint",
 }
 
 # First-party names that ship outside the core: name -> pip package.
@@ -58,6 +59,7 @@ FIRST_PARTY: dict[str, dict[str, str]] = {
     },
     "sanitizers": {},
     "validators": {},
+    "constraints": {},
 }
 
 
@@ -103,6 +105,10 @@ def _base_class(kind: str) -> type[Any] | None:
         from synthohive.connectors.base import Connector
 
         return Connector
+    if kind == "constraints":
+        from synthohive.constraints.base import Constraint
+
+        return Constraint
     return None
 
 
@@ -329,6 +335,14 @@ class Registry:
     def get_validator(self, name: str) -> type[Any]:
         """The validator class called ``name``."""
         return self.get("validators", name)
+
+    def list_constraints(self) -> list[str]:
+        """Names of the installed constraints."""
+        return self.names("constraints")
+
+    def get_constraint(self, name: str) -> type[Any]:
+        """The constraint class called ``name``."""
+        return self.get("constraints", name)
 
 
 _lock = threading.RLock()

@@ -12,6 +12,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "synthohive.default_plugins.connectors",
     "synthohive.default_plugins.sanitizers",
     "synthohive.default_plugins.validators",
+    "synthohive.default_plugins.constraints",
     "synthohive.default_plugins.commands",
 )
 

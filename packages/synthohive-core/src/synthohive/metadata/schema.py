@@ -107,6 +107,16 @@ class Table(BaseModel):
         return [n for n, c in self.columns.items() if c.sdtype in sdtypes]
 
 
+class ConstraintSpec(BaseModel):
+    """A constraint on one table: its registered ``kind`` and JSON ``params`` (no code)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    table: str
+    kind: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
 class Metadata(BaseModel):
     """Tables and the foreign keys between them. Single-table metadata has one table."""
 
@@ -118,6 +128,9 @@ class Metadata(BaseModel):
     suggested_relations: list[ForeignKey] | None = Field(
         default=None,
         description="relations detection found evidence for but did not apply (see explain)",
+    )
+    constraints: list[ConstraintSpec] | None = Field(
+        default=None, description="business rules every generated row satisfies"
     )
 
     # --- JSON --------------------------------------------------------------------------------
@@ -261,6 +274,17 @@ class Metadata(BaseModel):
         if len(self.relations) == before:
             raise MetadataError(f"no relation on columns {ccols}", table=child)
 
+    def add_constraint(self, table: str, kind: str, **params: Any) -> ConstraintSpec:
+        """Add the constraint ``kind`` (a registered name, e.g. ``"inequality"``) on ``table``.
+
+        The parameters are checked now (kind, parameter names, columns of the table), so a
+        typo fails here and not at the end of a fit.
+        """
+        spec = ConstraintSpec(table=table, kind=kind, params=params)
+        build_constraint(self, spec)
+        self.constraints = [*(self.constraints or []), spec]
+        return spec
+
     def update_column(self, table: str, column: str, **changes: Any) -> Column:
         """Change fields of a column (e.g. ``sdtype="categorical"``); validated by pydantic."""
         t = self.table(table)
@@ -283,3 +307,22 @@ class Metadata(BaseModel):
     def children(self, table: str) -> list[ForeignKey]:
         """Relations in which ``table`` is the parent."""
         return [r for r in self.relations if r.parent == table]
+
+
+def build_constraint(metadata: Metadata, spec: ConstraintSpec) -> Any:
+    """The :class:`~synthohive.constraints.Constraint` of ``spec``, checked against the
+    metadata (table and columns exist; the kind is registered; its parameters are valid)."""
+    from synthohive.errors import ConstraintError
+    from synthohive.registry import get_registry
+
+    table = metadata.table(spec.table)
+    cls = get_registry().get_constraint(spec.kind)
+    constraint = cls(spec.table, spec.params)
+    missing = [c for c in constraint.columns() if c not in table.columns]
+    if missing:
+        raise ConstraintError(
+            f"constraint {constraint.describe()} names unknown column(s) {missing}",
+            table=spec.table,
+            fix=f"use columns of the table: {list(table.columns)}",
+        )
+    return constraint

@@ -358,6 +358,10 @@ def _check_model(synth: Synthesizer, cond: TableConditions) -> None:
             fix=f"use a model that does ({', '.join(_condition_models())}), e.g. "
             f"Synthesizer(model={{{name!r}: 'gaussian_copula', '*': ...}})",
         )
+    if plan.constraints:
+        from synthohive.constraints.apply import check_conditions
+
+        check_conditions(name, plan.constraints, cond.columns)
 
 
 def _condition_models() -> list[str]:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal, Self
 import numpy as np
 import pandas as pd
 
+from synthohive.constraints.apply import fit_constraints
 from synthohive.errors import DataError, InvalidDataError, NotFittedError
 from synthohive.log import get_logger
 from synthohive.metadata.schema import Column, Metadata, Table
@@ -290,6 +291,8 @@ class Synthesizer:
             )
         if len(data) == 0:
             log.warning("synthesizer.empty_table", table=name, action="generates no rows")
+        if plan.strategy != "copy" and len(data):
+            data, cols, plan.constraints = fit_constraints(meta, table, data, cols)
         if plan.strategy == "copy":
             kept = [c for c in plan.labels if c not in plan.filled]
             copied = frame[kept].reset_index(drop=True)

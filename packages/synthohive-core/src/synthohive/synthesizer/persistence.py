@@ -455,13 +455,27 @@ def _plan_problems(
             yield "n_rows", f"a copied table holds at most {MAX_COPY_ROWS} rows"
 
 
+def learned_columns(plan: TablePlan) -> list[str]:
+    """The columns a table's model learns: the plan's model columns as its constraints
+    rewrite them."""
+    if not plan.constraints:
+        return plan.model_columns
+    from synthohive.constraints.apply import restore_constraints
+    from synthohive.metadata.schema import Column
+
+    columns = {c: Column(sdtype="numerical") for c in plan.model_columns}
+    for constraint in restore_constraints(plan.name, plan.constraints):
+        columns = constraint.model_columns(columns)
+    return list(columns)
+
+
 def _check_model(model: Any, plan: TablePlan, metadata: Metadata, where: str) -> None:
     """A loaded model must learn exactly the plan's columns (and context) under its name."""
     columns = [str(c) for c in getattr(model, "columns", [])]
     problem = None
     if getattr(model, "name", None) != plan.model_name:
         problem = f"holds model {getattr(model, 'name', None)!r}, the plan says {plan.model_name!r}"
-    elif columns != plan.model_columns:
+    elif columns != learned_columns(plan):
         problem = "learned other columns than the plan's modelled and count columns"
     else:
         ctx = getattr(model, "context_table", None)

@@ -155,6 +155,7 @@ class TablePlanDoc(BaseModel):
     strategy: Literal["model", "copy", "independent"] = "model"
     strategy_reason: str = Field(default="", max_length=MAX_TEXT)
     shared_fill: dict[Name, SharedFill] = Field(default_factory=dict, max_length=MAX_COLUMNS)
+    constraints: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_COLUMNS)
 
     @field_validator("dtypes")
     @classmethod
@@ -272,6 +273,9 @@ class TablePlan:
     strategy_reason: str = ""
     shared_fill: dict[str, tuple[int, str, float]] = field(default_factory=dict)
     """PII column -> (relation to a parent, parent PII column, share of rows equal to it)."""
+    constraints: list[dict[str, Any]] = field(default_factory=list)
+    """Fitted constraints of the table, in the order they were applied: ``{"kind", "params",
+    "state"}`` (JSON; see :mod:`synthohive.constraints.apply`)."""
 
     @property
     def model_columns(self) -> list[str]:
@@ -323,7 +327,7 @@ class TablePlan:
             "strategy": self.strategy,
             "strategy_reason": self.strategy_reason,
             "shared_fill": {k: list(v) for k, v in self.shared_fill.items()},
-        }
+        } | ({"constraints": self.constraints} if self.constraints else {})
 
     @classmethod
     def from_dict(cls, raw: Any) -> TablePlan:
@@ -364,6 +368,7 @@ class TablePlan:
             strategy=doc.strategy,
             strategy_reason=doc.strategy_reason,
             shared_fill={k: (v[0], v[1], v[2]) for k, v in doc.shared_fill.items()},
+            constraints=[dict(c) for c in doc.constraints],
         )
 
 

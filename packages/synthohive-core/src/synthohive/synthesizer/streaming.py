@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from synthohive.constraints.apply import restore_constraints, reverse_constraints
 from synthohive.log import get_logger
 from synthohive.synthesizer.cardinality import (
     SlotAssigner,
@@ -197,6 +198,7 @@ class _TableGenerator:
         )
         self.copy_pos = 0
         self.copy_factor = 1.0
+        self.constraints = restore_constraints(name, self.plan.constraints)
         # other parents: their keys and slot targets, read once (keys only: compact)
         self.assigners: dict[int, tuple[SlotAssigner, pd.DataFrame]] = {}
         for i, fk in enumerate(self.meta.relations):
@@ -362,8 +364,10 @@ class _TableGenerator:
             context = parent_chunk[self.plan.context_columns].iloc[pos].reset_index(drop=True)
         seed = int(rng.integers(0, 2**62))
         if self.conditions is not None:  # a root table: no context
-            return self.conditions.sample(model, n, start, seed).reset_index(drop=True)
-        return model.sample(n, context=context, seed=seed).reset_index(drop=True)
+            out = self.conditions.sample(model, n, start, seed).reset_index(drop=True)
+        else:
+            out = model.sample(n, context=context, seed=seed).reset_index(drop=True)
+        return reverse_constraints(self.constraints, out) if self.constraints else out
 
     def _assign_foreign_keys(
         self,
