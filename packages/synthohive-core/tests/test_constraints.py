@@ -238,3 +238,46 @@ def test_hook_register_constraints() -> None:
     registry = Registry(load_plugins(extra=[(Broken(), "synthohive-broken")]))
     assert "nope" not in registry.list_constraints()
     assert "inequality" in registry.list_constraints()
+
+
+def test_report_shows_the_share_of_rows_satisfying_each_constraint() -> None:
+    real = _orders(400)
+    meta = _orders_meta(real)
+    synth = sh.Synthesizer(meta, seed=0, progress=False).fit({"orders": real})
+    fake = synth.sample(scale=1.0)
+    report = sh.evaluate({"orders": real}, fake, meta)
+    rows = [r for r in report.results if r.property == "Constraints"]
+    assert [r.details["constraint"].split("(")[0] for r in rows] == [
+        "inequality",
+        "sum",
+        "positive",
+    ]
+    assert all(r.score == 1.0 and r.details["real_share"] == 1.0 for r in rows)
+    assert "Constraints" in report.properties and report.overall is not None
+    # a broken synthetic table shows up; overall quality does not count the property
+    broken = {"orders": fake["orders"].assign(qty=0)}
+    low = sh.evaluate({"orders": real}, broken, meta)
+    assert low.score("ConstraintValidity", "orders", "qty") == 0.0
+    assert "Share of synthetic rows that satisfy" in low.to_html()
+
+
+def test_detect_suggests_constraints_the_data_follows_without_applying_them(
+    chinook: tuple[dict[str, pd.DataFrame], sh.Metadata],
+) -> None:
+    meta = sh.Metadata.detect({"orders": _orders(500, as_text=True)})
+    [ineq] = [c for c in meta.suggested_constraints or [] if c.kind == "inequality"]
+    assert ineq.params == {"low": "ordered_at", "high": "shipped_at"}
+    assert "on all" in (ineq.reason or "") and not meta.constraints
+    text = meta.explain()
+    assert "? orders: inequality(low='ordered_at', high='shipped_at')" in text
+    meta.add_constraint("orders", **{"kind": ineq.kind, **ineq.params})
+    assert "? orders: inequality" not in meta.explain()  # applied: listed as a constraint
+    assert "  - orders: inequality(low='ordered_at', high='shipped_at')" in meta.explain()
+    _, chinook_meta = chinook
+    combos = {
+        tuple(c.params["columns"])
+        for c in chinook_meta.suggested_constraints or []
+        if c.kind == "fixed_combinations" and c.table == "invoice"
+    }
+    assert ("billing_city", "billing_country") in combos
+    assert len(chinook_meta.suggested_constraints or []) <= 5 * len(chinook_meta.tables)

@@ -38,6 +38,8 @@ class Constraint(ABC):
 
     name: ClassVar[str]
     Params: ClassVar[type[ConstraintParams]] = ConstraintParams
+    checks_against_real: ClassVar[bool] = False
+    """Whether :meth:`is_valid` needs :meth:`fit` on real rows first (e.g. combinations)."""
 
     def __init__(self, table: str, params: dict[str, Any] | None = None) -> None:
         self.table = table

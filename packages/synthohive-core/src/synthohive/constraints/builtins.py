@@ -425,6 +425,7 @@ class FixedCombinations(Constraint):
 
     name = "fixed_combinations"
     Params = FixedCombinationsParams
+    checks_against_real = True
     params: FixedCombinationsParams
 
     def columns(self) -> list[str]:

@@ -366,15 +366,17 @@ def _numeric_column(
     if len(finite) == 0:
         return Column(sdtype="numerical", **base, reason="numeric dtype, no finite values")
     rounding = 0 if integral else _decimals(finite)
-    why = f"numeric dtype {dtype}, range {finite.min():g}..{finite.max():g}"
+    # + 0.0 turns -0.0 into 0.0: which zero np.min returns depends on the row order
+    lo, hi = float(finite.min()) + 0.0, float(finite.max()) + 0.0
+    why = f"numeric dtype {dtype}, range {lo:g}..{hi:g}"
     if not integral and rounding is not None:
         why += f", {rounding} decimal(s) observed"
     return Column(
         sdtype="numerical",
         **base,
         integer=bool(integral),
-        min=float(finite.min()),
-        max=float(finite.max()),
+        min=lo,
+        max=hi,
         rounding=rounding,
         reason=why,
     )
@@ -595,9 +597,13 @@ def detect_metadata(
     data: pd.DataFrame | dict[str, pd.DataFrame], *, table_name: str = "table"
 ) -> Metadata:
     """Detect metadata for one frame or a dict of frames (then foreign keys as well)."""
+    from synthohive.constraints.suggest import suggest_constraints
+
     if isinstance(data, pd.DataFrame):
         table = detect_table(data, name=table_name)
-        return Metadata(tables={table_name: table})
+        single = Metadata(tables={table_name: table})
+        single.suggested_constraints = suggest_constraints(single, {table_name: data}) or None
+        return single
     if not isinstance(data, dict) or not data:
         raise MetadataError(
             f"expected a DataFrame or a non-empty dict of DataFrames, got {type(data).__name__}",
@@ -620,4 +626,6 @@ def detect_metadata(
         fks = frozenset(c for r in meta.parents(tname) for c in r.child_columns)
         if not table.primary_key and composite_key(frames[tname], table, fks):
             table.reason = (table.reason or "") + " (columns found to be foreign keys)"
+    raw = {str(k): v.set_axis([str(c) for c in v.columns], axis=1) for k, v in data.items()}
+    meta.suggested_constraints = suggest_constraints(meta, raw) or None
     return meta

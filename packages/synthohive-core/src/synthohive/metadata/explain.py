@@ -67,4 +67,24 @@ def explain(meta: Metadata) -> str:
             )
             if r.reason:
                 lines.append(f"      why: {r.reason}")
+    declared = {(c.table, c.kind, repr(c.params)) for c in meta.constraints or []}
+    suggested = [
+        c
+        for c in meta.suggested_constraints or []
+        if (c.table, c.kind, repr(c.params)) not in declared
+    ]
+    if meta.constraints:
+        lines.append("Constraints:")
+        for c in meta.constraints:
+            lines.append(f"  - {c.table}: {c.kind}({_params(c.params)})")
+    if suggested:
+        lines.append("Suggested constraints (not applied; add with meta.add_constraint):")
+        for c in suggested:
+            lines.append(f"  ? {c.table}: {c.kind}({_params(c.params)})")
+            if c.reason:
+                lines.append(f"      why: {c.reason}")
     return "\n".join(lines)
+
+
+def _params(params: dict[str, object]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in params.items())

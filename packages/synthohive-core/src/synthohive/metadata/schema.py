@@ -115,6 +115,7 @@ class ConstraintSpec(BaseModel):
     table: str
     kind: str
     params: dict[str, Any] = Field(default_factory=dict)
+    reason: str | None = None
 
 
 class Metadata(BaseModel):
@@ -131,6 +132,10 @@ class Metadata(BaseModel):
     )
     constraints: list[ConstraintSpec] | None = Field(
         default=None, description="business rules every generated row satisfies"
+    )
+    suggested_constraints: list[ConstraintSpec] | None = Field(
+        default=None,
+        description="rules detection found the data to follow on every row (see explain)",
     )
 
     # --- JSON --------------------------------------------------------------------------------

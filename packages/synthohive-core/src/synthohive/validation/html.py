@@ -40,6 +40,7 @@ MEANINGS = {
     "Coverage": "Share of the real value range (numbers, dates) or categories that the "
     "synthetic data covers.",
     "Missing Values": "How closely the share of empty values per column matches.",
+    "Constraints": "Share of synthetic rows that satisfy each declared constraint (should be 1).",
     "Referential Integrity": "Share of foreign keys that point at an existing parent row "
     "(must be 1).",
     "Privacy": "Higher is safer: 1 means no synthetic row copies a real training row (details "

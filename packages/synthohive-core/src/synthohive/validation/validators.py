@@ -6,12 +6,14 @@ otherwise (after a cold load), so the same report is produced either way.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from synthohive.errors import ConstraintError
 from synthohive.validation import profile as prof
 from synthohive.validation import stats
 from synthohive.validation.base import EvaluationContext, MetricResult, Validator
@@ -249,12 +251,57 @@ class Relations(Validator):
         return out
 
 
+class ConstraintValidity(Validator):
+    """Share of rows satisfying each constraint of the metadata, synthetic (the score) and
+    real (``details["real_share"]``). Not a quality property: it does not enter ``overall``."""
+
+    name = "constraint_validity"
+    property = "Constraints"
+    needs_real = False
+
+    def compute(self, ctx: EvaluationContext) -> list[MetricResult]:
+        from synthohive.metadata.schema import build_constraint
+
+        out: list[MetricResult] = []
+        for spec in ctx.metadata.constraints or []:
+            if spec.table not in ctx.synthetic:
+                continue
+            constraint = build_constraint(ctx.metadata, spec)
+            if hasattr(constraint, "set_formats"):
+                constraint.set_formats(ctx.metadata.tables[spec.table].columns)
+            real = ctx.real.get(spec.table) if ctx.real is not None else None
+            if constraint.checks_against_real:
+                if real is None:
+                    continue  # e.g. combinations: only the real rows say which are allowed
+                with contextlib.suppress(ConstraintError):
+                    constraint.fit(real)
+
+            def share(frame: pd.DataFrame, rule: Any = constraint) -> float | None:
+                return float(rule.is_valid(frame).mean()) if len(frame) else None
+
+            details: dict[str, Any] = {"constraint": constraint.describe()}
+            if real is not None:
+                details["real_share"] = share(real)
+            out.append(
+                MetricResult(
+                    "ConstraintValidity",
+                    self.property,
+                    spec.table,
+                    tuple(constraint.columns()),
+                    share(ctx.synthetic[spec.table]),
+                    details,
+                )
+            )
+        return out
+
+
 BUILTIN_QUALITY_VALIDATORS: list[type[Validator]] = [
     ColumnShapes,
     Coverage,
     MissingValues,
     PairTrends,
     Relations,
+    ConstraintValidity,
 ]
 
 
