@@ -367,16 +367,16 @@ def _numeric_column(
         return Column(sdtype="numerical", **base, reason="numeric dtype, no finite values")
     rounding = 0 if integral else _decimals(finite)
     # + 0.0 turns -0.0 into 0.0: which zero np.min returns depends on the row order
-    lo, hi = float(finite.min()) + 0.0, float(finite.max()) + 0.0
-    why = f"numeric dtype {dtype}, range {lo:g}..{hi:g}"
+    low, high = float(finite.min()) + 0.0, float(finite.max()) + 0.0
+    why = f"numeric dtype {dtype}, range {low:g}..{high:g}"
     if not integral and rounding is not None:
         why += f", {rounding} decimal(s) observed"
     return Column(
         sdtype="numerical",
         **base,
         integer=bool(integral),
-        min=lo,
-        max=hi,
+        min=low,
+        max=high,
         rounding=rounding,
         reason=why,
     )
