@@ -493,6 +493,7 @@ def write_docs(files: list[Path], docs: Path) -> None:
     lines += scaling_tables(docs.parent.parent / "benchmarks" / "results")
     lines += neural_selection_tables(docs.parent.parent / "benchmarks" / "results")
     lines += neural_encoding_table(docs.parent.parent / "benchmarks" / "results")
+    lines += constraints_table(docs.parent.parent / "benchmarks" / "results")
     lines += [""]
     docs.parent.mkdir(parents=True, exist_ok=True)
     docs.write_text("\n".join(lines) + "\n")
@@ -655,6 +656,41 @@ def neural_encoding_table(results: Path) -> list[str]:
         "quantiles plus the post-training marginal map (`quantile`, TVAE's default).",
         "",
         *_table(["dataset", "model", "modes", "quantile", "Δ", "gaussian_copula"], rows),
+    ]
+
+
+def constraints_table(results: Path) -> list[str]:
+    """Issue #20's row: what five constraints add to fit + sample (target <= 20%)."""
+    run = _load(results / "constraints.json")
+    if not run or not run.get("results"):
+        return []
+    args = run["args"]
+    rows = [
+        [
+            r["model"],
+            f"{r['rows']:,}",
+            _f(r["without_s"]),
+            _f(r["with_s"]),
+            f"{100 * r['overhead']:+.1f}%",
+            "met" if r["overhead"] <= 0.2 else "not met",
+            "yes" if r.get("all_rows_valid") else "no",
+        ]
+        for r in run["results"]
+    ]
+    return [
+        "",
+        "### Constraints: time overhead (issue #20, `benchmarks/bench_constraints.py`, "
+        "`constraints.json`)",
+        "",
+        f"`python benchmarks/bench_constraints.py --rows {args['rows']} --epochs "
+        f"{args['epochs']}`: fit + sample at scale 1 of an orders table without and with five "
+        "constraints (inequality of dates with nulls, fixed_combinations, sum, positive, "
+        f"scalar_range); best of {args['repeats']} runs each. Target: overhead <= 20%.",
+        "",
+        *_table(
+            ["model", "rows", "without s", "with s", "overhead", "target", "every row valid"],
+            rows,
+        ),
     ]
 
 

@@ -437,11 +437,17 @@ class FixedCombinations(Constraint):
         return _SEP.join(["combination", *self.params.columns])
 
     def _keys(self, data: pd.DataFrame) -> pd.Series:
-        def one(row: tuple[Any, ...]) -> str:
-            return json.dumps([None if pd.isna(v) else _plain(v) for v in row])
-
-        rows = data[self.params.columns].itertuples(index=False, name=None)
-        return pd.Series([one(r) for r in rows], index=data.index, dtype=object)
+        """Each row's combination as JSON text (built once per distinct combination)."""
+        cols = self.params.columns
+        if not len(data):
+            return pd.Series([], index=data.index, dtype=object)
+        group = data.groupby(cols, dropna=False, sort=False).ngroup().to_numpy()
+        firsts = data[cols].iloc[np.unique(group, return_index=True)[1]]
+        text = [
+            json.dumps([None if pd.isna(v) else _plain(v) for v in row])
+            for row in firsts.itertuples(index=False, name=None)
+        ]
+        return pd.Series(np.asarray(text, dtype=object)[group], index=data.index, dtype=object)
 
     def fit(self, data: pd.DataFrame) -> None:
         self.seen = sorted(set(self._keys(data)))
@@ -462,10 +468,12 @@ class FixedCombinations(Constraint):
         if not known.all():  # a model that invents categories: map to a seen combination
             rng = np.random.default_rng(len(keys))
             keys = keys.where(known, pd.Series(rng.choice(self.seen, len(keys)), index=keys.index))
-        rows = [json.loads(k) for k in keys]
+        codes, distinct = pd.factorize(keys)
+        parsed = [json.loads(k) for k in distinct]  # once per distinct combination
         out = data.drop(columns=[self.joined])
         for i, col in enumerate(self.params.columns):
-            values = pd.Series([r[i] for r in rows], index=data.index, dtype=object)
+            column = np.asarray([row[i] for row in parsed], dtype=object)
+            values = pd.Series(column[codes] if len(codes) else [], index=data.index, dtype=object)
             out[col] = _restore(values, self.dtypes[col])
         return out[
             [c for c in self.order if c in out.columns]
