@@ -30,10 +30,21 @@ def fit_constraints(
     from synthohive.metadata.schema import build_constraint
 
     fitted: list[dict[str, Any]] = []
+    taken: dict[str, str] = {}  # column -> the constraint that already uses it
     for spec in metadata.constraints or []:
         if spec.table != table.name:
             continue
         constraint = build_constraint(metadata, spec)
+        shared = {c: taken[c] for c in constraint.columns() if c in taken}
+        if shared:
+            raise ConstraintError(
+                f"constraint {constraint.describe()} uses column(s) {sorted(shared)} that "
+                f"{sorted(set(shared.values()))} already rewrites",
+                table=table.name,
+                fix="give each column one constraint (e.g. one fixed_combinations over all the "
+                "columns that go together)",
+            )
+        taken.update(dict.fromkeys(constraint.columns(), constraint.describe()))
         outside = [c for c in constraint.columns() if c not in data.columns]
         if outside:
             raise ConstraintError(
@@ -42,8 +53,7 @@ def fit_constraints(
                 table=table.name,
                 fix="constrain modelled columns only",
             )
-        if hasattr(constraint, "set_formats"):
-            constraint.set_formats(table.columns)
+        constraint.bind_columns(table.columns)
         constraint.fit(data)
         data = constraint.transform(data)
         columns = constraint.model_columns(columns)

@@ -88,6 +88,9 @@ class Constraint(ABC):
         """Whether each row satisfies the rule (rows with nulls in its columns count as valid
         unless the rule says otherwise)."""
 
+    def bind_columns(self, columns: dict[str, Column]) -> None:  # noqa: B027 - optional hook
+        """See the table's column metadata before use (e.g. date formats); default: nothing."""
+
     def model_columns(self, columns: dict[str, Column]) -> dict[str, Column]:
         """Column metadata after :meth:`transform` (default: unchanged)."""
         return columns

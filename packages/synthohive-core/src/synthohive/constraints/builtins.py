@@ -28,7 +28,9 @@ import pandas as pd
 from pydantic import Field, model_validator
 
 from synthohive.constraints.base import Constraint, ConstraintParams
-from synthohive.errors import ConstraintError
+from synthohive.errors import ArtifactIntegrityError, ConstraintError
+from synthohive.models.values import learn_decimals
+from synthohive.validation.stats import as_numeric
 
 if TYPE_CHECKING:
     from synthohive.metadata.schema import Column
@@ -55,10 +57,7 @@ def _numeric(series: pd.Series, table: str, fmt: str | None = None) -> tuple[np.
                 table=table,
                 fix="constrain number or date columns (give the date format in the metadata)",
             )
-    if getattr(stamps.dt, "tz", None) is not None:
-        stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
-    ns = stamps.astype("datetime64[ns]").to_numpy().astype("int64").astype("float64")
-    return np.where(stamps.isna().to_numpy(), np.nan, ns / 1e9), kind
+    return as_numeric(stamps).to_numpy() / 1e9, kind
 
 
 def _back(values: np.ndarray, like: pd.Series, kind: str, fmt: str | None = None) -> pd.Series:
@@ -90,7 +89,7 @@ class _FormatAware(Constraint):
         self.formats: dict[str, str | None] = {}
         self.kinds: dict[str, str] = {}
 
-    def set_formats(self, columns: dict[str, Column]) -> None:
+    def bind_columns(self, columns: dict[str, Column]) -> None:
         """Take each column's date ``format`` from the table's metadata."""
         self.formats = {c: getattr(columns.get(c), "format", None) for c in self.columns()}
 
@@ -240,13 +239,14 @@ def _grain(values: np.ndarray, kind: str) -> tuple[float, int | None]:
 
 
 def _dtype(text: str) -> Any:
-    """A pandas dtype from its string (``datetime64[ns, UTC]`` included)."""
+    """A pandas dtype from its stored name, checked like the plan's dtypes (a model file
+    cannot make us cast to a huge fixed-width dtype)."""
+    from synthohive.synthesizer.plan import check_dtype_name
+
     try:
-        return pd.api.types.pandas_dtype(text)
-    except TypeError:
-        if text.startswith("datetime64[ns, "):
-            return pd.DatetimeTZDtype("ns", text[len("datetime64[ns, ") : -1])
-        raise
+        return pd.api.types.pandas_dtype(check_dtype_name(text))
+    except (TypeError, ValueError) as exc:
+        raise ArtifactIntegrityError(f"constraint state holds a bad dtype: {exc}") from None
 
 
 # --- one-column ranges ------------------------------------------------------------------------
@@ -581,14 +581,10 @@ class Sum(Constraint):
         self.order = [str(c) for c in state.get("order", [])]
 
 
-def _decimals(parts: pd.DataFrame) -> int | None:
-    """Fewest decimals (0..10) that every part's values have, if any."""
-    values = parts.to_numpy(dtype="float64", na_value=np.nan)
-    values = values[~np.isnan(values)]
-    for d in range(11):
-        if np.allclose(np.round(values, d), values, rtol=0, atol=1e-12):
-            return d
-    return None
+def _decimals(values: pd.DataFrame) -> int | None:
+    """Fewest decimals every present value has (the copula's rule), or ``None``."""
+    flat = values.to_numpy(dtype="float64", na_value=np.nan).ravel()
+    return learn_decimals(flat[~np.isnan(flat)])
 
 
 BUILTIN_CONSTRAINTS: list[type[Constraint]] = [

@@ -8,9 +8,10 @@
 * ``fixed_combinations``: two categorical columns where each value of the first (repeated,
   more distinct values) goes with exactly one value of the second, such as city -> country.
 
-At most :data:`MAX_PER_TABLE` suggestions per table, in an order that does not depend on the
-order of the columns. A column whose values cannot be compared (mixed types, dates out of
-range) is left out: suggesting never makes detection fail.
+Dependent pairs that share a column are merged into one combination (a column can take part
+in one constraint only). At most :data:`MAX_PER_TABLE` suggestions per table, in an order
+that does not depend on the order of the columns. A column whose values cannot be compared
+(mixed types, dates out of range) is left out: suggesting never makes detection fail.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+from synthohive.errors import ConstraintError
 
 if TYPE_CHECKING:
     from synthohive.metadata.schema import ConstraintSpec, Metadata, Table
@@ -43,22 +46,19 @@ _SKIP = (TypeError, ValueError, OverflowError, pd.errors.OutOfBoundsDatetime)
 def _as_number(series: pd.Series, sdtype: str, fmt: str | None) -> np.ndarray | None:
     try:
         return _convert(series, sdtype, fmt)
-    except _SKIP:
+    except (*_SKIP, ConstraintError):
         return None
 
 
 def _convert(series: pd.Series, sdtype: str, fmt: str | None) -> np.ndarray | None:
+    from synthohive.constraints.builtins import _numeric
+
     if sdtype == "datetime":
-        if pd.api.types.is_datetime64_any_dtype(series.dtype):
-            stamps = pd.to_datetime(series)
-        elif not all(isinstance(v, str) for v in series.dropna()):
+        if not pd.api.types.is_datetime64_any_dtype(series.dtype) and not all(
+            isinstance(v, str) for v in series.dropna()
+        ):
             return None
-        else:
-            stamps = pd.to_datetime(series, format=fmt or "ISO8601", errors="coerce")
-        if getattr(stamps.dt, "tz", None) is not None:
-            stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
-        ns = stamps.astype("datetime64[ns]").to_numpy().astype("int64").astype("float64")
-        return np.where(stamps.isna().to_numpy(), np.nan, ns)
+        return _numeric(series, "", fmt)[0]
     if sdtype == "numerical" and pd.api.types.is_numeric_dtype(series.dtype):
         if pd.api.types.is_bool_dtype(series.dtype):
             return None
@@ -121,6 +121,27 @@ def _combinations(table: Table, frame: pd.DataFrame) -> list[tuple[str, str, str
     return out
 
 
+def _groups(pairs: list[tuple[str, str, str]], frame: pd.DataFrame) -> list[tuple[list[str], str]]:
+    """Dependent column pairs merged into groups (city -> state -> country becomes one
+    combination of the three), since a column can take part in one constraint only; columns
+    in each group by falling number of distinct values."""
+    group_of: dict[str, set[str]] = {}
+    for a, b, _ in pairs:
+        merged = group_of.get(a, {a}) | group_of.get(b, {b})
+        for col in merged:
+            group_of[col] = merged
+    out, seen = [], set()
+    for cols in group_of.values():
+        key = frozenset(cols)
+        if key in seen:
+            continue
+        seen.add(key)
+        ordered = sorted(cols, key=lambda c: (-frame[c].astype(str).nunique(), c))
+        why = "; ".join(w for a, b, w in pairs if a in cols and b in cols)
+        out.append((ordered, why))
+    return sorted(out)
+
+
 def suggest_constraints(meta: Metadata, frames: dict[str, pd.DataFrame]) -> list[ConstraintSpec]:
     """Constraints the data follows on every row (see the module), with their evidence."""
     from synthohive.metadata.schema import ConstraintSpec
@@ -134,10 +155,10 @@ def suggest_constraints(meta: Metadata, frames: dict[str, pd.DataFrame]) -> list
         for low, high, why in _inequalities(table, frame):
             params = {"low": low, "high": high}
             found.append(ConstraintSpec(table=name, kind="inequality", params=params, reason=why))
-        for a, b, why in _combinations(table, frame):
+        for columns, why in _groups(_combinations(table, frame), frame):
             found.append(
                 ConstraintSpec(
-                    table=name, kind="fixed_combinations", params={"columns": [a, b]}, reason=why
+                    table=name, kind="fixed_combinations", params={"columns": columns}, reason=why
                 )
             )
         out.extend(found[:MAX_PER_TABLE])

@@ -241,13 +241,9 @@ class Synthesizer:
         for name, plan in plans.items():
             requested = self.table_params.get(name, {}).get("strategy", default)
             model_name = self._model_name(name)
-            min_rows = int(
-                getattr(
-                    get_registry().get_model(DEFAULT_MODEL if model_name == AUTO else model_name),
-                    "min_rows",
-                    1,
-                )
-            )
+            if model_name == AUTO:  # too few rows for the copula: too few for any trial
+                model_name = DEFAULT_MODEL
+            min_rows = int(getattr(get_registry().get_model(model_name), "min_rows", 1))
             plan.strategy, plan.strategy_reason = choose_strategy(
                 self.metadata,
                 name,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -86,6 +86,9 @@ def check_dtype_name(text: str) -> str:
     if isinstance(inner, np.dtype) and inner.kind not in "biufcmMO":
         raise ValueError(f"dtype {text!r} is not allowed (fixed-width bytes/str/void)")
     return text
+
+
+V = TypeVar("V")
 
 
 class FillProfileDoc(BaseModel):
@@ -355,13 +358,14 @@ class TablePlan:
             dropped=list(doc.dropped),
             locale=doc.locale,
             modelled=list(doc.modelled),
-            count_columns={int(k): v for k, v in doc.count_columns.items()},
-            count_caps={int(k): v for k, v in doc.count_caps.items()},
-            count_means={int(k): v for k, v in doc.count_means.items()},
-            count_max={int(k): v for k, v in doc.count_max.items()},
+            # by relation index, as at fit: stored JSON orders the keys as text ("10" < "9")
+            count_columns=_by_index(doc.count_columns),
+            count_caps=_by_index(doc.count_caps),
+            count_means=_by_index(doc.count_means),
+            count_max=_by_index(doc.count_max),
             context_relation=doc.context_relation,
             context_columns=list(doc.context_columns),
-            null_share={int(k): v for k, v in doc.null_share.items()},
+            null_share=_by_index(doc.null_share),
             n_rows=doc.n_rows,
             model_name=doc.model_name,
             has_model=doc.has_model,
@@ -370,6 +374,11 @@ class TablePlan:
             shared_fill={k: (v[0], v[1], v[2]) for k, v in doc.shared_fill.items()},
             constraints=[dict(c) for c in doc.constraints],
         )
+
+
+def _by_index(raw: dict[Any, V]) -> dict[int, V]:
+    """A relation-indexed dict with integer keys in index order."""
+    return {int(k): raw[k] for k in sorted(raw, key=int)}
 
 
 def build_plan(

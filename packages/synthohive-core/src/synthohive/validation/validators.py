@@ -267,8 +267,7 @@ class ConstraintValidity(Validator):
             if spec.table not in ctx.synthetic:
                 continue
             constraint = build_constraint(ctx.metadata, spec)
-            if hasattr(constraint, "set_formats"):
-                constraint.set_formats(ctx.metadata.tables[spec.table].columns)
+            constraint.bind_columns(ctx.metadata.tables[spec.table].columns)
             real = ctx.real.get(spec.table) if ctx.real is not None else None
             if constraint.checks_against_real:
                 if real is None:
