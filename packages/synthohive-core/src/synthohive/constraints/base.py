@@ -61,6 +61,24 @@ class Constraint(ABC):
     def columns(self) -> list[str]:
         """The columns the rule reads (all must be modelled columns of the table)."""
 
+    def rewrites(self) -> list[str]:
+        """The columns :meth:`transform` replaces (default: all of :meth:`columns`). A rule
+        that derives one column from others (``sum``, ``formula``) rewrites only that one,
+        so its inputs may carry a rule of their own; it is applied before those rules."""
+        return self.columns()
+
+    # --- rejection: the last resort, for rules no transform can make exact ---------------------
+    rejects: ClassVar[bool] = False
+    """Whether generated rows can still break the rule after :meth:`reverse`; the synthesizer
+    then redraws the rows :meth:`keep` refuses, within a bounded budget."""
+
+    def keep(self, data: pd.DataFrame) -> pd.Series:
+        """Which generated rows to keep, given the rows kept so far in this run (default: all)."""
+        return pd.Series(True, index=data.index)
+
+    def accept(self, data: pd.DataFrame) -> None:  # noqa: B027 - optional hook
+        """Remember rows that were kept (e.g. the values a ``unique`` rule has used)."""
+
     def fit(self, data: pd.DataFrame) -> None:
         """Learn what :meth:`transform` needs; raise :class:`ConstraintError` when real rows
         break the rule (the share and an example), since a model cannot learn a rule the data

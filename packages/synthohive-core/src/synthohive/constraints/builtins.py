@@ -28,6 +28,7 @@ import pandas as pd
 from pydantic import Field, model_validator
 
 from synthohive.constraints.base import Constraint, ConstraintParams
+from synthohive.constraints.formula import Formula
 from synthohive.errors import ArtifactIntegrityError, ConstraintError
 from synthohive.models.values import learn_decimals
 from synthohive.validation.stats import as_numeric
@@ -61,24 +62,31 @@ def _numeric(series: pd.Series, table: str, fmt: str | None = None) -> tuple[np.
 
 
 def _back(values: np.ndarray, like: pd.Series, kind: str, fmt: str | None = None) -> pd.Series:
-    """Float values (seconds for dates) back into ``like``'s dtype."""
+    """Float values (seconds for dates) back into ``like``'s dtype, on ``like``'s index."""
+    return _as(values, like.dtype, like.index, kind, fmt)
+
+
+def _as(
+    values: np.ndarray, dtype: Any, index: pd.Index, kind: str, fmt: str | None = None
+) -> pd.Series:
+    """Float values (seconds for dates) as a series of ``dtype`` on ``index``."""
     nulls = np.isnan(values)
     if kind == "number":
-        if pd.api.types.is_integer_dtype(like.dtype):
-            out = pd.Series(np.where(nulls, 0, np.rint(values)).astype("int64"), index=like.index)
-            if nulls.any() or isinstance(like.dtype, pd.api.extensions.ExtensionDtype):
-                return out.astype("Int64").mask(nulls).astype(like.dtype)
-            return out.astype(like.dtype)
-        return pd.Series(values, index=like.index).astype(like.dtype)
+        if pd.api.types.is_integer_dtype(dtype):
+            out = pd.Series(np.where(nulls, 0, np.rint(values)).astype("int64"), index=index)
+            if nulls.any() or isinstance(dtype, pd.api.extensions.ExtensionDtype):
+                return out.astype("Int64").mask(nulls).astype(dtype)
+            return out.astype(dtype)
+        return pd.Series(values, index=index).astype(dtype)
     stamps = pd.to_datetime(np.where(nulls, 0, values * 1e9).astype("int64"), unit="ns")
-    series = pd.Series(stamps, index=like.index).mask(nulls)
+    series = pd.Series(stamps, index=index).mask(nulls)
     if kind == "text_datetime":
         text = series.dt.strftime(fmt or "%Y-%m-%dT%H:%M:%S")
-        return text.where(~nulls, None).astype(like.dtype)
-    tz = getattr(like.dt, "tz", None)
+        return text.where(~nulls, None).astype(dtype)
+    tz = getattr(dtype, "tz", None)
     if tz is not None:
         series = series.dt.tz_localize("UTC").dt.tz_convert(tz)
-    return series.astype(like.dtype)
+    return series.astype(dtype)
 
 
 class _FormatAware(Constraint):
@@ -132,6 +140,9 @@ class Inequality(_FormatAware):
     def columns(self) -> list[str]:
         return [self.params.low, self.params.high]
 
+    def rewrites(self) -> list[str]:
+        return [self.params.high]
+
     @property
     def gap(self) -> str:
         """The learned column holding ``log(high - low)``."""
@@ -177,11 +188,8 @@ class Inequality(_FormatAware):
         if kind == "number" and self.decimals is not None:
             high = np.round(high, self.decimals)
         out = data.drop(columns=[self.gap, self.alone])
-        out[self.params.high] = _back(high, self.template.reindex(out.index), kind, self.fmt)
-        return out[
-            [c for c in self.order if c in out.columns]
-            + [c for c in out.columns if c not in self.order]
-        ]
+        out[self.params.high] = _as(high, self.template.dtype, out.index, kind, self.fmt)
+        return in_order(out, self.order)
 
     # the dtype of ``high`` and the column order, learned at fit
     def fit(self, data: pd.DataFrame) -> None:
@@ -220,6 +228,22 @@ class Inequality(_FormatAware):
         raw = state.get("decimals")
         self.decimals = None if raw is None else int(raw)
         self.fmt = self.formats.get(self.params.high)
+
+
+def in_order(frame: pd.DataFrame, order: list[str]) -> pd.DataFrame:
+    """``frame``'s columns in ``order`` (the table's order at fit), new ones last."""
+    return frame[[c for c in order if c in frame.columns] + [c for c in frame if c not in order]]
+
+
+def one_categorical(
+    columns: dict[str, Column], replaced: list[str], name: str
+) -> dict[str, Column]:
+    """Column metadata with ``replaced`` swapped for one categorical column ``name``."""
+    from synthohive.metadata.schema import Column
+
+    out = {k: v for k, v in columns.items() if k not in replaced}
+    out[name] = Column(sdtype="categorical")
+    return out
 
 
 def _grain(values: np.ndarray, kind: str) -> tuple[float, int | None]:
@@ -303,7 +327,7 @@ class _OneColumn(Constraint):
             rounded = np.round(x, self.decimals)
             probe = pd.DataFrame({col: rounded}, index=data.index)
             x = np.where(self.is_valid(probe).to_numpy(), rounded, x)
-        out[col] = _back(x, pd.Series([], dtype=_dtype(self.dtype)).reindex(data.index), "number")
+        out[col] = _as(x, _dtype(self.dtype), data.index, "number")
         return out
 
     def model_columns(self, columns: dict[str, Column]) -> dict[str, Column]:
@@ -475,17 +499,10 @@ class FixedCombinations(Constraint):
             column = np.asarray([row[i] for row in parsed], dtype=object)
             values = pd.Series(column[codes] if len(codes) else [], index=data.index, dtype=object)
             out[col] = _restore(values, self.dtypes[col])
-        return out[
-            [c for c in self.order if c in out.columns]
-            + [c for c in out.columns if c not in self.order]
-        ]
+        return in_order(out, self.order)
 
     def model_columns(self, columns: dict[str, Column]) -> dict[str, Column]:
-        from synthohive.metadata.schema import Column
-
-        out = {k: v for k, v in columns.items() if k not in self.params.columns}
-        out[self.joined] = Column(sdtype="categorical")
-        return out
+        return one_categorical(columns, self.params.columns, self.joined)
 
     def state(self) -> dict[str, Any]:
         return {"seen": self.seen, "dtypes": self.dtypes, "order": self.order}
@@ -537,6 +554,9 @@ class Sum(Constraint):
     def columns(self) -> list[str]:
         return [*self.params.parts, self.params.total]
 
+    def rewrites(self) -> list[str]:
+        return [self.params.total]
+
     def _sum(self, data: pd.DataFrame) -> np.ndarray:
         parts = data[self.params.parts].to_numpy(dtype="float64", na_value=np.nan)
         return np.nansum(parts, axis=1)
@@ -558,15 +578,15 @@ class Sum(Constraint):
 
     def reverse(self, data: pd.DataFrame) -> pd.DataFrame:
         out = data.copy()
-        total = self._sum(data)
+        if self.decimals is not None:  # parts on their grain first, so the sum is exact
+            for part in self.params.parts:
+                if pd.api.types.is_float_dtype(out[part].dtype):
+                    out[part] = out[part].round(self.decimals)
+        total = self._sum(out)
         if self.decimals is not None:
             total = np.round(total, self.decimals)
-        like = pd.Series([], dtype=_dtype(self.dtype)).reindex(data.index)
-        out[self.params.total] = _back(total, like, "number")
-        return out[
-            [c for c in self.order if c in out.columns]
-            + [c for c in out.columns if c not in self.order]
-        ]
+        out[self.params.total] = _as(total, _dtype(self.dtype), data.index, "number")
+        return in_order(out, self.order)
 
     def model_columns(self, columns: dict[str, Column]) -> dict[str, Column]:
         return {k: v for k, v in columns.items() if k != self.params.total}
@@ -581,6 +601,254 @@ class Sum(Constraint):
         self.order = [str(c) for c in state.get("order", [])]
 
 
+# --- a value between two columns -------------------------------------------------------------
+class RangeParams(ConstraintParams):
+    low: str = Field(description="the column value must not be below")
+    value: str
+    high: str = Field(description="the column value must not exceed")
+
+    @model_validator(mode="after")
+    def _distinct(self) -> RangeParams:
+        if len({self.low, self.value, self.high}) < 3:
+            raise ValueError("low, value and high must be three different columns")
+        return self
+
+
+class Range(_FormatAware):
+    """``low <= value <= high`` for three number or date columns of a row (e.g. a payment date
+    between an order's placement and its due date); ``low <= high`` follows."""
+
+    name = "range"
+    Params = RangeParams
+    params: RangeParams
+
+    def __init__(self, table: str, params: dict[str, Any] | None = None) -> None:
+        super().__init__(table, params)
+        self.bounds = Inequality(table, {"low": self.params.low, "high": self.params.high})
+
+    def columns(self) -> list[str]:
+        return [self.params.low, self.params.value, self.params.high]
+
+    def rewrites(self) -> list[str]:
+        return [self.params.value, self.params.high]
+
+    @property
+    def within(self) -> str:
+        """The learned column holding the logit of value's position between the bounds."""
+        p = self.params
+        return f"{p.value}{_SEP}within{_SEP}{p.low}{_SEP}{p.high}"
+
+    @property
+    def alone(self) -> str:
+        """The learned column holding ``value`` where a bound is null."""
+        return f"{self.params.value}{_SEP}unbounded"
+
+    def bind_columns(self, columns: dict[str, Column]) -> None:
+        super().bind_columns(columns)
+        self.bounds.bind_columns(columns)
+
+    def _three(self, data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        p = self.params
+        return self.values(data, p.low), self.values(data, p.value), self.values(data, p.high)
+
+    def is_valid(self, data: pd.DataFrame) -> pd.Series:
+        low, value, high = self._three(data)
+        with np.errstate(invalid="ignore"):
+            ok = (low <= value) & (value <= high)
+        return pd.Series(ok | np.isnan(low) | np.isnan(value) | np.isnan(high), index=data.index)
+
+    def fit(self, data: pd.DataFrame) -> None:
+        super().fit(data)
+        self.bounds.fit(data)
+        self.template = data[self.params.value].iloc[:0]
+        self.order = list(data.columns)
+        low, value, high = self._three(data)
+        every = np.concatenate([low, value, high])
+        self.step, self.decimals = _grain(
+            every[~np.isnan(every)], self.kinds.get(self.params.value, "number")
+        )
+
+    def transform(self, data: pd.DataFrame) -> pd.DataFrame:
+        low, value, high = self._three(data)
+        bounded = ~np.isnan(low) & ~np.isnan(high)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            width = high - low
+            u = np.where(width > 0, (value - low) / np.where(width > 0, width, 1.0), 0.5)
+            u = np.clip(u, 1e-9, 1 - 1e-9)
+            z = np.log(u) - np.log1p(-u)
+        out = self.bounds.transform(data).drop(columns=[self.params.value])
+        out[self.within] = np.where(bounded, z, np.nan)  # nan also where value is null
+        out[self.alone] = np.where(bounded, np.nan, value)
+        return out
+
+    def reverse(self, data: pd.DataFrame) -> pd.DataFrame:
+        out = self.bounds.reverse(data)
+        low, high = self.values(out, self.params.low), self.values(out, self.params.high)
+        z = out[self.within].to_numpy(dtype="float64", na_value=np.nan)
+        alone = out[self.alone].to_numpy(dtype="float64", na_value=np.nan)
+        u = 1.0 / (1.0 + np.exp(-np.clip(z, -700, 700)))
+        value = low + u * (high - low)
+        if self.step:  # whole steps from low: on the same grain as the bounds
+            value = low + np.round((value - low) / self.step) * self.step
+            alone = np.round(alone / self.step) * self.step
+        elif self.decimals is not None:
+            value = np.round(value, self.decimals)
+        with np.errstate(invalid="ignore"):
+            value = np.minimum(np.maximum(value, low), high)
+        bounded = ~np.isnan(low) & ~np.isnan(high)
+        value = np.where(bounded, value, alone)
+        out = out.drop(columns=[self.within, self.alone])
+        kind = self.kinds.get(self.params.value, "number")
+        fmt = self.formats.get(self.params.value)
+        out[self.params.value] = _as(value, self.template.dtype, out.index, kind, fmt)
+        return in_order(out, self.order)
+
+    def model_columns(self, columns: dict[str, Column]) -> dict[str, Column]:
+        from synthohive.metadata.schema import Column
+
+        out = self.bounds.model_columns(columns)
+        out.pop(self.params.value, None)
+        out[self.within] = Column(sdtype="numerical", dtype="float64")
+        out[self.alone] = Column(sdtype="numerical", dtype="float64")
+        return out
+
+    def state(self) -> dict[str, Any]:
+        return {
+            **super().state(),
+            "bounds": self.bounds.state(),
+            "dtype": str(self.template.dtype),
+            "order": self.order,
+            "step": self.step,
+            "decimals": self.decimals,
+        }
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        super().load_state(state)
+        self.bounds.load_state(state.get("bounds") or {})
+        self.template = pd.Series([], dtype=_dtype(state.get("dtype", "float64")))
+        self.order = [str(c) for c in state.get("order", [])]
+        self.step = float(state.get("step") or 0.0)
+        raw = state.get("decimals")
+        self.decimals = None if raw is None else int(raw)
+
+
+# --- one-hot groups ---------------------------------------------------------------------------
+class OneHot(Constraint):
+    """Exactly one of ``columns`` is 1 (true) and the others 0 on every row (indicator
+    columns such as ``is_cash``, ``is_card``, ``is_voucher``)."""
+
+    name = "one_hot"
+    Params = FixedCombinationsParams  # the same shape: two or more columns
+    params: FixedCombinationsParams
+
+    def columns(self) -> list[str]:
+        return list(self.params.columns)
+
+    @property
+    def joined(self) -> str:
+        """The learned categorical column: the name of the hot column."""
+        return _SEP.join(["one_hot", *self.params.columns])
+
+    def _matrix(self, data: pd.DataFrame) -> np.ndarray:
+        return data[self.params.columns].astype("float64").to_numpy(na_value=np.nan)
+
+    def is_valid(self, data: pd.DataFrame) -> pd.Series:
+        m = self._matrix(data)
+        ok = np.isin(m, [0.0, 1.0]).all(axis=1) & (np.nansum(m, axis=1) == 1)
+        return pd.Series(ok, index=data.index)
+
+    def fit(self, data: pd.DataFrame) -> None:
+        super().fit(data)
+        self.dtypes = {c: str(data[c].dtype) for c in self.params.columns}
+        self.order = list(data.columns)
+        hot = self.transform(data)[self.joined]
+        self.most = str(hot.mode().iloc[0]) if len(hot) else self.params.columns[0]
+
+    def transform(self, data: pd.DataFrame) -> pd.DataFrame:
+        cols = np.asarray(self.params.columns, dtype=object)
+        hot = cols[np.argmax(self._matrix(data) == 1.0, axis=1)] if len(data) else cols[:0]
+        out = data.drop(columns=self.params.columns)
+        out[self.joined] = pd.Series(hot, index=data.index, dtype=object)
+        return out
+
+    def reverse(self, data: pd.DataFrame) -> pd.DataFrame:
+        hot = data[self.joined].astype(object)
+        hot = hot.where(hot.isin(self.params.columns), self.most)  # an invented category
+        out = data.drop(columns=[self.joined])
+        for col in self.params.columns:
+            flag = (hot == col).to_numpy()
+            out[col] = pd.Series(flag, index=data.index).astype(_dtype(self.dtypes[col]))
+        return in_order(out, self.order)
+
+    def model_columns(self, columns: dict[str, Column]) -> dict[str, Column]:
+        return one_categorical(columns, self.params.columns, self.joined)
+
+    def state(self) -> dict[str, Any]:
+        return {"dtypes": self.dtypes, "order": self.order, "most": self.most}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        self.dtypes = {str(k): str(v) for k, v in state.get("dtypes", {}).items()}
+        self.order = [str(c) for c in state.get("order", [])]
+        self.most = str(state.get("most", self.params.columns[0]))
+
+
+# --- uniqueness beyond keys -------------------------------------------------------------------
+class UniqueParams(ConstraintParams):
+    columns: list[str] = Field(min_length=1)
+
+
+class Unique(Constraint):
+    """No two generated rows share the values of ``columns`` (rows with a null in them are
+    exempt, as in SQL). No transform makes this exact, so it is the one built-in that
+    rejects: repeated rows are drawn again, within a bounded budget, and a table whose model
+    cannot produce enough distinct values fails with a clear error. Unique within one run
+    (independent runs, e.g. Spark partitions, are not checked against each other)."""
+
+    name = "unique"
+    Params = UniqueParams
+    params: UniqueParams
+    rejects = True
+
+    def __init__(self, table: str, params: dict[str, Any] | None = None) -> None:
+        super().__init__(table, params)
+        self.used: set[int] = set()
+
+    def columns(self) -> list[str]:
+        return list(self.params.columns)
+
+    def rewrites(self) -> list[str]:
+        return []
+
+    def _hashes(self, data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """(row hashes, rows with a null in the columns)."""
+        part = data[self.params.columns]
+        nulls = part.isna().any(axis=1).to_numpy()
+        text = part.astype(str)  # the same value hashes alike whatever dtype a chunk has
+        return pd.util.hash_pandas_object(text, index=False).to_numpy(), nulls
+
+    def is_valid(self, data: pd.DataFrame) -> pd.Series:
+        hashes, nulls = self._hashes(data)
+        return pd.Series(~pd.Series(hashes).duplicated().to_numpy() | nulls, index=data.index)
+
+    def transform(self, data: pd.DataFrame) -> pd.DataFrame:
+        return data
+
+    def reverse(self, data: pd.DataFrame) -> pd.DataFrame:
+        return data
+
+    def keep(self, data: pd.DataFrame) -> pd.Series:
+        hashes, nulls = self._hashes(data)
+        fresh = ~pd.Series(hashes).duplicated().to_numpy()
+        if self.used:
+            used = self.used
+            fresh &= np.fromiter((int(h) not in used for h in hashes), bool, len(hashes))
+        return pd.Series(fresh | nulls, index=data.index)
+
+    def accept(self, data: pd.DataFrame) -> None:
+        hashes, nulls = self._hashes(data)
+        self.used.update(int(h) for h in hashes[~nulls])
+
+
 def _decimals(values: pd.DataFrame) -> int | None:
     """Fewest decimals every present value has (the copula's rule), or ``None``."""
     flat = values.to_numpy(dtype="float64", na_value=np.nan).ravel()
@@ -589,9 +857,13 @@ def _decimals(values: pd.DataFrame) -> int | None:
 
 BUILTIN_CONSTRAINTS: list[type[Constraint]] = [
     Inequality,
+    Range,
     ScalarRange,
     Positive,
     Negative,
     FixedCombinations,
+    OneHot,
     Sum,
+    Formula,
+    Unique,
 ]

@@ -330,4 +330,23 @@ def build_constraint(metadata: Metadata, spec: ConstraintSpec) -> Any:
             table=spec.table,
             fix=f"use columns of the table: {list(table.columns)}",
         )
+    from synthohive.constraints.crosstable import RelatedConstraint
+
+    if isinstance(constraint, RelatedConstraint):
+        for other, columns in constraint.related().items():
+            if other not in metadata.tables:
+                raise ConstraintError(
+                    f"constraint {constraint.describe()} names unknown table {other!r}",
+                    table=spec.table,
+                    fix=f"use a table of the metadata: {sorted(metadata.tables)}",
+                )
+            unknown = [c for c in columns if c not in metadata.tables[other].columns]
+            if unknown:
+                raise ConstraintError(
+                    f"constraint {constraint.describe()} names unknown column(s) {unknown} "
+                    f"of {other!r}",
+                    table=spec.table,
+                    fix=f"use columns of {other!r}: {list(metadata.tables[other].columns)}",
+                )
+        constraint.bind_metadata(metadata)
     return constraint

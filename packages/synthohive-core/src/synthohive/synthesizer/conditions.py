@@ -83,10 +83,14 @@ class TableConditions:
 
     def sample(self, model: GenerativeModel, n: int, start: int, seed: int) -> pd.DataFrame:
         """``n`` model rows for condition rows ``start...``: one call per distinct combination."""
+        return self.sample_at(model, np.arange(start, start + n, dtype=np.int64), seed)
+
+    def sample_at(self, model: GenerativeModel, positions: np.ndarray, seed: int) -> pd.DataFrame:
+        """Model rows for the condition rows at ``positions`` (e.g. rows to draw again)."""
         if self.values is not None:
-            return model.sample(n, conditions=dict(self.values), seed=seed)
+            return model.sample(len(positions), conditions=dict(self.values), seed=seed)
         assert self.frame is not None
-        part = self.frame.iloc[start : start + n].reset_index(drop=True)
+        part = self.frame.iloc[positions].reset_index(drop=True)
         codes = part.groupby(self.columns, sort=False, dropna=False, observed=True).ngroup()
         codes_arr = codes.to_numpy(dtype=np.int64)
         order = np.argsort(codes_arr, kind="stable")

@@ -27,7 +27,12 @@ import numpy as np
 import pandas as pd
 
 from synthohive.constraints.apply import fit_constraints
-from synthohive.errors import DataError, InvalidDataError, NotFittedError
+from synthohive.constraints.crosstable import (
+    derived_from_children,
+    implied_context,
+    order_edges,
+)
+from synthohive.errors import ConstraintError, DataError, InvalidDataError, NotFittedError
 from synthohive.log import get_logger
 from synthohive.metadata.schema import Column, Metadata, Table
 from synthohive.synthesizer import graph
@@ -184,7 +189,7 @@ class Synthesizer:
         meta = self.metadata
         validate_metadata(meta)
         graph.check_relations(meta)
-        order = graph.topological_order(meta)
+        order = graph.topological_order(meta, order_edges(meta))
         check_keys(self.metadata, frames)
         frames, self.orphans_ = remove_orphans(meta, frames, order, self.orphan_policy)
         check_rows(frames, orphans=self.orphans_)
@@ -193,7 +198,9 @@ class Synthesizer:
             for i, fk in enumerate(meta.relations)
             if len(frames[fk.child])
         }
-        ctx_rel = graph.context_relations(meta, self.context_parent, shares)
+        ctx_rel = graph.context_relations(
+            meta, {**implied_context(meta), **self.context_parent}, shares
+        )
         plans = {
             name: build_plan(
                 meta,
@@ -288,7 +295,9 @@ class Synthesizer:
         if len(data) == 0:
             log.warning("synthesizer.empty_table", table=name, action="generates no rows")
         if plan.strategy != "copy" and len(data):
-            data, cols, plan.constraints = fit_constraints(meta, table, data, cols)
+            data, cols, plan.constraints = fit_constraints(
+                meta, table, data, cols, plans=plans, frames=frames
+            )
         if plan.strategy == "copy":
             kept = [c for c in plan.labels if c not in plan.filled]
             copied = frame[kept].reset_index(drop=True)
@@ -322,8 +331,19 @@ class Synthesizer:
         if plan.context_relation is not None:
             fk = meta.relations[plan.context_relation]
             parent_plan = plans[fk.parent]
+            derived = derived_from_children(meta, fk.parent, name)
+            if derived & set(self.context_columns.get(name, [])):
+                raise ConstraintError(
+                    f"context_columns names {sorted(derived)}, which a child_sum constraint "
+                    f"computes from {name!r}'s own rows",
+                    table=name,
+                    fix="leave those columns out of context_columns",
+                )
             chosen = choose_context_columns(
-                name, fk.parent, parent_plan.modelled, self.context_columns
+                name,
+                fk.parent,
+                [c for c in parent_plan.modelled if c not in derived],
+                self.context_columns,
             )
             if chosen and model_cls.supports_context:
                 rng = np.random.default_rng(np.random.SeedSequence([self.seed or 0, k, 3]))

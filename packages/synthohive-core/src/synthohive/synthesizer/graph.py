@@ -14,7 +14,7 @@ keys); ``context_parent={"child": "parent"}`` overrides it.
 from __future__ import annotations
 
 import graphlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from synthohive.errors import MetadataError
 from synthohive.metadata.schema import ForeignKey, Metadata
@@ -46,14 +46,17 @@ def check_relations(metadata: Metadata) -> None:
         )
 
 
-def topological_order(metadata: Metadata) -> list[str]:
-    """Tables with every parent before its children (self-references ignored)."""
+def topological_order(metadata: Metadata, extra: Sequence[tuple[str, str]] = ()) -> list[str]:
+    """Tables with every parent before its children (self-references ignored); ``extra``
+    holds more ``(before, after)`` pairs (e.g. from cross-table constraints)."""
     sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
     for name in metadata.tables:
         sorter.add(name)
     for fk in metadata.relations:
         if fk.child != fk.parent:
             sorter.add(fk.child, fk.parent)
+    for before, after in extra:
+        sorter.add(after, before)
     try:
         return list(sorter.static_order())
     except graphlib.CycleError as exc:

@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 
 from synthohive.constraints.apply import restore_constraints, reverse_constraints
+from synthohive.constraints.crosstable import RelatedConstraint
+from synthohive.errors import ConstraintError
 from synthohive.log import get_logger
 from synthohive.synthesizer.cardinality import (
     SlotAssigner,
@@ -46,6 +48,7 @@ log = get_logger(__name__)
 
 DEFAULT_CHUNK_ROWS = 20_000
 _REDRAWS = 24
+_REJECT_ROUNDS = 20
 
 
 class MemorySink:
@@ -82,6 +85,16 @@ def empty_frames(plans: dict[str, TablePlan], order: list[str]) -> dict[str, pd.
     return out
 
 
+def _fused_children(synth: Synthesizer) -> dict[str, str]:
+    """``{child: parent}`` for children made with each chunk of their parent (``child_sum``)."""
+    out: dict[str, str] = {}
+    for name in synth._order:
+        for rule in restore_constraints(name, synth._plans[name].constraints):
+            if isinstance(rule, RelatedConstraint) and rule.children_first():
+                out[str(rule.children_first())] = name
+    return out
+
+
 def _rng(seed: int, *path: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([seed, *path]))
 
@@ -99,6 +112,9 @@ def spill_columns(synth: Synthesizer, table: str) -> list[str]:
         if child_plan.context_relation == i:
             cols.extend(child_plan.context_columns)
             cols.extend(p for r, p, _ in child_plan.shared_fill.values() if r == i)
+            for rule in restore_constraints(fk.child, child_plan.constraints):
+                if isinstance(rule, RelatedConstraint) and rule.relation == i:
+                    cols.extend(rule.parent_values().values())
     return list(dict.fromkeys(cols))
 
 
@@ -128,17 +144,36 @@ def generate(
     chunks_out: dict[str, int] = {}
     with SpillStore() as spill:
         bar = tqdm(total=len(synth._order), desc="sample", unit="table", disable=not progress)
+        fused = _fused_children(synth)  # child -> the parent whose chunks it is made with
+        kids: dict[str, _TableGenerator] = {}
         for t_index, name in enumerate(synth._order):
-            offset = int(row_offset.get(name, 0)) if isinstance(row_offset, Mapping) else row_offset
+            if name in fused:
+                rows_out[name], chunks_out[name] = kids[name].rows, kids[name].chunks
+                log.info("sample.table", table=name, rows=rows_out[name], chunks=chunks_out[name])
+                bar.update(1)
+                continue
+
+            def offset_of(table: str) -> int:
+                if isinstance(row_offset, Mapping):
+                    return int(row_offset.get(table, 0))
+                return int(row_offset)
+
+            offset = offset_of(name)
             gen = _TableGenerator(
                 synth, name, t_index, spill, seed, offset, (conditions or {}).get(name)
             )
+            for child, parent in fused.items():
+                if parent == name:
+                    kids[child] = _TableGenerator(
+                        synth, child, synth._order.index(child), spill, seed, offset_of(child)
+                    )
             n_rows = 0
             n_chunks = 0
             for c_index, (n, parent_chunk, parent_pos) in enumerate(
                 gen.batches(root_rows, chunk_rows)
             ):
                 frame, spilled = gen.make_chunk(n, parent_chunk, parent_pos, c_index)
+                made = gen.make_children(frame, spilled, kids, chunk_rows)
                 if len(frame) == 0:
                     continue
                 if gen.copy is not None and offset:
@@ -152,6 +187,13 @@ def generate(
                     spill.put(name, spilled)
                 n_rows += len(frame)
                 n_chunks += 1
+                for child, parts in made.items():  # children after the parents they reference
+                    for child_frame, child_spilled in parts:
+                        sink.append(child, child_frame)
+                        if child_spilled is not None:
+                            spill.put(child, child_spilled)
+                        kids[child].rows += len(child_frame)
+                        kids[child].chunks += 1
             rows_out[name] = n_rows
             chunks_out[name] = n_chunks
             if gen.copy is not None and offset:
@@ -199,6 +241,11 @@ class _TableGenerator:
         self.copy_pos = 0
         self.copy_factor = 1.0
         self.constraints = restore_constraints(name, self.plan.constraints)
+        self.related = [c for c in self.constraints if isinstance(c, RelatedConstraint)]
+        self.rows = 0  # rows and chunks written, when made with a parent's chunks
+        self.chunks = 0
+        self.c_index = 0  # parent chunks whose children this generator made with them
+        self.made = 0  # chunks made with a parent's chunks
         # other parents: their keys and slot targets, read once (keys only: compact)
         self.assigners: dict[int, tuple[SlotAssigner, pd.DataFrame]] = {}
         for i, fk in enumerate(self.meta.relations):
@@ -228,26 +275,68 @@ class _TableGenerator:
                 yield min(chunk_rows, total - start), None, None
             return
         fk = self.meta.relations[rel]
-        parent_plan = self.synth._plans[fk.parent]
+        for c_index, chunk in enumerate(self.spill.chunks(fk.parent)):
+            yield from self.child_batches(chunk, c_index, chunk_rows)
+
+    def child_batches(
+        self, chunk: pd.DataFrame, c_index: int, chunk_rows: int
+    ) -> Iterator[tuple[int, pd.DataFrame, np.ndarray]]:
+        """The batches of children of one chunk of context-parent rows (spilled form)."""
+        rel = self.plan.context_relation
+        assert rel is not None
+        parent_plan = self.synth._plans[self.meta.relations[rel].parent]
         cap = parent_plan.count_caps.get(rel)
         share = self.plan.null_share.get(rel, 0.0)
         ratio = share / max(1.0 - share, 1e-9)
-        for c_index, chunk in enumerate(self.spill.chunks(fk.parent)):
-            counts = clean_counts(chunk[parent_plan.count_columns[rel]], cap)
-            # parents whose children would overflow the chunk go to the next sub-chunk, so a
-            # child chunk holds about chunk_rows rows however large the fan-out is
-            start = np.cumsum(counts) - counts
-            group = start // max(chunk_rows, 1)
-            for g in np.unique(group):
-                rng = _rng(self.seed, self.t_index, c_index, int(g), 7)
-                mask = group == g
-                sub = chunk.loc[mask].reset_index(drop=True) if not mask.all() else chunk
-                pos = np.repeat(np.arange(len(sub), dtype=np.int64), counts[mask])
-                if share > 0:
-                    n_null = int(rng.poisson(ratio * len(pos)))
-                    pos = np.concatenate([pos, np.full(n_null, -1, dtype=np.int64)])
-                if len(pos):
-                    yield len(pos), sub, pos
+        counts = clean_counts(chunk[parent_plan.count_columns[rel]], cap)
+        # parents whose children would overflow the chunk go to the next sub-chunk, so a
+        # child chunk holds about chunk_rows rows however large the fan-out is
+        start = np.cumsum(counts) - counts
+        group = start // max(chunk_rows, 1)
+        for g in np.unique(group):
+            rng = _rng(self.seed, self.t_index, c_index, int(g), 7)
+            mask = group == g
+            sub = chunk.loc[mask].reset_index(drop=True) if not mask.all() else chunk
+            pos = np.repeat(np.arange(len(sub), dtype=np.int64), counts[mask])
+            if share > 0:
+                n_null = int(rng.poisson(ratio * len(pos)))
+                pos = np.concatenate([pos, np.full(n_null, -1, dtype=np.int64)])
+            if len(pos):
+                yield len(pos), sub, pos
+
+    def make_children(
+        self,
+        frame: pd.DataFrame,
+        spilled: pd.DataFrame | None,
+        kids: dict[str, _TableGenerator],
+        chunk_rows: int,
+    ) -> dict[str, list[tuple[pd.DataFrame, pd.DataFrame | None]]]:
+        """The children of this chunk for each ``child_sum`` rule, made before the chunk is
+        written; the chunk's totals are filled from them (``frame`` in caller's labels)."""
+        out: dict[str, list[tuple[pd.DataFrame, pd.DataFrame | None]]] = {}
+        rules = [r for r in self.related if r.children_first() in kids]
+        if not rules:
+            return out
+        for rule in rules:
+            child = str(rule.children_first())
+            if child not in out:
+                gen = kids[child]
+                parts: list[tuple[pd.DataFrame, pd.DataFrame | None]] = []
+                if spilled is not None and len(frame):
+                    for n, sub, pos in gen.child_batches(spilled, self.c_index, chunk_rows):
+                        made = gen.make_chunk(n, sub, pos, gen.made)
+                        gen.made += 1
+                        if len(made[0]):
+                            parts.append(made)
+                out[child] = parts
+        labels = dict(zip(self.plan.output_labels, self.plan.original_output_labels(), strict=True))
+        named = frame.set_axis(list(labels), axis=1)
+        for rule in rules:
+            rule.from_children(named, [f for f, _ in out[str(rule.children_first())]])
+            for col in rule.rewrites():
+                frame[labels[col]] = named[col].to_numpy()
+        self.c_index += 1
+        return out
 
     # ------------------------------------------------------------------------------------------
     def make_chunk(
@@ -285,6 +374,8 @@ class _TableGenerator:
         if keep is not None:
             frame = frame[keep].reset_index(drop=True)
             counts = {i: c[keep] for i, c in counts.items()}
+        for rule in self.related:
+            rule.after_counts(frame, counts)
         self._assign_self_references(frame, counts, rng)
         return self._finish(frame, counts)
 
@@ -362,12 +453,90 @@ class _TableGenerator:
             if null.any():
                 pos[null] = rng.integers(0, len(parent_chunk), size=int(null.sum()))
             context = parent_chunk[self.plan.context_columns].iloc[pos].reset_index(drop=True)
+        positions = np.arange(start, start + n, dtype=np.int64)
+        parents = self._parent_values(n, parent_chunk, parent_pos)
+        out = self._draw(model, positions, context, rng, parents)
+        rejecting = [c for c in self.constraints if c.rejects]
+        if rejecting:
+            out = self._redraw(model, out, positions, context, rng, rejecting, parents)
+        return out
+
+    def _parent_values(
+        self, n: int, parent_chunk: pd.DataFrame | None, parent_pos: np.ndarray | None
+    ) -> pd.DataFrame | None:
+        """The parent columns the table's rules read, per row (null for rows without parent)."""
+        wanted = {a: c for rule in self.related for a, c in rule.parent_values().items()}
+        if not wanted:
+            return None
+        out = pd.DataFrame(index=pd.RangeIndex(n))
+        for alias, column in wanted.items():
+            if parent_chunk is None or parent_pos is None or not len(parent_chunk):
+                out[alias] = pd.Series([None] * n, dtype=object)
+                continue
+            has = parent_pos >= 0
+            values = parent_chunk[column].iloc[np.where(has, parent_pos, 0)].reset_index(drop=True)
+            out[alias] = values.where(pd.Series(has), None) if not has.all() else values
+        return out
+
+    def _draw(
+        self,
+        model: Any,
+        positions: np.ndarray,
+        context: pd.DataFrame | None,
+        rng: np.random.Generator,
+        parents: pd.DataFrame | None = None,
+    ) -> pd.DataFrame:
+        """Model rows (condition rows ``positions``, or with ``context``), constraints undone
+        (``parents``: the parent values the rules read, row-aligned)."""
         seed = int(rng.integers(0, 2**62))
         if self.conditions is not None:  # a root table: no context
-            out = self.conditions.sample(model, n, start, seed).reset_index(drop=True)
+            out = self.conditions.sample_at(model, positions, seed).reset_index(drop=True)
         else:
-            out = model.sample(n, context=context, seed=seed).reset_index(drop=True)
+            out = model.sample(len(positions), context=context, seed=seed).reset_index(drop=True)
+        if parents is not None:
+            out = pd.concat([out, parents.reset_index(drop=True)], axis=1)
         return reverse_constraints(self.constraints, out) if self.constraints else out
+
+    def _redraw(
+        self,
+        model: Any,
+        out: pd.DataFrame,
+        positions: np.ndarray,
+        context: pd.DataFrame | None,
+        rng: np.random.Generator,
+        rejecting: list[Any],
+        parents: pd.DataFrame | None = None,
+    ) -> pd.DataFrame:
+        """Draw again the rows a rejecting constraint (``unique``) refuses, same context and
+        conditions, at most ``_REJECT_ROUNDS`` times; then fail with a clear error."""
+        for _ in range(_REJECT_ROUNDS):
+            keep = np.ones(len(out), dtype=bool)
+            for constraint in rejecting:
+                keep &= constraint.keep(out).to_numpy()
+            bad = np.flatnonzero(~keep)
+            if not len(bad):
+                break
+            ctx = None if context is None else context.iloc[bad].reset_index(drop=True)
+            pts = None if parents is None else parents.iloc[bad].reset_index(drop=True)
+            again = self._draw(model, positions[bad], ctx, rng, pts)
+            for col in out.columns:
+                out.loc[bad, col] = again[col].to_numpy()
+        else:
+            keep = np.ones(len(out), dtype=bool)
+            for constraint in rejecting:
+                keep &= constraint.keep(out).to_numpy()
+            if not keep.all():
+                names = ", ".join(c.describe() for c in rejecting)
+                raise ConstraintError(
+                    f"{int((~keep).sum())} of {len(out)} generated rows still break {names} "
+                    f"after {_REJECT_ROUNDS} redraws: the model makes too few distinct values",
+                    table=self.name,
+                    fix="drop the rule, or make the column a key or PII column (generated "
+                    "unique by construction)",
+                )
+        for constraint in rejecting:
+            constraint.accept(out)
+        return out
 
     def _assign_foreign_keys(
         self,

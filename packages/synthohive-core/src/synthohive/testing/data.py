@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthohive.metadata.schema import Column, Table
+from synthohive.metadata.schema import Column, Metadata, Table
 
 
 def sdtype_of(series: pd.Series) -> str:
@@ -130,3 +130,45 @@ def segment_child(n: int = 600, seed: int = 1) -> tuple[pd.DataFrame, Table, pd.
     )
     ctx_table = Table(name="orders.context", columns={"segment": Column(sdtype="categorical")})
     return child, child_table, context, ctx_table
+
+
+def shop_schema(customers: int = 600) -> dict[str, pd.DataFrame]:
+    """The embedded retail schema with the derived columns real schemas carry, each true on
+    every row: ``orders.total`` (sum of its lines' ``amount``), ``orders.n_items``,
+    ``customers.n_orders``, ``order_items.amount`` (quantity x unit price) and orders placed
+    after their customer's sign-up."""
+    from synthohive.demo import load_demo
+
+    t = load_demo()
+    rng = np.random.default_rng(1)
+    c = t["customers"].head(customers).copy()
+    o = t["orders"][t["orders"]["customer_id"].isin(c["customer_id"])].copy()
+    it = t["order_items"][t["order_items"]["order_id"].isin(o["order_id"])].copy()
+    signup = c.set_index("customer_id")["signup_at"]
+    gap = pd.to_timedelta(rng.gamma(2.0, 60.0, len(o)), "D")
+    o["ordered_at"] = (o["customer_id"].map(signup) + gap).dt.round("s")
+    it["amount"] = np.round(it["quantity"] * it["unit_price"], 2)
+    o["total"] = o["order_id"].map(it.groupby("order_id")["amount"].sum()).fillna(0).round(2)
+    o["n_items"] = o["order_id"].map(it.groupby("order_id").size()).fillna(0).astype("int64")
+    c["n_orders"] = c["customer_id"].map(o.groupby("customer_id").size()).fillna(0)
+    c["n_orders"] = c["n_orders"].astype("int64")
+    return {"customers": c, "products": t["products"], "orders": o, "order_items": it}
+
+
+def shop_metadata(tables: dict[str, pd.DataFrame], rules: bool = True) -> Metadata:
+    """Detected metadata of :func:`shop_schema`, with its five rules unless ``rules=False``."""
+    meta = Metadata.detect(tables)
+    if rules:
+        meta.add_constraint(
+            "orders", "after_parent", parent="customers", column="ordered_at",
+            parent_column="signup_at",
+        )  # fmt: skip
+        meta.add_constraint(
+            "orders", "child_sum", child="order_items", column="amount", total="total"
+        )
+        meta.add_constraint("orders", "child_count", child="order_items", column="n_items")
+        meta.add_constraint("customers", "child_count", child="orders", column="n_orders")
+        meta.add_constraint(
+            "order_items", "formula", column="amount", expression="quantity * unit_price"
+        )
+    return meta

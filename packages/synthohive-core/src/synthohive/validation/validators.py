@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -260,6 +261,7 @@ class ConstraintValidity(Validator):
     needs_real = False
 
     def compute(self, ctx: EvaluationContext) -> list[MetricResult]:
+        from synthohive.constraints.crosstable import RelatedConstraint
         from synthohive.metadata.schema import build_constraint
 
         out: list[MetricResult] = []
@@ -275,19 +277,26 @@ class ConstraintValidity(Validator):
                 with contextlib.suppress(ConstraintError):
                     constraint.fit(real)
 
-            def share(frame: pd.DataFrame, rule: Any = constraint) -> float | None:
-                return float(rule.is_valid(frame).mean()) if len(frame) else None
+            def share(tables: Mapping[str, pd.DataFrame], rule: Any = constraint) -> float | None:
+                frame = tables[rule.table]
+                if not len(frame):
+                    return None
+                if isinstance(rule, RelatedConstraint):  # reads another table too
+                    if any(t not in tables for t in rule.related()):
+                        return None
+                    return float(rule.is_valid_in(tables, ctx.metadata).mean())
+                return float(rule.is_valid(frame).mean())
 
             details: dict[str, Any] = {"constraint": constraint.describe()}
-            if real is not None:
-                details["real_share"] = share(real)
+            if real is not None and ctx.real is not None:
+                details["real_share"] = share(ctx.real)
             out.append(
                 MetricResult(
                     "ConstraintValidity",
                     self.property,
                     spec.table,
                     tuple(constraint.columns()),
-                    share(ctx.synthetic[spec.table]),
+                    share(ctx.synthetic),
                     details,
                 )
             )
