@@ -28,6 +28,7 @@ _LAZY = {
     "PrivacyConfig": "synthohive.privacy",
     "DataTransformer": "synthohive.transform",
     "GenerativeModel": "synthohive.models.base",
+    "Between": "synthohive.models.base",
     "hookimpl": "synthohive.hookspecs",
     "get_registry": "synthohive.registry",
 }

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
 import numpy as np
@@ -122,6 +123,51 @@ def check_values(data: pd.DataFrame, table: str | None) -> None:
                     )
 
 
+@dataclass(frozen=True)
+class Between:
+    """A range condition: ``sample(conditions={"age": Between(30, 40)})`` keeps the column's
+    value in ``[low, high]`` (numbers, or dates as timestamps or text). Exact for any model:
+    a model with ``supports_range_conditions`` samples inside the range directly (the copula
+    truncates its latent dimension), others are sampled and filtered by the synthesizer within
+    a bounded budget."""
+
+    low: Any
+    high: Any
+
+    def __post_init__(self) -> None:
+        try:
+            ordered = bool(pd.Timestamp(self.low) <= pd.Timestamp(self.high))
+        except (TypeError, ValueError):
+            try:
+                ordered = bool(self.low <= self.high)
+            except TypeError:
+                ordered = False
+        if not ordered:
+            raise DataError(
+                f"Between({self.low!r}, {self.high!r}) is not a range: low must not exceed high",
+                fix="give the lower bound first",
+            )
+
+    def holds(self, values: pd.Series) -> np.ndarray:
+        """Which of ``values`` lie in the range (nulls do not)."""
+        if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
+            values.dtype
+        ):
+            x = values.to_numpy(dtype="float64", na_value=np.nan)
+            with np.errstate(invalid="ignore"):
+                return (x >= float(self.low)) & (x <= float(self.high))
+        stamps = pd.to_datetime(values, errors="coerce", format="mixed")
+        if getattr(stamps.dt, "tz", None) is not None:
+            stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+        low, high = (_naive(self.low), _naive(self.high))
+        return ((stamps >= low) & (stamps <= high)).fillna(False).to_numpy(dtype=bool)
+
+
+def _naive(value: Any) -> pd.Timestamp:
+    stamp = pd.Timestamp(value)
+    return stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo is not None else stamp
+
+
 class GenerativeModel(ABC):
     """Base class of every generative model (built-in or plugin)."""
 
@@ -131,6 +177,9 @@ class GenerativeModel(ABC):
     """Whether ``fit``/``sample`` accept a parent ``context`` frame (needed for child tables)."""
     supports_conditions: ClassVar[bool] = False
     """Whether ``sample(conditions=...)`` fixes categorical values without rejection."""
+    supports_range_conditions: ClassVar[bool] = False
+    """Whether ``sample(conditions=...)`` also takes :class:`Between` ranges on numbers and
+    dates (without it, the synthesizer samples and keeps the rows inside the range)."""
     Params: ClassVar[type[ModelParams]] = ModelParams
     min_rows: ClassVar[int] = MIN_ROWS
     """Fewest training rows ``fit`` accepts (``TooFewRowsError`` below it)."""
@@ -409,10 +458,17 @@ class GenerativeModel(ABC):
         tname = self.table.name if self.table else None
         if not self.supports_conditions:
             raise DataError(f"model {self.name!r} does not support conditions", table=tname)
-        for col in conditions:
+        for col, value in conditions.items():
             if col not in self.columns:
                 raise UnknownConditionValueError(
                     f"unknown condition column; columns: {self.columns}",
                     table=tname,
                     column=str(col),
+                )
+            if isinstance(value, Between) and not self.supports_range_conditions:
+                raise DataError(
+                    f"model {self.name!r} does not take range conditions",
+                    table=tname,
+                    column=str(col),
+                    fix="sample through a Synthesizer, which filters to the range",
                 )

@@ -26,7 +26,7 @@ from synthohive.artifacts.api import ArtifactReader, ArtifactWriter
 from synthohive.errors import ArtifactIntegrityError, DataError, UnknownConditionValueError
 from synthohive.log import get_logger
 from synthohive.metadata.schema import Table
-from synthohive.models.base import GenerativeModel, ModelParams
+from synthohive.models.base import Between, GenerativeModel, ModelParams
 from synthohive.models.marginals import ColumnModel
 
 log = get_logger(__name__)
@@ -219,6 +219,7 @@ class GaussianCopulaModel(GenerativeModel):
     name = "gaussian_copula"
     supports_context = True
     supports_conditions = True
+    supports_range_conditions = True
     Params = GaussianCopulaParams
     params: GaussianCopulaParams
 
@@ -311,6 +312,22 @@ class GaussianCopulaModel(GenerativeModel):
         for label, value in conditions.items():
             i = self.columns.index(label)
             m = self.marginals[i]
+            if isinstance(value, Between):
+                span = m.range_interval(value.low, value.high)
+                if span is None:
+                    learned = [m.spec.get("lo"), m.spec.get("hi")]
+                    if m.spec["domain"] in ("datetime", "datestr"):
+                        learned = [None if x is None else str(pd.Timestamp(x)) for x in learned]
+                    raise UnknownConditionValueError(
+                        f"no value the model learned lies in [{value.low}, {value.high}] "
+                        f"(learned from {learned[0]} to {learned[1]})",
+                        table=tname,
+                        column=str(label),
+                        fix="use a range that overlaps the column's values (numbers or dates)",
+                    )
+                for dim, lo, hi in span:
+                    bounds.append((int(offsets[i]) + dim, float(ndtri(lo)), float(ndtri(hi))))
+                continue
             if m.spec["marginal"] == "continuous" or m.spec["domain"] not in ("category", "number"):
                 raise DataError(
                     "conditions apply to categorical, boolean and discrete columns only",

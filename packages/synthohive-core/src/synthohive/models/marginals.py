@@ -305,6 +305,45 @@ class ColumnModel:
             return out
         return None
 
+    def range_interval(self, low: Any, high: Any) -> list[tuple[int, float, float]] | None:
+        """Latent (dim, u_lo, u_hi) intervals keeping this number or date column within
+        ``[low, high]`` (and not null); ``None`` if no learned value lies there."""
+        spec = self.spec
+        if spec["domain"] not in ("number", "datetime", "datestr") or not self.has_value:
+            return None
+        bounds = pd.Series([low, high])
+        if spec["domain"] != "number":
+            bounds = pd.to_datetime(bounds, format="mixed")
+            if getattr(bounds.dt, "tz", None) is None and getattr(self.dtype, "tz", None):
+                bounds = bounds.dt.tz_localize("UTC")
+        try:
+            lo, hi = raw_values(bounds, spec["domain"], bounds.dtype, None).astype("float64")
+        except (TypeError, ValueError, OverflowError):
+            return None
+        out: list[tuple[int, float, float]] = []
+        if self.has_indicator:
+            out.append((0, 0.0, self.ind_cum[1]))
+        dim = int(self.has_indicator)
+        if spec["marginal"] == "continuous":
+            knots = self.arrays["knots"].astype("float64")
+            lo, hi = max(lo, float(knots[0])), min(hi, float(knots[-1]))
+            if lo > hi:
+                return None
+            grid = np.linspace(0.0, 1.0, len(knots))
+            step = power_scale(knots)
+            u_lo, u_hi = np.interp([lo / step, hi / step], knots / step, grid)
+            if u_hi <= u_lo:  # one point of the support: a thin slice around it
+                u_lo, u_hi = max(u_lo - 1e-9, 0.0), min(u_hi + 1e-9, 1.0)
+            out.append((dim, float(u_lo), float(u_hi)))
+            return out
+        vals = self.arrays["values"].astype("float64")
+        inside = np.flatnonzero((vals >= lo) & (vals <= hi))
+        if not len(inside):
+            return None
+        cum = self.arrays["cum"]
+        out.append((dim, float(cum[inside[0]]), float(cum[inside[-1] + 1])))
+        return out
+
     def valid_values(self, limit: int = 20) -> list[Any]:
         """Values a condition on this column may take (first ``limit``)."""
         if self.spec["domain"] == "category":

@@ -9,6 +9,11 @@ child tables are drawn from the model conditioned on them (the model's own
 ``sample(conditions=...)``: categorical, boolean and discrete values, no rejection). Rows of a
 condition frame with the same values share one model call per chunk.
 
+A value may also be a range, ``{"age": Between(30, 40)}`` (numbers, or dates as timestamps or
+text): every row's value lies in it. A model with ``supports_range_conditions`` (the copula)
+samples inside the range directly; for others the rows are drawn and those outside the range
+drawn again, within a bounded budget (:data:`RANGE_ROUNDS`), then a typed error.
+
 Only modelled columns of root tables can be conditioned: keys are generated, PII/text columns
 are filled by providers, child rows follow their (conditioned) parents, and a copied lookup
 table keeps its rows. Every such request fails before any row is generated, with a typed
@@ -25,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from synthohive.errors import DataError, UnknownConditionValueError
+from synthohive.models.base import Between
 from synthohive.synthesizer.rare import RARE_TOKEN
 
 if TYPE_CHECKING:
@@ -61,11 +67,22 @@ class TableConditions:
         assert self.frame is not None
         return [_native(v) for v in self.frame[column].drop_duplicates()]
 
+    @property
+    def ranges(self) -> dict[str, Between]:
+        """The range conditions, by column."""
+        return {c: v for c, v in (self.values or {}).items() if isinstance(v, Between)}
+
     def apply(self, frame: pd.DataFrame, start: int) -> None:
         """Set the conditioned columns of ``frame`` (rows ``start...``) to the given values,
-        in the dtype the model gave them where the values allow it."""
+        in the dtype the model gave them where the values allow it (a range keeps the model's
+        values, which lie in it)."""
         n = len(frame)
+        ranges = self.ranges
         for col in self.columns:
+            if col in ranges:  # the model's values; a number rounded past a bound comes back
+                if col in frame.columns and pd.api.types.is_float_dtype(frame[col].dtype):
+                    frame[col] = frame[col].clip(float(ranges[col].low), float(ranges[col].high))
+                continue
             if self.values is not None:
                 given = pd.Series([self.values[col]] * n, dtype=object)
             else:
@@ -88,6 +105,9 @@ class TableConditions:
     def sample_at(self, model: GenerativeModel, positions: np.ndarray, seed: int) -> pd.DataFrame:
         """Model rows for the condition rows at ``positions`` (e.g. rows to draw again)."""
         if self.values is not None:
+            ranges = self.ranges
+            if ranges and not model.supports_range_conditions:
+                return self._filtered(model, len(positions), ranges, seed)
             return model.sample(len(positions), conditions=dict(self.values), seed=seed)
         assert self.frame is not None
         part = self.frame.iloc[positions].reset_index(drop=True)
@@ -108,6 +128,41 @@ class TableConditions:
             piece = model.sample(len(rows), conditions=wanted, seed=group_seed)
             pieces.append(piece.set_axis(pd.Index(rows)))
         return pd.concat(pieces).sort_index().reset_index(drop=True)
+
+    def _filtered(
+        self, model: GenerativeModel, n: int, ranges: dict[str, Between], seed: int
+    ) -> pd.DataFrame:
+        """``n`` rows inside every range from a model that cannot take ranges: drawn in
+        growing batches, rows outside dropped; at most :data:`RANGE_ROUNDS` batches."""
+        assert self.values is not None
+        exact = {c: v for c, v in self.values.items() if c not in ranges} or None
+        kept: list[pd.DataFrame] = []
+        have, drawn, rate = 0, 0, 1.0
+        for round_ in range(RANGE_ROUNDS):
+            want = n - have
+            batch = min(max(int(want / max(rate, 1e-3) * 1.2) + 16, 64), 50 * n + 64)
+            rows = model.sample(batch, conditions=exact, seed=seed + round_)
+            inside = np.ones(len(rows), dtype=bool)
+            for col, span in ranges.items():
+                inside &= span.holds(rows[col])
+            drawn += len(rows)
+            have += int(inside.sum())
+            kept.append(rows[inside])
+            rate = max(have / drawn, 1e-4)
+            if have >= n:
+                return pd.concat(kept, ignore_index=True).iloc[:n].reset_index(drop=True)
+        shown = {c: (r.low, r.high) for c, r in ranges.items()}
+        raise DataError(
+            f"only {have} of {drawn} rows model {model.name!r} drew fell in the range(s) "
+            f"{shown}; {n} were needed",
+            table=self.table,
+            column=next(iter(ranges)),
+            fix="widen the range, or use a model that samples inside ranges (gaussian_copula)",
+        )
+
+
+RANGE_ROUNDS = 30
+"""Batches drawn at most for range conditions on a model that cannot take them."""
 
 
 def _native(value: Any) -> Any:
@@ -177,6 +232,8 @@ def check_values(synth: Synthesizer, conditions: Mapping[str, TableConditions]) 
             continue  # a root's model has no context; nothing to probe with otherwise
         for col in cond.columns:
             for value in cond.distinct(col):
+                if isinstance(value, Between) and not model.supports_range_conditions:
+                    continue  # sampled and filtered: no value to probe
                 try:
                     model.sample(1, conditions={col: value}, seed=0)
                 except UnknownConditionValueError as exc:
@@ -280,6 +337,12 @@ def _table_conditions(synth: Synthesizer, name: str, given: Any) -> TableConditi
                 f"the conditions DataFrame repeats a column: {list(given.columns)}", table=name
             )
         frame = given.set_axis(pd.Index(columns), axis=1).reset_index(drop=True)
+        if any(isinstance(v, Between) for v in frame.to_numpy().ravel()):
+            raise DataError(
+                "a conditions DataFrame holds values, not ranges",
+                table=name,
+                fix="give ranges as {column: Between(low, high)} for every row",
+            )
         return TableConditions(name, columns, frame=frame)
     if not isinstance(given, Mapping) or not given:
         raise DataError(
@@ -292,6 +355,9 @@ def _table_conditions(synth: Synthesizer, name: str, given: Any) -> TableConditi
         col = _column(plan, name, labels, label)
         if col in values:
             raise DataError("the conditions name the column twice", table=name, column=col)
+        if isinstance(value, Between):
+            values[col] = value
+            continue
         if not (value is None or pd.api.types.is_scalar(value)):
             raise DataError(
                 f"a condition value must be a single value, got {type(value).__name__}",
