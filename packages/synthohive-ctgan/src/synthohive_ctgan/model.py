@@ -78,6 +78,7 @@ class CTGANModel(NeuralModel):
 
     name = "ctgan"
     supports_context = True
+    supports_sequences = True  # the previous row arrives as context columns
     supports_conditions = True
     Params = CTGANParams
     params: CTGANParams

@@ -73,6 +73,7 @@ class TVAEModel(NeuralModel):
 
     name = "tvae"
     supports_context = True
+    supports_sequences = True  # the previous row arrives as context columns
     supports_conditions = True
     Params = TVAEParams
     params: TVAEParams

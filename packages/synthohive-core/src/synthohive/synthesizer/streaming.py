@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from synthohive.constraints.apply import restore_constraints, reverse_constraints
+from synthohive.constraints.builtins import _numeric
 from synthohive.constraints.crosstable import RelatedConstraint
 from synthohive.errors import ConstraintError
 from synthohive.log import get_logger
@@ -36,6 +37,12 @@ from synthohive.synthesizer.cardinality import (
 )
 from synthohive.synthesizer.fill import fill_columns, share_parent_values
 from synthohive.synthesizer.keys import cast_like, drop_duplicate_keys
+from synthohive.synthesizer.sequences import (
+    SequenceState,
+    parent_start_span,
+    sample_sequence,
+    sequence_columns,
+)
 from synthohive.synthesizer.spill import SpillStore
 
 if TYPE_CHECKING:
@@ -115,6 +122,9 @@ def spill_columns(synth: Synthesizer, table: str) -> list[str]:
             for rule in restore_constraints(fk.child, child_plan.constraints):
                 if isinstance(rule, RelatedConstraint) and rule.relation == i:
                     cols.extend(rule.parent_values().values())
+            if child_plan.sequence and child_plan.sequence.get("anchor"):
+                cols.append(str(child_plan.sequence["anchor"]))
+            cols.extend(plan.sequence_columns.get(i, []))
     return list(dict.fromkeys(cols))
 
 
@@ -364,6 +374,13 @@ class _TableGenerator:
         for col, spec in plan.key_specs.items():
             frame[col] = spec.generate(rows, rng)
         counts = self._counts(sampled, len(frame), rng)
+        starts = {
+            c: sampled[c].to_numpy(dtype="float64", na_value=np.nan)
+            if sampled is not None
+            else np.full(len(frame), np.nan)
+            for cols in plan.sequence_columns.values()
+            for c in cols
+        }
         self._assign_foreign_keys(frame, n, parent_chunk, parent_pos, rng)
         self._number_grouped_keys(frame)
         table = self.meta.tables[self.name]
@@ -374,10 +391,11 @@ class _TableGenerator:
         if keep is not None:
             frame = frame[keep].reset_index(drop=True)
             counts = {i: c[keep] for i, c in counts.items()}
+            starts = {c: v[keep] for c, v in starts.items()}
         for rule in self.related:
             rule.after_counts(frame, counts)
         self._assign_self_references(frame, counts, rng)
-        return self._finish(frame, counts)
+        return self._finish(frame, counts, starts)
 
     def _copy_chunk(
         self, n: int, rows: np.ndarray, rng: np.random.Generator
@@ -392,16 +410,22 @@ class _TableGenerator:
             base = np.floor(want)
             extra = rng.random(len(want)) < (want - base)
             counts[i] = (base + extra).astype(np.int64)
-        frame = part.drop(columns=list(self.plan.count_columns.values()))
+        seq = [c for cols in self.plan.sequence_columns.values() for c in cols]
+        starts = {c: part[c].to_numpy(dtype="float64", na_value=np.nan) for c in seq}
+        frame = part.drop(columns=[*self.plan.count_columns.values(), *seq])
         table = self.meta.tables[self.name]
         for col, series in fill_columns(table, self.plan, rows, rng, self.seen).items():
             frame[col] = series.to_numpy()
-        return self._finish(frame, counts)
+        return self._finish(frame, counts, starts)
 
     def _finish(
-        self, frame: pd.DataFrame, counts: dict[int, np.ndarray]
+        self,
+        frame: pd.DataFrame,
+        counts: dict[int, np.ndarray],
+        starts: dict[str, np.ndarray] | None = None,
     ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-        """Restore labels, order and dtypes; cut the spill frame children need."""
+        """Restore labels, order and dtypes; cut the spill frame children need (with the
+        children counts and, for ordered child sequences, their ``starts`` and spans)."""
         plan = self.plan
         frame = self._restore(frame)
         spilled: pd.DataFrame | None = None
@@ -410,6 +434,9 @@ class _TableGenerator:
             for i, c in plan.count_columns.items():
                 if c in self.spill_cols:
                     spilled[c] = counts[i]
+            for c, values in (starts or {}).items():
+                if c in self.spill_cols:
+                    spilled[c] = values
         frame.columns = pd.Index(plan.original_output_labels())
         return frame, spilled
 
@@ -453,6 +480,8 @@ class _TableGenerator:
             if null.any():
                 pos[null] = rng.integers(0, len(parent_chunk), size=int(null.sum()))
             context = parent_chunk[self.plan.context_columns].iloc[pos].reset_index(drop=True)
+        if self.plan.sequence is not None:
+            return self._sample_sequence(model, n, context, parent_chunk, parent_pos, rng)
         positions = np.arange(start, start + n, dtype=np.int64)
         parents = self._parent_values(n, parent_chunk, parent_pos)
         out = self._draw(model, positions, context, rng, parents)
@@ -460,6 +489,48 @@ class _TableGenerator:
         if rejecting:
             out = self._redraw(model, out, positions, context, rng, rejecting, parents)
         return out
+
+    def _sample_sequence(
+        self,
+        model: Any,
+        n: int,
+        context: pd.DataFrame | None,
+        parent_chunk: pd.DataFrame | None,
+        parent_pos: np.ndarray | None,
+        rng: np.random.Generator,
+    ) -> pd.DataFrame:
+        """One chunk of an ordered sequence table: each parent's rows made step by step."""
+        assert self.plan.sequence is not None
+        state = SequenceState.from_dict(self.plan.sequence)
+        pos = parent_pos if parent_pos is not None else np.full(n, -1, dtype=np.int64)
+        ids = pos.astype(np.int64).copy()
+        null = ids < 0  # rows without a parent: one-row sequences of their own
+        ids[null] = (len(parent_chunk) if parent_chunk is not None else 0) + np.arange(null.sum())
+        rel = self.plan.context_relation
+        assert rel is not None
+        start_col, span_col = sequence_columns(rel)
+        if parent_chunk is not None and len(parent_chunk):
+            # rows without a parent take a random parent's sequence frame
+            take = np.where(null, rng.integers(0, len(parent_chunk), size=n), pos)
+            start_raw = parent_chunk[start_col].to_numpy(dtype="float64", na_value=np.nan)[take]
+            span_raw = parent_chunk[span_col].to_numpy(dtype="float64", na_value=np.nan)[take]
+            anchor = None
+            if state.anchor is not None:
+                values, _ = _numeric(parent_chunk[state.anchor], self.name, state.anchor_fmt)
+                anchor = values[take]
+        else:
+            start_raw = span_raw = np.full(n, np.nan)
+            anchor = None if state.anchor is None else np.full(n, np.nan)
+        start, span = parent_start_span(start_raw, span_raw, anchor, state)
+        if model.context_table is None:
+            context = None
+        elif context is None:  # no parent rows to draw context from: the sequence's own only
+            context = pd.DataFrame(index=pd.RangeIndex(n))
+        out = sample_sequence(model, n, context, ids, start, span, state, rng)
+        parents = self._parent_values(n, parent_chunk, parent_pos)
+        if parents is not None:
+            out = pd.concat([out, parents.reset_index(drop=True)], axis=1)
+        return reverse_constraints(self.constraints, out) if self.constraints else out
 
     def _parent_values(
         self, n: int, parent_chunk: pd.DataFrame | None, parent_pos: np.ndarray | None

@@ -41,6 +41,8 @@ MEANINGS = {
     "synthetic data covers.",
     "Missing Values": "How closely the share of empty values per column matches.",
     "Constraints": "Share of synthetic rows that satisfy each declared constraint (should be 1).",
+    "Sequences": "Ordered child sequences per parent: order kept (must be 1), lengths, gaps, "
+    "lag-1 autocorrelation and transitions compared with the real sequences.",
     "Referential Integrity": "Share of foreign keys that point at an existing parent row "
     "(must be 1).",
     "Privacy": "Higher is safer: 1 means no synthetic row copies a real training row (details "

@@ -18,6 +18,7 @@ from synthohive.errors import ConstraintError
 from synthohive.validation import profile as prof
 from synthohive.validation import stats
 from synthohive.validation.base import EvaluationContext, MetricResult, Validator
+from synthohive.validation.sequences import SequenceFidelity
 
 if TYPE_CHECKING:
     from synthohive.metadata.schema import ForeignKey
@@ -310,6 +311,7 @@ BUILTIN_QUALITY_VALIDATORS: list[type[Validator]] = [
     PairTrends,
     Relations,
     ConstraintValidity,
+    SequenceFidelity,
 ]
 
 
