@@ -130,7 +130,7 @@ def integration(session: nox.Session) -> None:
         "build",
         "hatchling",
         "pillow",
-        f"{PKG['core']}[torch]",
+        f"{PKG['core']}[torch,delta]",
         PKG["ctgan"],
         PKG["tvae"],
         f"{PKG['sql']}[postgres,mysql,snowflake,bigquery]",

@@ -105,13 +105,13 @@ def par(tables: dict[str, pd.DataFrame], epochs: int) -> tuple[pd.DataFrame, flo
 
     started = time.perf_counter()
     flat = tables["flights"].merge(tables["planes"], on="tailnum", how="left")
-    meta = Metadata.detect_from_dataframe(flat, table_name="flights")
+    meta = Metadata.detect_from_dataframes({"flights": flat})
     meta.update_column("tailnum", sdtype="id", table_name="flights")
     meta.set_sequence_key("tailnum", table_name="flights")
     meta.set_sequence_index("time_hour", table_name="flights")
     synth = PARSynthesizer(meta, context_columns=PLANE_COLUMNS, epochs=epochs, cuda=False)
-    synth.fit(flat)
-    fake = synth.sample(num_sequences=len(tables["planes"]))
+    synth.fit({"flights": flat})  # SDV 2.x: a dict of one table
+    fake = synth.sample_sequences(num_sequences=len(tables["planes"]))
     return fake, time.perf_counter() - started
 
 

@@ -76,6 +76,9 @@ def test_each_plane_flies_in_order_with_real_gaps_and_memory(
         m for m, _ in rows
     }
     assert "Sequences" in report.properties and report.overall is not None
+    assert "ordered by time_hour per parent row; each row given the previous one" in (
+        fitted.explain()
+    )
 
 
 def test_streamed_at_scale_10_and_after_a_cold_load(
@@ -115,6 +118,7 @@ def test_a_model_without_context_still_keeps_the_order(tables: dict[str, pd.Data
     synth.progress = False
     fake = synth.fit(tables).sample(scale=1.0)["flights"]
     assert synth._plans["flights"].sequence["memory"] is False
+    assert "does not see the previous row" in synth.explain()
     assert order_share(fake, KEYS, times(fake)) == 1.0
 
 

@@ -63,6 +63,7 @@ __all__ = [
     "folder_from_url",
     "not_found",
     "recover",
+    "recover_when_free",
     "restore_dtypes",
 ]
 
@@ -270,6 +271,22 @@ def recover(folder: Path) -> None:
             log.warning("folder_write_discarded", folder=str(folder), leftover=name)
 
 
+def recover_when_free(folder: Path, settle: Callable[[Path], None]) -> bool:
+    """Run ``settle(folder)`` (crash recovery) when no writer holds the folder's lock; True
+    when it ran. A folder we cannot lock or write is logged and left as it is."""
+    lock = FolderLock(folder)
+    try:
+        if lock.acquire(0.0, purpose="recover"):
+            try:
+                settle(folder)
+            finally:
+                lock.release()
+            return True
+    except OSError as exc:
+        log.warning("folder_recovery_failed", folder=str(folder), error=str(exc))
+    return False
+
+
 def _unwritable(folder: Path, table: str, exc: OSError) -> ConnectorError:
     return ConnectorError(
         f"cannot write to {str(folder)!r}: {exc.strerror or exc}",
@@ -347,15 +364,8 @@ class FolderConnector(Connector):
             return []
         if not own:
             return []
-        lock = FolderLock(self.folder)
-        try:
-            if lock.acquire(0.0, purpose="recover"):
-                try:
-                    recover(self.folder)
-                finally:
-                    lock.release()
-        except OSError as exc:  # e.g. a read-only folder: read through the commit folder
-            log.warning("folder_recovery_failed", folder=str(self.folder), error=str(exc))
+        # e.g. a read-only folder cannot be recovered: read through the commit folder
+        recover_when_free(self.folder, recover)
         return _commit_dirs(self.folder)
 
     def list_tables(self) -> list[str]:

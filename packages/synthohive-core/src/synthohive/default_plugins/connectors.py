@@ -11,8 +11,9 @@ from synthohive.hookspecs import hookimpl
 def register_connectors() -> list[type[Any]]:
     """The core's built-in connectors."""
     # Owners append their built-in classes here, importing inside this body
-    # (file connectors: csv://, parquet://, memory).
+    # (file connectors: csv://, parquet://, memory; delta:// needs the [delta] extra to use).
+    from synthohive.connectors.delta import DeltaConnector
     from synthohive.connectors.files import CSVConnector, ParquetConnector
     from synthohive.connectors.memory import MemoryConnector
 
-    return [CSVConnector, ParquetConnector, MemoryConnector]
+    return [CSVConnector, ParquetConnector, MemoryConnector, DeltaConnector]

@@ -679,6 +679,17 @@ class Synthesizer:
             plan = self._plans[name]
             reason = plan.strategy_reason or f"model {plan.model_name!r}"
             lines.append(f"  - {name} ({plan.n_rows} rows): {plan.strategy} - {reason}")
+            if plan.sequence is not None:
+                seq = plan.sequence
+                memory = (
+                    "each row given the previous one"
+                    if seq.get("memory", True)
+                    else "the model does not see the previous row (no context support)"
+                )
+                lines.append(f"      ordered by {seq['index']} per parent row; {memory}")
+            if plan.constraints:
+                rules = ", ".join(str(c["kind"]) for c in plan.constraints)
+                lines.append(f"      constraints: {rules}")
         return "\n".join(lines)
 
     @property
