@@ -74,8 +74,8 @@ def typecheck(session: nox.Session) -> None:
         "pandas-stubs",
         "types-tqdm",
         f"{PKG['core']}[torch]",
-        PKG["ctgan"],
-        PKG["tvae"],
+        f"{PKG['ctgan']}[dp]",
+        f"{PKG['tvae']}[dp]",
         f"{PKG['sql']}[postgres,mysql,snowflake,bigquery]",
         PKG["spark"],
     )
@@ -104,7 +104,7 @@ def tests(session: nox.Session, package: str) -> None:
     """One plugin package's own tests, with the core and that plugin installed."""
     if package in ("ctgan", "tvae"):
         session.install(TORCH)
-    extras = {"sql": "[postgres,mysql,snowflake,bigquery]", "spark": ""}.get(package, "")
+    extras = {"sql": "[postgres,mysql,snowflake,bigquery]", "spark": ""}.get(package, "[dp]")
     session.install(*TEST_DEPS, PKG["core"], f"{PKG[package]}{extras}")
     _pytest(session, package, f"{PKG[package]}/tests")
     _prune(session)
@@ -131,8 +131,8 @@ def integration(session: nox.Session) -> None:
         "hatchling",
         "pillow",
         f"{PKG['core']}[torch,delta]",
-        PKG["ctgan"],
-        PKG["tvae"],
+        f"{PKG['ctgan']}[dp]",
+        f"{PKG['tvae']}[dp]",
         f"{PKG['sql']}[postgres,mysql,snowflake,bigquery]",
         PKG["spark"],
     )

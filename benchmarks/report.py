@@ -496,6 +496,7 @@ def write_docs(files: list[Path], docs: Path) -> None:
     lines += constraints_table(docs.parent.parent / "benchmarks" / "results")
     lines += constraints_schema_table(docs.parent.parent / "benchmarks" / "results")
     lines += sequences_table(docs.parent.parent / "benchmarks" / "results")
+    lines += dp_table(docs.parent.parent / "benchmarks" / "results")
     lines += [""]
     docs.parent.mkdir(parents=True, exist_ok=True)
     docs.write_text("\n".join(lines) + "\n")
@@ -1022,3 +1023,37 @@ def micro_targets(results: Path) -> list[list[str]]:
     except (KeyError, TypeError, ValueError, StopIteration):
         return rows
     return rows
+
+
+def dp_table(results: Path) -> list[str]:
+    """Issue #21: quality and DOMIAS AUC of the DP models at epsilon 1, 3, 10 and without DP."""
+    run = _load(results / "dp.json")
+    if not run or not run.get("results"):
+        return []
+    res = run["results"]
+    rows = []
+    for ds in dict.fromkeys(r["dataset"] for r in res):
+        for model in dict.fromkeys(r["model"] for r in res if r["dataset"] == ds):
+            sel = {r["epsilon_target"]: r for r in res if r["dataset"] == ds and r["model"] == model}
+            cells = [
+                f"{sel[e]['quality']:.3f} / {sel[e]['domias_auc']:.3f}" if e in sel else "-"
+                for e in (1.0, 3.0, 10.0, None)
+            ]
+            rows.append([f"{ds} ({sel[None]['rows']})", model, *cells])
+    overhead = ", ".join(f"{k} {v}x" for k, v in run.get("dp_epoch_overhead", {}).items())
+    judge = res[0].get("judge", "?")
+    return [
+        "",
+        "## Differential privacy (issue #21)",
+        "",
+        f"`python benchmarks/bench_dp.py` ({run.get('epochs')} epochs, train rows capped at "
+        f"{run.get('rows_cap')}, quality judged by {judge}). Each cell: quality / DOMIAS AUC "
+        "(0.5 = no membership signal); the epsilon each model file records is the target "
+        "within 0.5%.",
+        "",
+        *_table(["table (train rows)", "model", "eps=1", "eps=3", "eps=10", "no DP"], rows),
+        "",
+        f"DP-SGD epoch time / plain epoch time (median over the three epsilons): {overhead}.",
+        "",
+        str(run.get("notes", "")),
+    ]

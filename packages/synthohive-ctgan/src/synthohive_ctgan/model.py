@@ -18,6 +18,7 @@ from synthohive.errors import IncompatibleArtifactError
 from synthohive.log import get_logger
 from synthohive.models.base import ModelParams
 from synthohive.nn.model import NeuralModel
+from synthohive.privacy.dp import DPConfig
 
 if TYPE_CHECKING:
     import torch
@@ -67,6 +68,9 @@ class CTGANParams(ModelParams):
     calibrate: bool = Field(
         True, description="after training, fit per-category logit offsets to the marginals"
     )
+    dp: DPConfig | None = Field(
+        None, description="train under (epsilon, delta)-differential privacy (needs opacus)"
+    )
 
 
 class CTGANModel(NeuralModel):
@@ -80,6 +84,7 @@ class CTGANModel(NeuralModel):
     supports_context = True
     supports_sequences = True  # the previous row arrives as context columns
     supports_conditions = True
+    supports_dp = True  # DP-SGD on the critic, the only network that sees rows (opacus)
     Params = CTGANParams
     params: CTGANParams
 
@@ -111,6 +116,9 @@ class CTGANModel(NeuralModel):
         from synthohive_ctgan.sampler import ConditionSampler
 
         p = self.params
+        if p.dp is not None:
+            self._fit_dp(data, context, progress, seed, p.dp)
+            return
         tname = self.table.name if self.table else None
         self._generator, self._logit_bias, self.best_epoch = None, None, None
         self._scalar_maps = None
@@ -258,6 +266,159 @@ class CTGANModel(NeuralModel):
                 self._calibrate(train, ctx[train_idx], rng, seed)
         self.history = monitor.history
         self.best_epoch, self.selection_margin = monitor.best_epoch, monitor.margin
+
+    def _fit_dp(
+        self,
+        data: pd.DataFrame,
+        context: pd.DataFrame | None,
+        progress: bool | None,
+        seed: int,
+        dp: DPConfig,
+    ) -> None:
+        """DP-CTGAN (see :mod:`synthohive.nn.dp`): the critic, the only network that reads
+        rows, trains with DP-SGD on Poisson-sampled rows (one row per critic input, the
+        logistic GAN loss: the gradient penalty's double backward has no per-row gradients);
+        each real row is paired with its own category of a random discrete column, the fake
+        rows with categories drawn from the noisy frequencies. The generator learns only
+        through the private critic."""
+        import torch
+        from torch.nn import functional
+
+        from synthohive.nn.data import to_device
+        from synthohive.nn.device import resolve_device, seeded
+        from synthohive.nn.dp import DPSGD, combined_record, row_slots, split_budget
+        from synthohive.nn.spans import ConditionIndex, apply_activations
+        from synthohive.nn.training import TrainingMonitor, adam, effective_batch
+        from synthohive_ctgan.networks import Critic, Generator
+        from synthohive_ctgan.sampler import ConditionSampler
+
+        p = self.params
+        tname = self.table.name if self.table else None
+        self._generator, self._logit_bias, self.best_epoch, self._scalar_maps = (None,) * 4
+        device = resolve_device(self.device)
+        self._torch_device = device
+        enc, matrix, reference, stats = self._fit_encoding_dp(data, context, seed, dp)
+        spans = [(s.start, s.dim) for s in enc.condition_spans]
+        self._sampler = ConditionSampler.from_encoded(
+            reference, spans, log_frequency=False, device=device
+        )
+        n = len(matrix)
+        _, _, eps_sgd, delta_sgd = split_budget(dp, n)
+        if enc.width == 0:
+            self.dp_ = {**stats, "epsilon_target": dp.epsilon}
+            return
+        batch, _ = effective_batch(n, p.batch_size, model=self.name, table=tname)
+        self.batch_size_, self.pac_ = batch, 1
+        cond_w = enc.condition_width
+        rng = np.random.default_rng(seed)
+        with seeded(seed, device) as gen:
+            g_net = Generator(p.embedding_dim + cond_w, p.generator_dim, enc.width).to(device)
+            d_net = Critic(enc.width + cond_w, p.discriminator_dim, 1).to(device)
+            self._generator = g_net
+            opt_g = adam(
+                list(g_net.parameters()),
+                lr=p.generator_lr,
+                betas=p.betas,
+                weight_decay=p.generator_decay,
+            )
+            opt_d = adam(
+                list(d_net.parameters()),
+                lr=p.discriminator_lr,
+                betas=p.betas,
+                weight_decay=p.discriminator_decay,
+            )
+            private = DPSGD(
+                [d_net],
+                opt_d,
+                n_rows=n,
+                batch=batch,
+                epochs=p.epochs,
+                epsilon=eps_sgd,
+                delta=delta_sgd,
+                max_grad_norm=dp.max_grad_norm,
+                accountant=dp.accountant,
+                seed=seed + 1,
+            )
+            real_all = to_device(matrix, device)
+            slots_all = torch.as_tensor(row_slots(matrix, spans), device=device)
+            layout = enc.layout.to(device)
+            cond_index = ConditionIndex.from_spans(spans).to(device)
+            sampler = self._sampler
+            monitor = TrainingMonitor(
+                model=self.name,
+                table=tname,
+                epochs=p.epochs,
+                modules={"generator": g_net},
+                callbacks=self.callbacks,
+                progress=progress,
+            )
+
+            def fake_rows(m: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+                """``(raw, activated, slots)`` of ``m`` generated rows with drawn conditions."""
+                slots = sampler.sample_slots(m, gen) if sampler.n_columns else None
+                cond = sampler.one_hot(slots) if slots is not None else real_all.new_zeros(m, 0)
+                z = torch.randn(m, p.embedding_dim, generator=gen, device=device)
+                raw = g_net(torch.cat([z, cond], dim=1))
+                fake = apply_activations(raw, layout, tau=p.gumbel_tau, gen=gen)
+                return raw, torch.cat([fake, cond], dim=1), slots
+
+            for epoch in range(p.epochs):
+                g_net.train()
+                d_net.train()
+                sum_d = torch.zeros((), device=device)
+                sum_g = torch.zeros((), device=device)
+                for step in range(private.steps_per_epoch):
+                    rows = private.rows(gen, device)
+                    if sampler.n_columns:
+                        pick = torch.randint(
+                            0, sampler.n_columns, (len(rows),), generator=gen, device=device
+                        )
+                        real_cond = sampler.one_hot(slots_all[rows, pick])
+                    else:
+                        real_cond = real_all.new_zeros(len(rows), 0)
+                    with torch.no_grad():
+                        _, fake_in, _ = fake_rows(batch)
+                    real_in = torch.cat([real_all[rows], real_cond], dim=1)
+                    scores = d_net(torch.cat([fake_in, real_in])).squeeze(1)
+                    per_row = torch.cat(
+                        [functional.softplus(scores[:batch]), functional.softplus(-scores[batch:])]
+                    )
+                    loss_d = per_row.sum()
+                    monitor.check(loss_d, name="discriminator loss", epoch=epoch, step=step)
+                    private.zero_grad()
+                    private.backward(per_row)
+                    private.step()
+                    raw, fake_in, slots = fake_rows(batch)
+                    private.hooks(False)  # the generator step needs no per-row gradients
+                    for q in d_net.parameters():
+                        q.requires_grad_(False)
+                    loss_g = functional.softplus(-d_net(fake_in)).mean()
+                    if slots is not None:
+                        loss_g = loss_g + cond_index.cross_entropy(raw, slots).mean()
+                    monitor.check(loss_g, name="generator loss", epoch=epoch, step=step)
+                    opt_g.zero_grad(set_to_none=True)
+                    loss_g.backward()
+                    opt_g.step()
+                    for q in d_net.parameters():
+                        q.requires_grad_(True)
+                    private.hooks(True)
+                    sum_d += loss_d.detach() / batch
+                    sum_g += loss_g.detach()
+                losses = {
+                    "loss_d": float(sum_d) / private.steps_per_epoch,
+                    "loss_g": float(sum_g) / private.steps_per_epoch,
+                    "rows": float(private.steps_per_epoch * batch),
+                    "epsilon": private.epsilon(),
+                }
+                monitor.end_epoch(epoch, losses, None)
+            monitor.finish()
+            private.unwrap()
+            g_net.eval()
+            if p.calibrate:
+                self._calibrate(reference, np.zeros((len(reference), 0), np.float32), rng, seed)
+        self.history = monitor.history
+        self.best_epoch, self.selection_margin = p.epochs - 1, None
+        self.dp_ = combined_record(stats, private.record(), dp)
 
     # --- generation (the chunk loop is NeuralModel._generate) -------------------------------
     def _networks(self) -> list[torch.nn.Module]:

@@ -111,6 +111,11 @@ class ConditionSampler:
         rows = self.flat_rows[self.slot_starts[slots] + pick]
         return slots, rows
 
+    def sample_slots(self, n: int, gen: torch.Generator) -> torch.Tensor:
+        """Slots drawn like :meth:`sample_train`'s but with the categories' own frequencies
+        (the distribution a uniformly drawn row's own category follows)."""
+        return self._slots(n, self.orig_cum, gen)
+
     def sample_original(self, n: int, gen: torch.Generator) -> torch.Tensor | None:
         """Conditional vectors drawn with the data's own category frequencies (for sampling)."""
         if self.n_columns == 0:

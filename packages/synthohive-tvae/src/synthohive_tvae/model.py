@@ -18,6 +18,7 @@ from synthohive.errors import IncompatibleArtifactError
 from synthohive.log import get_logger
 from synthohive.models.base import ModelParams
 from synthohive.nn.model import NeuralModel
+from synthohive.privacy.dp import DPConfig
 
 if TYPE_CHECKING:
     import torch
@@ -61,6 +62,9 @@ class TVAEParams(ModelParams):
     calibrate: bool = Field(
         True, description="after training, fit per-category logit offsets to the marginals"
     )
+    dp: DPConfig | None = Field(
+        None, description="train under (epsilon, delta)-differential privacy (needs opacus)"
+    )
 
 
 class TVAEModel(NeuralModel):
@@ -75,6 +79,7 @@ class TVAEModel(NeuralModel):
     supports_context = True
     supports_sequences = True  # the previous row arrives as context columns
     supports_conditions = True
+    supports_dp = True  # DP-SGD on encoder and decoder together (opacus)
     Params = TVAEParams
     params: TVAEParams
 
@@ -108,6 +113,9 @@ class TVAEModel(NeuralModel):
         p = self.params
         if self.table is None:
             raise RuntimeError("GenerativeModel.fit sets the table before _fit")
+        if p.dp is not None:
+            self._fit_dp(data, context, progress, seed, p.dp)
+            return
         tname = self.table.name
         self._encoder = self._decoder = None
         self._latent_mean = self._latent_std = self._logit_bias = self._scalar_maps = None
@@ -198,6 +206,111 @@ class TVAEModel(NeuralModel):
             self._fit_latent_stats(real_all, ctx_all)
         self.history = monitor.history
         self.best_epoch, self.selection_margin = monitor.best_epoch, monitor.margin
+
+    def _fit_dp(
+        self,
+        data: pd.DataFrame,
+        context: pd.DataFrame | None,
+        progress: bool | None,
+        seed: int,
+        dp: DPConfig,
+    ) -> None:
+        """DP-TVAE (see :mod:`synthohive.nn.dp`): encoder and decoder train together with
+        DP-SGD on Poisson-sampled rows, one clipped gradient per row over both networks; the
+        decoder's sigmas stay fixed (a bare parameter has no per-row gradient in opacus)."""
+        import torch
+
+        from synthohive.nn.data import to_device
+        from synthohive.nn.device import resolve_device, seeded
+        from synthohive.nn.dp import DPSGD, combined_record, split_budget
+        from synthohive.nn.spans import reconstruction_loss
+        from synthohive.nn.training import TrainingMonitor, adam, effective_batch
+        from synthohive_tvae.networks import Decoder, Encoder
+
+        p = self.params
+        tname = self.table.name if self.table else None
+        self._encoder = self._decoder = None
+        self._latent_mean = self._latent_std = self._logit_bias = self._scalar_maps = None
+        device = resolve_device(self.device)
+        self._torch_device = device
+        enc, matrix, reference, stats = self._fit_encoding_dp(data, context, seed, dp)
+        n = len(matrix)
+        _, _, eps_sgd, delta_sgd = split_budget(dp, n)
+        if enc.width == 0:
+            self.dp_ = {**stats, "epsilon_target": dp.epsilon}
+            return
+        batch, _ = effective_batch(n, p.batch_size, model=self.name, table=tname)
+        self.batch_size_ = batch
+        rng = np.random.default_rng(seed)
+        with seeded(seed, device) as gen:
+            encoder = Encoder(enc.width, p.compress_dims, p.embedding_dim).to(device)
+            decoder = Decoder(p.embedding_dim, p.decompress_dims, enc.width).to(device)
+            decoder.sigma.requires_grad_(False)
+            self._encoder, self._decoder = encoder, decoder
+            trainable = [q for m in (encoder, decoder) for q in m.parameters() if q.requires_grad]
+            opt = adam(trainable, lr=p.lr, weight_decay=p.l2scale)
+            private = DPSGD(
+                [encoder, decoder],
+                opt,
+                n_rows=n,
+                batch=batch,
+                epochs=p.epochs,
+                epsilon=eps_sgd,
+                delta=delta_sgd,
+                max_grad_norm=dp.max_grad_norm,
+                accountant=dp.accountant,
+                seed=seed + 1,
+            )
+            real_all = to_device(matrix, device)
+            layout = enc.layout.to(device)
+            monitor = TrainingMonitor(
+                model=self.name,
+                table=tname,
+                epochs=p.epochs,
+                modules={"encoder": encoder, "decoder": decoder},
+                callbacks=self.callbacks,
+                progress=progress,
+            )
+            for epoch in range(p.epochs):
+                encoder.train()
+                decoder.train()
+                sums = torch.zeros(3, device=device)
+                for step in range(private.steps_per_epoch):
+                    rows = private.rows(gen, device)
+                    if not len(rows):  # nothing to learn from; the step is still booked
+                        private.book()
+                        continue
+                    x = real_all[rows]
+                    mu, logvar = encoder(x)
+                    eps = torch.randn(mu.shape, generator=gen, device=device)
+                    raw = decoder(mu + eps * torch.exp(0.5 * logvar))
+                    rec = reconstruction_loss(raw, x, decoder.sigma, layout, per_row=True)
+                    kld = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(dim=1)
+                    per_row = p.loss_factor * rec + kld  # opacus clips each row's gradient
+                    loss, rec, kld = per_row.sum(), rec.sum(), kld.sum()
+                    monitor.check(loss, name="loss", epoch=epoch, step=step)
+                    private.zero_grad()
+                    private.backward(per_row)
+                    private.step()
+                    sums += torch.stack([loss.detach(), rec.detach(), kld.detach()]) / len(x)
+                means = (sums / private.steps_per_epoch).tolist()
+                losses = {
+                    "loss": means[0],
+                    "reconstruction": means[1],
+                    "kl": means[2],
+                    "rows": float(private.steps_per_epoch * batch),
+                    "epsilon": private.epsilon(),
+                }
+                monitor.end_epoch(epoch, losses, None)
+            monitor.finish()
+            private.unwrap()
+            encoder.eval()
+            decoder.eval()
+            if p.calibrate:
+                self._calibrate(reference, np.zeros((len(reference), 0), np.float32), rng, seed)
+        self.history = monitor.history
+        self.best_epoch, self.selection_margin = p.epochs - 1, None
+        self.dp_ = combined_record(stats, private.record(), dp)
 
     def _fit_latent_stats(self, real: torch.Tensor, ctx: torch.Tensor) -> None:
         """Per-category mean/std of the aggregated posterior (used by ``conditions``)."""

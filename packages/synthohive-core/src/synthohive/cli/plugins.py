@@ -7,6 +7,8 @@ from typing import Any
 
 import click
 
+from synthohive.errors import SynthoHiveError
+
 
 def plugins_report() -> dict[str, Any]:
     """Everything ``synthohive plugins --json`` prints (collects every kind first)."""
@@ -29,11 +31,19 @@ def plugins_report() -> dict[str, Any]:
                     "distributions": [r.distribution for r in entries if r.name == name],
                 }
             )
+    dp_models = []
+    for name in sorted({n for r in registered.get("models", []) for n in [r["name"]]}):
+        try:
+            if getattr(registry.get_model(name), "supports_dp", False):
+                dp_models.append(name)
+        except SynthoHiveError:  # a broken plugin is reported above, with its error
+            continue
     return {
         "synthohive_version": __version__,
         "plugins": [r.to_dict() for r in registry.plugins.records],
         "registered": registered,
         "conflicts": conflicts,
+        "differential_privacy": dp_models,
     }
 
 
@@ -69,6 +79,9 @@ def _render_text(report: dict[str, Any]) -> str:
         if rec["error"]:
             lines.append(f"  error: {rec['error']}")
         lines.extend(f"  warning: {w}" for w in rec["warnings"])
+    if report.get("differential_privacy"):
+        models = ", ".join(report["differential_privacy"])
+        lines.append(f"models with differential privacy (dp=DPConfig): {models}")
     for conflict in report["conflicts"]:
         lines.append(
             f"conflict: {conflict['kind'][:-1]} {conflict['name']!r} is registered by "

@@ -186,6 +186,9 @@ class GenerativeModel(ABC):
     Params: ClassVar[type[ModelParams]] = ModelParams
     min_rows: ClassVar[int] = MIN_ROWS
     """Fewest training rows ``fit`` accepts (``TooFewRowsError`` below it)."""
+    supports_dp: ClassVar[bool] = False
+    """Whether the model's ``Params`` take ``dp`` (a :class:`~synthohive.privacy.dp.DPConfig`)
+    and every statistic it learns from the rows is then differentially private."""
 
     def __init__(
         self,
@@ -213,6 +216,8 @@ class GenerativeModel(ABC):
         self.context_table: Table | None = None
         self.columns: list[Any] = []
         self.fitted = False
+        self.dp_: dict[str, Any] | None = None
+        """What a differentially private fit spent (epsilon, delta, accountant, queries)."""
 
     # ------------------------------------------------------------------------------------------
     def fit(
@@ -233,6 +238,13 @@ class GenerativeModel(ABC):
         self.table = table
         self.context_table = context_table
         self.columns = list(data.columns)
+        self.dp_ = None
+        if getattr(self.params, "dp", None) is not None and not self.supports_dp:
+            raise DataError(
+                f"model {self.name!r} does not support differential privacy",
+                table=table.name,
+                fix="use a model that does (gaussian_copula, ctgan, tvae), or drop dp",
+            )
         started = time.perf_counter()
         log.info(
             "fit.start",
@@ -333,6 +345,7 @@ class GenerativeModel(ABC):
                 else None,
                 "columns": [str(c) for c in self.columns],
                 "column_types": [type(c).__name__ for c in self.columns],
+                "dp": self.dp_,
             },
         )
         self._save(writer.child("state"))
@@ -354,6 +367,10 @@ class GenerativeModel(ABC):
                 int(c) if t == "int" else c
                 for c, t in zip(head["columns"], head["column_types"], strict=True)
             ]
+            dp = head.get("dp")
+            if dp is not None and not isinstance(dp, dict):
+                raise TypeError(f"dp record is a {type(dp).__name__}, not an object")
+            model.dp_ = dp
         except (KeyError, TypeError, ValueError, ValidationError) as exc:
             from synthohive.errors import ArtifactIntegrityError
 

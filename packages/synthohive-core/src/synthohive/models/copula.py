@@ -28,6 +28,7 @@ from synthohive.log import get_logger
 from synthohive.metadata.schema import Table
 from synthohive.models.base import Between, GenerativeModel, ModelParams
 from synthohive.models.marginals import ColumnModel
+from synthohive.privacy.dp import DPConfig, DPLedger, noisy_rows
 
 log = get_logger(__name__)
 
@@ -51,6 +52,9 @@ class GaussianCopulaParams(ModelParams):
     )
     max_corr_rows: int = Field(
         250_000, ge=1_000, description="rows (seeded subsample) used to estimate correlations"
+    )
+    dp: DPConfig | None = Field(
+        None, description="fit under (epsilon, delta)-differential privacy (opt-in)"
     )
 
 
@@ -221,6 +225,7 @@ class GaussianCopulaModel(GenerativeModel):
     supports_conditions = True
     supports_range_conditions = True
     supports_sequences = True
+    supports_dp = True
     Params = GaussianCopulaParams
     params: GaussianCopulaParams
 
@@ -278,6 +283,9 @@ class GaussianCopulaModel(GenerativeModel):
     ) -> None:
         rng = np.random.default_rng(seed)
         tname = self.table.name if self.table else None
+        if self.params.dp is not None:
+            self._fit_dp(data, context, self.params.dp, rng, tname)
+            return
         self.marginals = self._fit_columns(data, self.table, tname)
         ctx: pd.DataFrame | None = None
         self.context_columns, self.context_marginals = [], []
@@ -302,6 +310,67 @@ class GaussianCopulaModel(GenerativeModel):
         # no latent dimension at all when every column is constant or all-null
         coeffs = np.array([hermite_coefficients(b) for b in bins]).reshape(len(bins), _ORDER)
         self.corr = nearest_correlation(latent_correlation(observed, coeffs), self.params.shrinkage)
+
+    def _fit_dp(
+        self,
+        data: pd.DataFrame,
+        context: pd.DataFrame | None,
+        dp: DPConfig,
+        rng: np.random.Generator,
+        tname: str | None,
+    ) -> None:
+        """Differentially private fit: marginals from noisy histograms (half the budget), the
+        correlation from the noisy sum of clipped normal scores (the other half; sensitivity
+        ``d * clip**2`` for ``d`` latent dimensions), projected to a correlation matrix."""
+        if context is not None:
+            raise DataError(
+                "differential privacy is not available for tables fitted with parent context",
+                table=tname,
+                fix="fit the table on its own (no context), or drop dp",
+            )
+        delta = dp.resolved_delta(len(data))
+        ledger = DPLedger.for_budget(dp.epsilon, delta, rng, thresholds=data.shape[1])
+        share = 0.5 if data.shape[1] > 1 else 1.0
+        rho_col = ledger.rho * share / max(data.shape[1], 1)
+        self.marginals = []
+        for i, label in enumerate(data.columns):
+            col = self.table.columns.get(str(label)) if self.table is not None else None
+            self.marginals.append(
+                ColumnModel.fit_dp(
+                    data.iloc[:, i],
+                    col,
+                    table=tname,
+                    ledger=ledger,
+                    rho=rho_col,
+                    public_bounds=dp.public_bounds,
+                )
+            )
+        self.context_columns, self.context_marginals = [], []
+        z, _ = self._encode(data, self.marginals, rng)
+        d = z.shape[1]
+        if d > 1 and share < 1.0:
+            c = dp.clip_score
+            z = np.clip(z, -c, c)
+            sigma = ledger.sigma(
+                "correlation", ledger.rho - ledger.rho_spent, sensitivity=d * c * c
+            )
+            noise = np.triu(ledger.rng.normal(0.0, sigma, (d, d)))
+            s = z.T @ z + noise + np.triu(noise, 1).T
+            scale = np.sqrt(np.clip(np.diag(s), 1e-9 * len(z) + 1.0, None))
+            observed = np.clip(s / np.outer(scale, scale), -1.0, 1.0)
+            np.fill_diagonal(observed, 1.0)
+            bins = [b for m in self.marginals for b in m.dim_bins()]
+            coeffs = np.array([hermite_coefficients(b) for b in bins]).reshape(len(bins), _ORDER)
+            corr = latent_correlation(observed, coeffs)
+        else:
+            corr = np.eye(d)
+        self.corr = nearest_correlation(corr, self.params.shrinkage)
+        self.dp_ = {
+            "mechanism": "gaussian (zCDP)",
+            "accountant": "zcdp",
+            "epsilon_target": dp.epsilon,
+            **ledger.record(noisy_rows(self.marginals)),
+        }
 
     # ------------------------------------------------------------------------------------------
     def _bounds(self, conditions: dict[str, Any] | None) -> list[tuple[int, float, float]]:

@@ -42,7 +42,25 @@ class IndependentModel(GaussianCopulaModel):
         seed: int,
     ) -> None:
         tname = self.table.name if self.table else None
-        self.marginals = self._fit_columns(data, self.table, tname)
+        dp = self.params.dp
+        if dp is not None:  # the whole budget on the marginals: no correlation to pay for
+            from synthohive.privacy.dp import DPLedger, dp_reference, noisy_rows
+
+            delta = dp.resolved_delta(len(data))
+            ledger = DPLedger.for_budget(
+                dp.epsilon, delta, np.random.default_rng(seed), thresholds=data.shape[1]
+            )
+            _, self.marginals = dp_reference(
+                data, self.table, ledger, rows=1, public_bounds=dp.public_bounds
+            )
+            self.dp_ = {
+                "mechanism": "gaussian (zCDP)",
+                "accountant": "zcdp",
+                "epsilon_target": dp.epsilon,
+                **ledger.record(noisy_rows(self.marginals)),
+            }
+        else:
+            self.marginals = self._fit_columns(data, self.table, tname)
         self.context_columns, self.context_marginals = [], []
         self.corr = np.eye(sum(m.n_dims for m in self.marginals))
 

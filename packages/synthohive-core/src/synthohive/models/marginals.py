@@ -17,7 +17,7 @@ Encoding draws ``u`` uniformly inside a value's interval (seeded), decoding is a
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -44,6 +44,9 @@ from synthohive.models.values import (
     restore_numeric,
     round_decimals,
 )
+
+if TYPE_CHECKING:
+    from synthohive.privacy.dp import DPLedger
 
 log = get_logger(__name__)
 
@@ -208,6 +211,114 @@ class ColumnModel:
             x = raw.astype("float64")
             step = power_scale(x)  # exact; keeps the interpolation finite near ±1.8e308
             arrays["knots"] = np.quantile(x / step, np.linspace(0.0, 1.0, k)) * step
+        return cls(spec, arrays)
+
+    @classmethod
+    def fit_dp(
+        cls,
+        s: pd.Series,
+        column: Column | None,
+        *,
+        table: str | None,
+        ledger: DPLedger,
+        rho: float,
+        public_bounds: bool = False,
+    ) -> ColumnModel:
+        """The marginal of ``s`` from noisy statistics only (:mod:`synthohive.privacy.dp`),
+        spending ``rho`` of ``ledger``; the same state :meth:`fit` writes, so sampling,
+        conditions and model files work unchanged."""
+        from synthohive.privacy.dp import categorical_column, numeric_column
+
+        name = str(s.name)
+        dtype = s.dtype
+        spec: dict[str, Any] = {
+            "name": name,
+            "dtype": dtype_to_json(dtype, table=table, column=name),
+        }
+        domain = domain_of(s, column.sdtype if column is not None else None)
+        spec["domain"] = domain
+        arrays: dict[str, np.ndarray] = {}
+        if domain == "datestr":
+            fmt = (
+                column.format if column is not None and column.format else guess_format(s.dropna())
+            )
+            if fmt is None:
+                raise InvalidDataError(
+                    "datetime strings match none of the known formats",
+                    table=table,
+                    column=name,
+                    fix="set Column.format to the strftime format of the values",
+                )
+            spec["fmt"] = fmt
+            s = pd.to_datetime(s, format=fmt, errors="coerce")
+        if domain == "category":
+            public: list[Any] | None = None
+            if isinstance(dtype, pd.CategoricalDtype):
+                public = list(dtype.categories)
+            elif pd.api.types.is_bool_dtype(dtype):
+                public = [False, True]
+            summary = categorical_column(name, s, ledger, rho, domain=public)
+        else:
+            mask = s.isna().to_numpy()
+            raw = raw_values(s[~mask], domain, dtype, spec)
+            integer = raw.dtype.kind == "i" or bool(column is not None and column.integer)
+            given = (
+                public_bounds
+                and column is not None
+                and column.min is not None
+                and column.max is not None
+            )
+            summary = numeric_column(
+                name,
+                raw.astype("float64"),
+                int(mask.sum()),
+                ledger,
+                rho,
+                integer=integer and domain == "number",
+                ints=raw.astype("int64") if domain != "number" else None,
+                lo=float(column.min) if given and column is not None else None,  # type: ignore[arg-type]
+                hi=float(column.max) if given and column is not None else None,  # type: ignore[arg-type]
+            )
+            spec["integer"] = bool(integer)
+        nullable = not (isinstance(dtype, np.dtype) and dtype.kind in "biu")  # the schema says
+        spec["null_rate"] = float(np.clip(summary.null_share, 0.0, 1.0)) if nullable else 0.0
+        spec["n_fit"] = max(round(summary.n), 2)
+        spec["dp"] = True
+        if summary.kind == "empty" or spec["null_rate"] >= 1.0:
+            spec["null_rate"] = 1.0
+            spec["marginal"] = "empty"
+            return cls(spec, arrays)
+        if summary.kind == "categorical":
+            if isinstance(dtype, pd.CategoricalDtype):
+                arrays["positions"] = dtype.categories.get_indexer(
+                    pd.Index(summary.values, dtype=dtype.categories.dtype)
+                ).astype("int64")
+                spec["categories"] = values_to_json(
+                    [int(p) for p in arrays["positions"]], table=table, column=name
+                )
+            else:
+                spec["categories"] = values_to_json(summary.values, table=table, column=name)
+            arrays["cum"] = np.concatenate([[0.0], np.cumsum(summary.probs)])
+            arrays["cum"][-1] = 1.0
+            spec["marginal"] = "constant" if len(summary.values) == 1 else "categorical"
+            return cls(spec, arrays)
+        spec["lo"], spec["hi"] = summary.lo, summary.hi
+        if domain != "number":
+            spec["step"] = int(summary.step)
+        elif not spec["integer"]:
+            given_rounding = column.rounding if column is not None and public_bounds else None
+            spec["rounding"] = summary.decimals if given_rounding is None else given_rounding
+        if summary.kind == "discrete":
+            arrays["values"] = np.asarray(summary.values, dtype="int64")
+            if len(summary.values) == 1:
+                spec["marginal"] = "constant"
+                return cls(spec, arrays)
+            spec["marginal"] = "discrete"
+            arrays["cum"] = np.concatenate([[0.0], np.cumsum(summary.probs)])
+            arrays["cum"][-1] = 1.0
+            return cls(spec, arrays)
+        spec["marginal"] = "continuous"
+        arrays["knots"] = np.maximum.accumulate(summary.knots.astype("float64"))
         return cls(spec, arrays)
 
     def dim_bins(self) -> list[np.ndarray | None]:

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from synthohive.artifacts.api import ArtifactReader, ArtifactWriter
-from synthohive.errors import IncompatibleArtifactError
+from synthohive.errors import DataError, IncompatibleArtifactError
 from synthohive.models.base import GenerativeModel, ModelParams
 
 if TYPE_CHECKING:
@@ -30,9 +30,13 @@ if TYPE_CHECKING:
     from synthohive.nn.data import EncodedTable
     from synthohive.nn.spans import SpanLayout
     from synthohive.nn.training import TrainingMonitor
+    from synthohive.privacy.dp import DPConfig
 
 Callback = Callable[[int, dict[str, float]], Any]
 
+
+DP_REFERENCE_ROWS = 20_000
+"""Rows of the reference sample a DP transformer is fitted on (see :mod:`synthohive.nn.dp`)."""
 
 SCALAR_MAP_KNOTS = 201
 """Quantiles of the generator's output kept per quantile-encoded column (see ``_remap_scalars``)."""
@@ -123,6 +127,43 @@ class NeuralModel(GenerativeModel):
             numeric_encoding=getattr(self.params, "numeric_encoding", "modes"),
         )
         return self._enc
+
+    def _fit_encoding_dp(
+        self, data: pd.DataFrame, context: pd.DataFrame | None, seed: int, dp: DPConfig
+    ) -> tuple[EncodedTable, np.ndarray, np.ndarray, dict[str, Any]]:
+        """The differentially private counterpart of :meth:`_fit_encoding` (see
+        :mod:`synthohive.nn.dp`): spend the statistics' share of ``dp`` on noisy marginals,
+        fit the transformer on a reference sample drawn from them, and map the rows onto what
+        was released. Returns the encoding, the encoded rows, the encoded reference sample and
+        the statistics' DP record."""
+        from synthohive.nn.data import EncodedTable
+        from synthohive.nn.dp import require_opacus, split_budget
+        from synthohive.privacy.dp import DPLedger, coarsen, dp_reference, noisy_rows
+
+        require_opacus(self.name)
+        if self.table is None:
+            raise RuntimeError("GenerativeModel.fit sets the table before _fit")
+        if context is not None:
+            raise DataError(
+                "differential privacy is not available for tables fitted with parent context",
+                table=self.table.name,
+                fix="fit the table on its own (no context), or drop dp",
+            )
+        eps_s, delta_s, _, _ = split_budget(dp, len(data))
+        rng = np.random.default_rng([seed, 104_729])
+        ledger = DPLedger.for_budget(eps_s, delta_s, rng, thresholds=data.shape[1])
+        reference, marginals = dp_reference(
+            data, self.table, ledger, rows=DP_REFERENCE_ROWS, public_bounds=dp.public_bounds
+        )
+        self._enc = EncodedTable.fit(
+            reference,
+            self.table,
+            seed=seed,
+            numeric_encoding=getattr(self.params, "numeric_encoding", "modes"),
+        )
+        rows = coarsen(data, reference, marginals, rng)
+        record = ledger.record(noisy_rows(marginals))
+        return self._enc, self._enc.encode(rows), self._enc.encode(reference), record
 
     # --- generation --------------------------------------------------------------------------
     def _generate(

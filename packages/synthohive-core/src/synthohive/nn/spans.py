@@ -213,14 +213,27 @@ class ConditionIndex:
 
 
 def reconstruction_loss(
-    raw: torch.Tensor, target: torch.Tensor, sigma: torch.Tensor, layout: SpanLayout
+    raw: torch.Tensor,
+    target: torch.Tensor,
+    sigma: torch.Tensor,
+    layout: SpanLayout,
+    *,
+    per_row: bool = False,
 ) -> torch.Tensor:
-    """Per-span VAE reconstruction loss, averaged over rows.
+    """Per-span VAE reconstruction loss, averaged over rows (``per_row``: one per row).
 
     Scalars: Gaussian negative log-likelihood of ``target`` around ``tanh(raw)`` with the
     learned per-dimension ``sigma``; one-hot spans: cross-entropy.
     """
     n = raw.shape[0]
+    if per_row:
+        rows = discrete_cross_entropy(raw, target, layout)
+        s = layout.scalar_idx
+        if s.numel():
+            sig = sigma[s]
+            diff = target[:, s] - torch.tanh(raw[:, s])
+            rows = rows + (diff.pow(2) / (2 * sig.pow(2))).sum(dim=1) + torch.log(sig).sum()
+        return rows
     s = layout.scalar_idx
     loss = discrete_cross_entropy(raw, target, layout).sum()
     if s.numel():

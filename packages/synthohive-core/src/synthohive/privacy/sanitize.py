@@ -18,6 +18,7 @@ from synthohive.connectors.base import WriteMode
 from synthohive.errors import PluginNotFoundError, PrivacyError
 from synthohive.log import get_logger
 from synthohive.metadata.schema import Column, Metadata
+from synthohive.privacy.dp import DPConfig
 from synthohive.privacy.sanitizers import Sanitizer
 
 log = get_logger(__name__)
@@ -40,6 +41,8 @@ class PrivacyConfig(BaseModel):
     key: SecretBytes | None = None
     seed: int | None = None
     locale: str | None = None
+    dp: DPConfig | None = None
+    """Differential privacy for every table's model (opt-in; see :mod:`synthohive.privacy.dp`)."""
 
     def resolved_key(self) -> bytes | None:
         """The key from the config, else from ``SYNTHOHIVE_HMAC_KEY``."""

@@ -46,6 +46,7 @@ from synthohive.synthesizer.conditions import (
     resolve_conditions,
 )
 from synthohive.synthesizer.context import choose_context_columns, context_table, gather_context
+from synthohive.synthesizer.dp import check_dp_schema, describe_dp, dp_plan
 from synthohive.synthesizer.fill import learn_shared_fill
 from synthohive.synthesizer.inputs import (
     check_keys,
@@ -196,6 +197,9 @@ class Synthesizer:
         meta = self.metadata
         validate_metadata(meta)
         graph.check_relations(meta)
+        dp = getattr(self.privacy, "dp", None)
+        if dp is not None:
+            check_dp_schema(meta, self.model)
         order = graph.topological_order(meta, order_edges(meta))
         check_keys(self.metadata, frames)
         frames, self.orphans_ = remove_orphans(meta, frames, order, self.orphan_policy)
@@ -236,9 +240,14 @@ class Synthesizer:
         self._choose_strategies(plans)
         learn_shared_fill(meta, frames, plans)
         learned = {n: p for n, p in plans.items() if p.strategy != "copy"}
-        frames, self.rare_categories_ = protect_rare_categories(
-            meta, frames, learned, self.rare_category_threshold
-        )
+        if dp is not None:  # the DP models release categories themselves, with noise
+            self.rare_categories_ = {}
+            for plan in plans.values():
+                dp_plan(plan)
+        else:
+            frames, self.rare_categories_ = protect_rare_categories(
+                meta, frames, learned, self.rare_category_threshold
+            )
         self._copies = {}
         models: dict[str, GenerativeModel] = {}
         progress = self._progress()
@@ -249,7 +258,8 @@ class Synthesizer:
             if model is not None:
                 models[name] = model
         self._order, self._plans, self._models = order, plans, models
-        self.profile_ = reference_profile(meta, frames, plans)
+        # under DP the reference profile (exact statistics of the rows) is not kept
+        self.profile_ = None if dp is not None else reference_profile(meta, frames, plans)
         self.fitted = True
         log.info("synthesizer.fit.end", tables=len(order), models=len(models))
         return self
@@ -359,6 +369,9 @@ class Synthesizer:
             log.info("synthesizer.auto", table=name, model=model_name, reason=plan.strategy_reason)
         model_cls = get_registry().get_model(model_name)
         params = None if independent else self._params_for(name)
+        dp = getattr(self.privacy, "dp", None)
+        if dp is not None:
+            params = {**(params or {}), "dp": dp}
         model = model_cls(params, device=self.device, seed=seed)
         context = ctx_table = None
         if plan.context_relation is not None:
@@ -409,6 +422,8 @@ class Synthesizer:
         )
         plan.model_name = model_name
         plan.has_model = True
+        if model.dp_ is not None and model.dp_.get("rows") is not None:
+            plan.n_rows = int(model.dp_["rows"])  # the exact count is not released under DP
         return model
 
     def _sequence_start_span(
@@ -690,6 +705,9 @@ class Synthesizer:
             if plan.constraints:
                 rules = ", ".join(str(c["kind"]) for c in plan.constraints)
                 lines.append(f"      constraints: {rules}")
+            model = self._models.get(name)
+            if model is not None and model.dp_ is not None:
+                lines.append(f"      {describe_dp(model.dp_)}")
         return "\n".join(lines)
 
     @property

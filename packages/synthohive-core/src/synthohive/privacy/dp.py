@@ -1,0 +1,483 @@
+"""Differential privacy: the budget, its ledger and the noisy statistics every DP model uses.
+
+A model fitted with ``dp=DPConfig(epsilon=...)`` reads the real rows only through the
+mechanisms here (and, for the torch models, through DP-SGD in :mod:`synthohive.nn.dp`):
+
+* **What is protected.** One row of the table (add/remove neighbours). The metadata - column
+  names, sdtypes, datetime formats, ``min``/``max`` set on a column, keys - is treated as
+  public schema, as in every DP synthesizer; set ``Column.min``/``max`` to save the budget a
+  range search costs.
+* **Statistics.** Each is a Gaussian mechanism (L2 sensitivity 1: one row moves one count by
+  one) accounted in zero-concentrated DP (zCDP, Bun & Steinke 2016), where composition is a sum
+  of ``rho``. The statistics' share ``(eps_s, delta_s)`` of the budget becomes
+  ``rho = (sqrt(ln(1/d) + eps_s) - sqrt(ln(1/d)))**2`` with ``d = delta_s / 2``; the other half
+  of ``delta_s`` pays for category discovery: a category is released only when its noisy count
+  clears a threshold that a single row passes with probability at most its share of ``d``,
+  so a category seen in one row never appears.
+* **Numbers and dates**: a noisy histogram on a fixed log-scale grid finds the range (skipped
+  when the column sets ``min`` and ``max``), a noisy histogram on an even grid inside it gives
+  the quantile function; a third noisy histogram picks decimals (numbers) or the time step
+  (dates). Integers with a narrow range get one noisy count per value.
+* **Totals**: row and null counts come from the same histograms (no extra query).
+
+:class:`DPLedger` records every query with its ``rho``; the model file keeps the record
+(``epsilon_spent``, ``delta``, the accountant and what was accounted), and loading never
+changes it. DP-SGD's share is accounted by opacus (``rdp`` or ``prv``) and composed with the
+statistics' share by adding epsilons and deltas (basic composition).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+from scipy.special import ndtri
+
+from synthohive.errors import DataError
+
+#: Coarse grid of the range search: 4 bins per decade of |x| from 1e-6 to 1e19 (datetimes
+#: in nanoseconds are ~1.6e18), both signs.
+_LOG_EDGES = 10.0 ** (np.arange(-24, 77) / 4.0)
+#: Time steps a datetime column may round to, in nanoseconds (ns .. day).
+_STEPS_NS = (
+    1,
+    1_000,
+    1_000_000,
+    1_000_000_000,
+    60_000_000_000,
+    3_600_000_000_000,
+    86_400_000_000_000,
+)
+#: Largest integer range (hi - lo + 1) counted value by value.
+_MAX_INT_VALUES = 64
+#: Most decimals a float column keeps (more: no rounding).
+_MAX_DECIMALS = 6
+
+
+class DPConfig(BaseModel):
+    """An explicit ``(epsilon, delta)`` differential-privacy budget for one table's model.
+
+    ``delta`` defaults to ``1 / n**1.1`` for ``n`` training rows (below ``1/n``, as it must
+    be). ``statistics_share`` is the part of the budget the torch models spend on the
+    transformer's statistics (category lists, quantiles); the rest goes to DP-SGD, clipped at
+    ``max_grad_norm`` per row and accounted by opacus's ``accountant``. The copula spends the
+    whole budget on statistics: half on the marginals, half on the correlation matrix.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    epsilon: float = Field(gt=0, le=100, description="privacy loss bound (smaller: more private)")
+    delta: float | None = Field(None, gt=0, lt=0.01, description="failure probability")
+    max_grad_norm: float = Field(1.0, gt=0, description="per-row gradient clip (DP-SGD)")
+    accountant: Literal["rdp", "prv"] = Field("rdp", description="opacus accountant")
+    statistics_share: float = Field(
+        0.2, gt=0, lt=1, description="share of epsilon for statistics (torch models)"
+    )
+    clip_score: float = Field(2.5, gt=0, le=6, description="normal-score clip (DP copula)")
+    public_bounds: bool = Field(
+        False,
+        description="trust Column.min/max/rounding as public (set by you, not detected from data)",
+    )
+
+    def resolved_delta(self, n_rows: int) -> float:
+        """``delta``, or ``1 / n**1.1`` when unset."""
+        if self.delta is not None:
+            return float(self.delta)
+        return float(1.0 / max(n_rows, 10) ** 1.1)
+
+
+def rho_for(epsilon: float, delta: float) -> float:
+    """The zCDP ``rho`` whose conversion to ``(eps, delta)``-DP gives ``epsilon``."""
+    log_d = math.log(1.0 / delta)
+    return (math.sqrt(log_d + epsilon) - math.sqrt(log_d)) ** 2
+
+
+def epsilon_for(rho: float, delta: float) -> float:
+    """``(eps, delta)``-DP of a ``rho``-zCDP mechanism: ``rho + 2 sqrt(rho ln(1/delta))``."""
+    return rho + 2.0 * math.sqrt(rho * math.log(1.0 / delta)) if rho > 0 else 0.0
+
+
+@dataclass
+class DPLedger:
+    """The statistics' budget in zCDP and the record of what spent it.
+
+    ``rho`` is the total; :meth:`sigma` hands a query its Gaussian noise scale and books its
+    ``rho``. ``threshold_delta`` pays for category discovery (see :meth:`threshold`).
+    """
+
+    rho: float
+    delta: float
+    threshold_delta: float
+    rng: np.random.Generator
+    spent: list[tuple[str, float]] = field(default_factory=list)
+    thresholds: int = 0
+
+    @classmethod
+    def for_budget(
+        cls, epsilon: float, delta: float, rng: np.random.Generator, *, thresholds: int
+    ) -> DPLedger:
+        """A ledger for ``(epsilon, delta)``: half of ``delta`` converts zCDP, half pays for
+        ``thresholds`` category discoveries."""
+        return cls(
+            rho=rho_for(epsilon, delta / 2.0),
+            delta=delta / 2.0,
+            threshold_delta=delta / 2.0 / max(thresholds, 1),
+            rng=rng,
+            thresholds=thresholds,
+        )
+
+    @property
+    def rho_spent(self) -> float:
+        return float(sum(r for _, r in self.spent))
+
+    def sigma(self, what: str, rho: float, sensitivity: float = 1.0) -> float:
+        """Book ``rho`` for query ``what``; returns the Gaussian noise scale for an L2
+        ``sensitivity``."""
+        if rho <= 0:
+            raise DataError(f"differential privacy: no budget left for {what}")
+        self.spent.append((what, float(rho)))
+        return float(sensitivity / math.sqrt(2.0 * rho))
+
+    def noisy(self, counts: np.ndarray, sigma: float) -> np.ndarray:
+        """``counts`` plus Gaussian noise of scale ``sigma``."""
+        return np.asarray(counts, dtype=np.float64) + self.rng.normal(0.0, sigma, np.shape(counts))
+
+    def threshold(self, sigma: float) -> float:
+        """Noisy count a discovered category must exceed: a count of one passes it with
+        probability at most ``threshold_delta``."""
+        return 1.0 + sigma * float(ndtri(1.0 - self.threshold_delta))
+
+    def epsilon_spent(self) -> float:
+        """``(eps, delta)`` of everything booked so far."""
+        return epsilon_for(self.rho_spent, self.delta)
+
+    def record(self, rows: float | None = None) -> dict[str, Any]:
+        """JSON record of the spend: epsilon, delta, zCDP rho and each query's share, and
+        ``rows``, the noisy row count (the default size of a sample)."""
+        return {
+            **({"rows": round(rows)} if rows is not None else {}),
+            "epsilon": round(self.epsilon_spent(), 6),
+            "delta": self.delta + (self.threshold_delta * self.thresholds),
+            "rho": round(self.rho_spent, 8),
+            "queries": [{"what": w, "rho": round(r, 8)} for w, r in self.spent],
+        }
+
+
+# --- per-column summaries --------------------------------------------------------------------
+@dataclass
+class DPColumn:
+    """What the noisy statistics say about one column.
+
+    ``kind`` is ``"categorical"`` (``values``/``probs``), ``"discrete"`` (integer ``values``),
+    ``"continuous"`` (``knots``: the quantile function at even levels), or ``"empty"``.
+    ``null_share`` and ``n`` (noisy rows) are shared by all kinds.
+    """
+
+    name: str
+    kind: Literal["categorical", "discrete", "continuous", "empty"]
+    n: float
+    null_share: float
+    values: list[Any] = field(default_factory=list)
+    probs: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    knots: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    lo: float = 0.0
+    hi: float = 0.0
+    decimals: int | None = None
+    step: int = 1
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` draws from the noisy marginal (NaN/None for nulls; float for numbers)."""
+        nulls = rng.random(n) < self.null_share
+        if self.kind in ("categorical", "discrete") and len(self.values):
+            idx = rng.choice(len(self.values), size=n, p=self.probs)
+            out = np.asarray(self.values, dtype=object)[idx]
+        elif self.kind == "continuous":
+            out = np.interp(rng.random(n), np.linspace(0, 1, len(self.knots)), self.knots)
+            out = out.astype(object)
+        else:
+            out = np.full(n, None, dtype=object)
+        out[nulls] = None
+        return out
+
+
+def _histogram_counts(codes: np.ndarray, k: int) -> np.ndarray:
+    return np.bincount(codes[codes >= 0], minlength=k)[:k].astype(np.float64)
+
+
+def _probs(noisy: np.ndarray) -> np.ndarray:
+    """Noisy counts -> probabilities (negatives clipped; all-zero -> uniform)."""
+    p = np.clip(noisy, 0.0, None)
+    total = p.sum()
+    return p / total if total > 0 else np.full(len(p), 1.0 / max(len(p), 1))
+
+
+def _support(counts: np.ndarray, sigma: float) -> tuple[int, int]:
+    """First and last bin of the range found in noisy ``counts``: the fullest bin (its
+    argmax needs no threshold, so even a small table finds where its values lie), widened
+    over neighbours that clear two noise scales, then trimmed to the bins holding the middle
+    99% of what the bins clearing the false-positive threshold hold."""
+    top = int(np.argmax(counts))
+    lo = hi = top
+    while lo > 0 and counts[lo - 1] > 2.0 * sigma:
+        lo -= 1
+    while hi < len(counts) - 1 and counts[hi + 1] > 2.0 * sigma:
+        hi += 1
+    # an empty bin clears this with probability 5% / bins: noise alone rarely widens it
+    sure = np.where(counts > sigma * float(ndtri(1.0 - 0.05 / len(counts))), counts, 0.0)
+    sure[lo : hi + 1] = np.clip(counts[lo : hi + 1], 0.0, None)
+    cdf = np.cumsum(sure) / max(sure.sum(), 1e-12)
+    return min(lo, int(np.searchsorted(cdf, 0.005))), max(hi, int(np.searchsorted(cdf, 0.995)))
+
+
+def _null_count(noisy: float, sigma: float) -> float:
+    """A noisy null count, read as 0 below two noise scales (no column gets stray nulls)."""
+    return float(noisy) if noisy > 2.0 * sigma else 0.0
+
+
+def _log_bin(x: np.ndarray) -> np.ndarray:
+    """Index of ``x`` on the signed log grid: negatives below zero's bin, positives above."""
+    mag = np.searchsorted(_LOG_EDGES, np.abs(x), side="right")  # 0 = |x| < 1e-6
+    k = len(_LOG_EDGES) + 1
+    return np.where(x < 0, k - 1 - mag, k - 1 + mag)
+
+
+def _log_edges_of(b: int) -> tuple[float, float]:
+    """The ``[lo, hi)`` interval of bin ``b`` of :func:`_log_bin` (outer bins end at ±1e20)."""
+    k = len(_LOG_EDGES) + 1
+    edges = np.concatenate([[0.0], _LOG_EDGES, [1e20]])
+    if b >= k - 1:
+        m = b - (k - 1)
+        return (float(edges[m]) if m else -1e-6, float(edges[m + 1]))
+    m = k - 1 - b
+    return (-float(edges[m + 1]), -float(edges[m]))
+
+
+def _decimals(x: np.ndarray) -> np.ndarray:
+    """Fewest decimals (0.._MAX_DECIMALS, else _MAX_DECIMALS + 1) that write each value."""
+    out = np.full(len(x), _MAX_DECIMALS + 1)
+    for d in range(_MAX_DECIMALS, -1, -1):
+        scaled = x * 10.0**d
+        exact = np.abs(scaled - np.round(scaled)) <= 1e-9 * np.maximum(1.0, np.abs(scaled))
+        out[exact] = d
+    return out
+
+
+def numeric_column(
+    name: str,
+    x: np.ndarray,
+    nulls: int,
+    ledger: DPLedger,
+    rho: float,
+    *,
+    integer: bool,
+    ints: np.ndarray | None = None,
+    lo: float | None = None,
+    hi: float | None = None,
+    knots: int = 201,
+) -> DPColumn:
+    """Noisy summary of the present values ``x`` (float64) of one column; ``ints`` holds the
+    same values as int64 nanoseconds for datetimes (their time step is learned from them).
+
+    ``rho`` is split: 25% range search (skipped when ``lo`` and ``hi`` are given), 60% the
+    quantile histogram, 15% decimals or time step. ``nulls`` (the exact null count) joins the
+    range histogram's extra bin, so the null share costs nothing more.
+    """
+    k_log = 2 * len(_LOG_EDGES) + 1
+    datetime = ints is not None
+    bins = 32  # without a range search nothing sizes the grid
+    if lo is None or hi is None:
+        sigma = ledger.sigma(f"{name}: range", rho * 0.25)
+        counts = ledger.noisy(np.append(_histogram_counts(_log_bin(x), k_log), nulls), sigma)
+        null_noisy, counts = _null_count(counts[-1], sigma), counts[:-1]
+        b_lo, b_hi = _support(counts, sigma)
+        bins = int(np.clip(round(counts[b_lo : b_hi + 1].sum() / (6.0 * sigma)), 8, 256))
+        found_lo, _ = _log_edges_of(b_lo)
+        _, found_hi = _log_edges_of(b_hi)
+        lo = found_lo if lo is None else lo
+        hi = found_hi if hi is None else hi
+        rho_q = rho * 0.6
+    else:
+        null_noisy = None
+        rho_q = rho * 0.85
+    if not hi > lo:
+        hi = lo + 1.0
+    xc = np.clip(x, lo, hi)
+    n_int = int(math.floor(hi) - math.ceil(lo) + 1) if integer else 0
+    if integer and 0 < n_int <= _MAX_INT_VALUES:
+        base = math.ceil(lo)
+        sigma = ledger.sigma(f"{name}: value counts", rho_q + rho * 0.15)
+        raw = _histogram_counts(np.round(xc).astype(np.int64) - base, n_int)
+        with_null = ledger.noisy(np.append(raw, nulls), sigma)
+        n_present = float(np.clip(with_null[:-1], 0, None).sum())
+        null_n = _null_count(with_null[-1], sigma) if null_noisy is None else null_noisy
+        probs = _probs(with_null[:-1])
+        keep = probs > 0
+        return DPColumn(
+            name,
+            "discrete",
+            n=n_present + null_n,
+            null_share=null_n / max(n_present + null_n, 1.0),
+            values=[int(v) for v in np.arange(base, base + n_int)[keep]],
+            probs=probs[keep] / probs[keep].sum(),
+            lo=float(base),
+            hi=float(base + n_int - 1),
+        )
+    sigma = ledger.sigma(f"{name}: quantiles", rho_q)
+    edges = np.linspace(lo, hi, bins + 1)
+    codes = np.clip(np.searchsorted(edges, xc, side="right") - 1, 0, bins - 1)
+    noisy = ledger.noisy(np.append(_histogram_counts(codes, bins), nulls), sigma)
+    mass = np.clip(noisy[:-1], 0.0, None)
+    null_n = _null_count(noisy[-1], sigma) if null_noisy is None else null_noisy
+    n_present = float(mass.sum())
+    if n_present <= 0:
+        mass = np.ones(bins)
+    cdf = np.concatenate([[0.0], np.cumsum(mass) / mass.sum()])
+    levels = np.linspace(0.0, 1.0, knots)
+    # the quantile function: invert the piecewise-linear CDF (flat runs take their start)
+    grid = np.interp(levels, cdf, edges)
+    sigma_s = ledger.sigma(f"{name}: {'step' if datetime else 'decimals'}", rho * 0.15)
+    decimals: int | None = None
+    step = 1
+    if ints is not None:
+        cls_ = np.zeros(len(ints), dtype=np.int64)
+        for i, st in enumerate(_STEPS_NS):
+            cls_[ints % st == 0] = i
+        share = _probs(ledger.noisy(_histogram_counts(cls_, len(_STEPS_NS)), sigma_s))
+        # the coarsest step that at least 99% of values are multiples of
+        covered = np.cumsum(share[::-1])[::-1]
+        step = int(_STEPS_NS[int(np.flatnonzero(covered >= 0.99).max(initial=0))])
+    elif not integer:
+        share = _probs(ledger.noisy(_histogram_counts(_decimals(x), _MAX_DECIMALS + 2), sigma_s))
+        d = int(np.searchsorted(np.cumsum(share), 0.99))
+        decimals = d if d <= _MAX_DECIMALS else None
+    return DPColumn(
+        name,
+        "continuous",
+        n=n_present + null_n,
+        null_share=null_n / max(n_present + null_n, 1.0),
+        knots=grid,
+        lo=float(lo),
+        hi=float(hi),
+        decimals=decimals,
+        step=step,
+    )
+
+
+def categorical_column(
+    name: str,
+    s: pd.Series,
+    ledger: DPLedger,
+    rho: float,
+    *,
+    domain: list[Any] | None = None,
+) -> DPColumn:
+    """Noisy category frequencies of ``s``. Without a public ``domain`` (a categorical or
+    boolean dtype's values), only categories whose noisy count clears the ledger's threshold
+    are released - never one held by a single row."""
+    sigma = ledger.sigma(f"{name}: categories", rho)
+    nulls = int(s.isna().sum())
+    present = s[s.notna()]
+    if domain is not None:
+        counts = present.value_counts().reindex(pd.Index(domain, dtype=object), fill_value=0)
+        values = list(domain)
+        noisy = ledger.noisy(np.append(counts.to_numpy(dtype=np.float64), nulls), sigma)
+        mass = np.clip(noisy[:-1], 0.0, None)
+    else:
+        counts = present.astype(object).value_counts()
+        noisy_seen = ledger.noisy(counts.to_numpy(dtype=np.float64), sigma)
+        keep = noisy_seen > ledger.threshold(sigma)
+        values = list(counts.index[keep])
+        mass = noisy_seen[keep]
+        noisy = np.append(mass, nulls + float(ledger.rng.normal(0.0, sigma)))
+    null_n = _null_count(noisy[-1], sigma)
+    if not values or mass.sum() <= 0:
+        return DPColumn(name, "empty", n=null_n, null_share=1.0)
+    order = np.argsort(-mass, kind="stable")
+    values = [values[i] for i in order if mass[i] > 0]
+    probs = _probs(mass[order][mass[order] > 0])
+    n_present = float(mass.sum())
+    return DPColumn(
+        name,
+        "categorical",
+        n=n_present + null_n,
+        null_share=null_n / max(n_present + null_n, 1.0),
+        values=values,
+        probs=probs,
+    )
+
+
+def dp_reference(
+    data: pd.DataFrame,
+    table: Any,
+    ledger: DPLedger,
+    *,
+    rows: int,
+    public_bounds: bool,
+) -> tuple[pd.DataFrame, list[Any]]:
+    """Spend the whole ledger on per-column noisy marginals (equal shares) and draw ``rows``
+    independent rows from them: a *reference sample* with the columns and dtypes of ``data``
+    that anything may be fitted on (transformers, samplers, calibration) at no further
+    privacy cost. Returns the sample and the per-column marginals
+    (:class:`~synthohive.models.marginals.ColumnModel`)."""
+    from synthohive.models.marginals import ColumnModel
+
+    rho_col = ledger.rho / max(data.shape[1], 1)
+    tname = getattr(table, "name", None)
+    marginals = []
+    for i, label in enumerate(data.columns):
+        col = table.columns.get(str(label)) if table is not None else None
+        marginals.append(
+            ColumnModel.fit_dp(
+                data.iloc[:, i],
+                col,
+                table=tname,
+                ledger=ledger,
+                rho=rho_col,
+                public_bounds=public_bounds,
+            )
+        )
+    out = {}
+    for i, m in enumerate(marginals):
+        out[i] = m.decode(ledger.rng.random((rows, m.n_dims)), rows)
+    frame = pd.DataFrame(out)
+    frame.columns = data.columns
+    return frame, marginals
+
+
+def noisy_rows(marginals: list[Any]) -> float:
+    """The row count the marginals' noisy totals agree on (their median)."""
+    return float(np.median([m.spec["n_fit"] for m in marginals])) if marginals else 0.0
+
+
+def coarsen(
+    data: pd.DataFrame, reference: pd.DataFrame, marginals: list[Any], rng: np.random.Generator
+) -> pd.DataFrame:
+    """``data`` with every category the reference sample lacks replaced by one of the
+    reference's values (drawn from it), and nulls likewise where the reference has none, so
+    the rows encode with a transformer fitted on the reference. Per row, this depends only on
+    the row and on released statistics: DP-SGD on the result keeps its guarantee."""
+    out = data.copy()
+    for i in range(data.shape[1]):
+        s, ref = data.iloc[:, i], reference.iloc[:, i]
+        categorical = marginals[i].spec["domain"] == "category"
+        nulls = s.isna().to_numpy()
+        ref_present = ref[ref.notna()]
+        if not len(ref_present):
+            continue
+        bad = nulls & (not bool(ref.isna().any()))
+        if categorical:
+            released = pd.Index(ref_present.astype(object).unique(), dtype=object)
+            bad |= ~nulls & (released.get_indexer(s.astype(object)) < 0)
+        if bad.any():
+            col = s.astype(object) if categorical else s.copy()
+            idx = np.flatnonzero(bad)
+            pool = ref_present.to_numpy(dtype=object) if categorical else ref_present.to_numpy()
+            donors = pool[rng.integers(0, len(ref_present), len(idx))]
+            col.iloc[idx] = donors
+            keep_dtype = not categorical or isinstance(s.dtype, pd.CategoricalDtype)
+            out.isetitem(i, (col.astype(s.dtype) if keep_dtype else col).array)
+    return out

@@ -1,0 +1,189 @@
+"""Differential privacy in the core: the budget conversion, the DP copula and independent
+model, and the synthesizer's DP mode (issue #21)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import synthohive as sh
+from synthohive.errors import DataError
+from synthohive.metadata.detect import detect_table
+from synthohive.models.copula import GaussianCopulaModel
+from synthohive.models.independent import IndependentModel
+from synthohive.privacy import DPConfig, PrivacyConfig
+from synthohive.privacy.dp import epsilon_for, rho_for
+
+
+def people(n: int = 4000, seed: int = 0) -> pd.DataFrame:
+    """Ages, incomes that follow age, a skewed city, dates as strings, nulls, one rare city."""
+    rng = np.random.default_rng(seed)
+    age = rng.integers(18, 90, n)
+    income = np.round(20_000 + 900 * age + rng.normal(0, 6_000, n), 2)
+    city = rng.choice(["Lyon", "Paris", "Nice", "Lille"], n, p=[0.4, 0.3, 0.2, 0.1]).astype(object)
+    city[7] = "Saint-Quentin-Fallavier"  # one person: must never be released
+    joined = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 1500, n), unit="D")
+    df = pd.DataFrame(
+        {
+            "age": age,
+            "income": income,
+            "city": city,
+            "joined": joined.strftime("%Y-%m-%d"),
+            "member": rng.random(n) < 0.3,
+        }
+    )
+    df.loc[rng.random(n) < 0.1, "income"] = np.nan
+    return df
+
+
+@pytest.mark.parametrize(("eps", "delta"), [(0.1, 1e-6), (1.0, 1e-5), (10.0, 1e-3)])
+def test_zcdp_conversion_round_trips(eps: float, delta: float) -> None:
+    rho = rho_for(eps, delta)
+    assert rho > 0
+    assert epsilon_for(rho, delta) == pytest.approx(eps, rel=1e-9)
+
+
+@pytest.mark.parametrize("eps", [1.0, 10.0])
+def test_dp_copula_spends_its_budget_and_keeps_the_marginals(eps: float) -> None:
+    df = people()
+    model = GaussianCopulaModel({"dp": {"epsilon": eps}}, seed=3)
+    model.fit(df, table=detect_table(df, name="people"))
+    record = model.dp_
+    assert record is not None
+    assert record["epsilon"] <= eps + 1e-6
+    assert record["epsilon"] == pytest.approx(eps, rel=1e-3)
+    assert 0 < record["delta"] < 1 / len(df)
+    assert abs(record["rows"] - len(df)) < 0.05 * len(df)
+    whats = {q["what"] for q in record["queries"]}
+    assert {"age: range", "city: categories", "correlation"} <= whats
+    out = model.sample(4000, seed=1)
+    shares = out["city"].value_counts(normalize=True)
+    assert abs(shares["Lyon"] - 0.4) < 0.05
+    assert abs(out["age"].mean() - df["age"].mean()) < 5
+    assert abs(out["income"].isna().mean() - df["income"].isna().mean()) < 0.05
+    assert pd.to_datetime(out["joined"], format="%Y-%m-%d").notna().all()
+    assert out["member"].dtype == bool
+
+
+def test_dp_copula_keeps_a_strong_correlation_at_epsilon_10() -> None:
+    df = people()
+    real = df[["age", "income"]].dropna().corr().iloc[0, 1]
+    model = GaussianCopulaModel({"dp": {"epsilon": 10.0}}, seed=0)
+    model.fit(df, table=detect_table(df, name="people"))
+    out = model.sample(4000, seed=0)[["age", "income"]].dropna()
+    assert real > 0.9
+    assert out.corr().iloc[0, 1] > 0.7
+
+
+@pytest.mark.parametrize("model_cls", [GaussianCopulaModel, IndependentModel])
+def test_a_category_held_by_one_row_is_never_released(model_cls: type) -> None:
+    df = people()
+    for seed in range(5):
+        model = model_cls({"dp": {"epsilon": 1.0}}, seed=seed)
+        model.fit(df, table=detect_table(df, name="people"))
+        assert "Saint-Quentin-Fallavier" not in model.sample(20_000, seed=seed)["city"].tolist()
+        assert model.dp_ is not None and model.dp_["epsilon"] <= 1.0 + 1e-6
+    plain = model_cls(seed=0).fit(df, table=detect_table(df, name="people"))
+    assert "Saint-Quentin-Fallavier" in plain.marginals[2].categories  # without DP it is kept
+
+
+def _distance_attack_auc(train: pd.DataFrame, holdout: pd.DataFrame, fake: pd.DataFrame) -> float:
+    """AUC of 'closer to a synthetic row means member' on the numeric columns."""
+    from sklearn.metrics import roc_auc_score
+
+    cols = ["age", "income"]
+    scale = train[cols].std()
+    syn = (fake[cols].fillna(fake[cols].mean()) / scale).to_numpy()
+
+    def nearest(frame: pd.DataFrame) -> np.ndarray:
+        x = (frame[cols].fillna(frame[cols].mean()) / scale).to_numpy()
+        return np.sqrt(((x[:, None, :] - syn[None, :, :]) ** 2).sum(-1)).min(1)
+
+    score = np.concatenate([-nearest(train), -nearest(holdout)])
+    truth = np.concatenate([np.ones(len(train)), np.zeros(len(holdout))])
+    return float(roc_auc_score(truth, score))
+
+
+def test_membership_signal_falls_towards_chance_with_dp() -> None:
+    """A small table whose copula replays its own values (the quantile knots are the data
+    points): the distance attack finds members without DP, not at epsilon 1."""
+    df = people(600, seed=5)
+    df["income"] = df["income"] + np.random.default_rng(1).normal(0, 30_000, len(df))
+    train, holdout = df.iloc[:300].reset_index(drop=True), df.iloc[300:].reset_index(drop=True)
+    table = detect_table(train, name="people")
+    aucs = {}
+    for eps in (None, 1.0):
+        params = {"dp": {"epsilon": eps}} if eps else {}
+        model = GaussianCopulaModel(params, seed=0).fit(train, table=table)
+        aucs[eps] = _distance_attack_auc(train, holdout, model.sample(300, seed=0))
+    assert aucs[None] > 0.56
+    assert abs(aucs[1.0] - 0.5) < 0.06
+    assert aucs[1.0] < aucs[None]
+
+
+def _people_meta(df: pd.DataFrame) -> sh.Metadata:
+    return sh.Metadata.detect({"people": df})
+
+
+def test_synthesizer_dp_mode_records_explains_and_survives_a_cold_load(tmp_path: Path) -> None:
+    df = people()
+    df["email"] = [f"person{i}@example.org" for i in range(len(df))]
+    df["person_id"] = np.arange(len(df))
+    synth = sh.Synthesizer(
+        _people_meta(df), privacy=PrivacyConfig(dp=DPConfig(epsilon=2.0)), seed=0, progress=False
+    )
+    synth.fit({"people": df})
+    assert synth.profile_ is None  # no exact statistics kept for reports
+    text = synth.explain()
+    assert "differential privacy: epsilon 2 of 2.0 spent" in text
+    out = synth.sample()["people"]
+    assert abs(len(out) - len(df)) < 0.05 * len(df)
+    assert "Saint-Quentin-Fallavier" not in set(out["city"])
+    assert not out["email"].isin(df["email"]).any()
+    path = tmp_path / "people.shv"
+    synth.save(path)
+    code = (
+        "import json, sys, synthohive as sh\n"
+        "s = sh.Synthesizer.load(sys.argv[1])\n"
+        "m = s._models['people']\n"
+        "print(json.dumps({'dp': m.dp_, 'explain': s.explain()}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
+    )
+    loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    assert loaded["dp"] == synth._models["people"].dp_
+    assert "differential privacy" in loaded["explain"]
+
+
+def test_synthesizer_dp_refuses_what_it_cannot_account_for() -> None:
+    from synthohive.demo import load_demo
+
+    tables = load_demo()
+    synth = sh.Synthesizer(privacy=PrivacyConfig(dp=DPConfig(epsilon=1.0)), progress=False)
+    with pytest.raises(DataError, match="without relations") as err:
+        synth.fit(tables)
+    assert err.value.fix and "drop dp" in err.value.fix
+
+
+def test_dp_config_rejects_bad_budgets() -> None:
+    with pytest.raises(ValueError, match="epsilon"):
+        DPConfig(epsilon=0)
+    with pytest.raises(ValueError, match="delta"):
+        DPConfig(epsilon=1, delta=0.5)
+    with pytest.raises(DataError, match="invalid parameters"):
+        GaussianCopulaModel({"dp": {"epsilon": 1, "epsilonn": 2}})
+
+
+def test_dp_copula_with_context_is_refused() -> None:
+    df = people(200)
+    ctx = pd.DataFrame({"region": ["north", "south"] * 100})
+    model = GaussianCopulaModel({"dp": {"epsilon": 1.0}}, seed=0)
+    with pytest.raises(DataError, match="parent context"):
+        model.fit(df, table=detect_table(df, name="people"), context=ctx)
