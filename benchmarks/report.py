@@ -1034,7 +1034,9 @@ def dp_table(results: Path) -> list[str]:
     rows = []
     for ds in dict.fromkeys(r["dataset"] for r in res):
         for model in dict.fromkeys(r["model"] for r in res if r["dataset"] == ds):
-            sel = {r["epsilon_target"]: r for r in res if r["dataset"] == ds and r["model"] == model}
+            sel = {
+                r["epsilon_target"]: r for r in res if r["dataset"] == ds and r["model"] == model
+            }
             cells = [
                 f"{sel[e]['quality']:.3f} / {sel[e]['domias_auc']:.3f}" if e in sel else "-"
                 for e in (1.0, 3.0, 10.0, None)
