@@ -141,7 +141,8 @@ def test_synthesizer_dp_mode_records_explains_and_survives_a_cold_load(tmp_path:
     synth.fit({"people": df})
     assert synth.profile_ is None  # no exact statistics kept for reports
     text = synth.explain()
-    assert "differential privacy: epsilon 2 of 2.0 spent" in text
+    assert "differential privacy: epsilon 1.9 of 1.9 spent" in text  # 5% went to row counts
+    assert synth.dp_ is not None and synth.dp_["epsilon_total"] == pytest.approx(2.0, rel=1e-3)
     out = synth.sample()["people"]
     assert abs(len(out) - len(df)) < 0.05 * len(df)
     assert "Saint-Quentin-Fallavier" not in set(out["city"])
@@ -162,14 +163,46 @@ def test_synthesizer_dp_mode_records_explains_and_survives_a_cold_load(tmp_path:
     assert "differential privacy" in loaded["explain"]
 
 
+def test_synthesizer_dp_on_a_related_schema_keeps_keys_and_states_the_composition() -> None:
+    from synthohive.demo import load_demo
+
+    tables = load_demo()
+    meta = sh.Metadata.detect(tables)
+    synth = sh.Synthesizer(
+        meta, privacy=PrivacyConfig(dp=DPConfig(epsilon=2.0)), seed=0, progress=False
+    )
+    synth.fit(tables)
+    record = synth.dp_
+    assert record is not None
+    assert record["epsilon_total"] == pytest.approx(2.0 * len(tables), rel=1e-3)
+    for name, part in record["tables"].items():
+        assert part["epsilon"] <= 2.0 + 1e-6, name
+        assert part["delta"] < 1 / len(tables[name]), name
+    assert "8 for a person in every table" in synth.explain()
+    fake = synth.sample(seed=1)
+    for name in ("customers", "orders", "order_items"):
+        assert abs(len(fake[name]) - len(tables[name])) < 0.15 * len(tables[name]), name
+    report = synth.evaluate(tables, fake)
+    assert report.properties["Referential Integrity"] == 1.0
+    assert report.properties["Cardinality"] > 0.7
+    assert any(note.startswith("differential privacy") for note in report.notes)
+    # nothing the synthesizer keeps is exact: counts and key starts come from noise / schema
+    assert all(p.key_specs[c].start == 1 for p in synth._plans.values() for c in p.key_specs)
+
+
 def test_synthesizer_dp_refuses_what_it_cannot_account_for() -> None:
     from synthohive.demo import load_demo
 
     tables = load_demo()
-    synth = sh.Synthesizer(privacy=PrivacyConfig(dp=DPConfig(epsilon=1.0)), progress=False)
-    with pytest.raises(DataError, match="without relations") as err:
+    dp = PrivacyConfig(dp=DPConfig(epsilon=1.0))
+    synth = sh.Synthesizer(privacy=dp, context_columns={"orders": ["segment"]}, progress=False)
+    with pytest.raises(DataError, match="without parent context") as err:
         synth.fit(tables)
     assert err.value.fix and "drop dp" in err.value.fix
+    meta = sh.Metadata.detect(tables)
+    meta.add_constraint("order_items", "positive", column="quantity", strict=True)
+    with pytest.raises(DataError, match="constraints"):
+        sh.Synthesizer(meta, privacy=dp, progress=False).fit(tables)
 
 
 def test_dp_config_rejects_bad_budgets() -> None:
@@ -187,3 +220,44 @@ def test_dp_copula_with_context_is_refused() -> None:
     model = GaussianCopulaModel({"dp": {"epsilon": 1.0}}, seed=0)
     with pytest.raises(DataError, match="parent context"):
         model.fit(df, table=detect_table(df, name="people"), context=ctx)
+
+
+def _shadow_attack_auc(epsilon: float | None, runs: int = 24) -> float:
+    """Shadow-model membership attack on one outlier of a small table: the attacker fits the
+    same synthesizer on samples with and without the target, learns (logistic regression) how
+    the synthetic rows near the target differ, and is scored (AUC) on fresh runs."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+
+    pool = people(400, seed=9)[["age", "income", "city"]].dropna().reset_index(drop=True)
+    target = pd.DataFrame({"age": [89], "income": [260_000.0], "city": ["Lyon"]})
+    table = detect_table(pool, name="people")
+    scale = pool[["age", "income"]].std().to_numpy()
+
+    def features(seed: int, member: bool) -> list[float]:
+        rows = pool.sample(150, random_state=seed)
+        if member:
+            rows = pd.concat([rows, target], ignore_index=True)
+        params = {"dp": {"epsilon": epsilon}} if epsilon else {}
+        fake = GaussianCopulaModel(params, seed=seed).fit(rows, table=table).sample(1000, seed=seed)
+        got = fake[["age", "income"]].dropna().to_numpy()
+        d = np.sqrt((((got - target[["age", "income"]].to_numpy()) / scale) ** 2).sum(1))
+        top = float(np.max(got[:, 1], initial=0.0))
+        return [float(np.min(d, initial=99.0)), top / 1e5, float((got[:, 1] > 150_000).mean())]
+
+    def dataset(offset: int) -> tuple[np.ndarray, np.ndarray]:
+        x = [features(offset + i, i % 2 == 0) for i in range(2 * runs)]
+        y = [i % 2 == 0 for i in range(2 * runs)]
+        return np.array(x), np.array(y)
+
+    x_train, y_train = dataset(0)
+    x_test, y_test = dataset(10_000)
+    clf = LogisticRegression().fit(x_train, y_train)
+    return float(roc_auc_score(y_test, clf.predict_proba(x_test)[:, 1]))
+
+
+def test_shadow_model_attack_on_an_outlier_fails_under_dp() -> None:
+    plain, private = _shadow_attack_auc(None), _shadow_attack_auc(1.0)
+    assert plain > 0.9  # without DP the outlier's presence shows in the synthetic rows
+    assert private < 0.7
+    assert private < plain

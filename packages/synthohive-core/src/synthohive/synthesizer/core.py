@@ -36,6 +36,7 @@ from synthohive.constraints.crosstable import (
 from synthohive.errors import ConstraintError, DataError, InvalidDataError, NotFittedError
 from synthohive.log import get_logger
 from synthohive.metadata.schema import Column, Metadata, SequenceSpec, Table, check_sequence
+from synthohive.privacy.dp import DPConfig
 from synthohive.synthesizer import graph
 from synthohive.synthesizer.auto import AUTO, choose_model
 from synthohive.synthesizer.cardinality import children_per_parent
@@ -46,7 +47,14 @@ from synthohive.synthesizer.conditions import (
     resolve_conditions,
 )
 from synthohive.synthesizer.context import choose_context_columns, context_table, gather_context
-from synthohive.synthesizer.dp import check_dp_schema, describe_dp, dp_plan
+from synthohive.synthesizer.dp import (
+    DP_PROBE_ROWS,
+    check_dp_schema,
+    describe_dp,
+    dp_plan,
+    schema_record,
+    table_budgets,
+)
 from synthohive.synthesizer.fill import learn_shared_fill
 from synthohive.synthesizer.inputs import (
     check_keys,
@@ -167,6 +175,9 @@ class Synthesizer:
         self._models: dict[str, GenerativeModel] = {}
         self.profile_: Any = None
         """Aggregate statistics of the training data (no rows) for ``evaluate`` after a load."""
+        self.dp_: dict[str, Any] | None = None
+        """The differential-privacy record of a DP fit (per table and total), else ``None``."""
+        self._dp_models: dict[str, DPConfig] = {}
 
     def __repr__(self) -> str:
         state = "fitted" if self.fitted else "not fitted"
@@ -199,7 +210,7 @@ class Synthesizer:
         graph.check_relations(meta)
         dp = getattr(self.privacy, "dp", None)
         if dp is not None:
-            check_dp_schema(meta, self.model)
+            check_dp_schema(meta, self.context_parent, self.context_columns)
         order = graph.topological_order(meta, order_edges(meta))
         check_keys(self.metadata, frames)
         frames, self.orphans_ = remove_orphans(meta, frames, order, self.orphan_policy)
@@ -213,6 +224,11 @@ class Synthesizer:
             for i, fk in enumerate(meta.relations)
             if len(frames[fk.child])
         }
+        self._dp_models = {}
+        if dp is not None:  # noisy row counts and key null shares; each model gets the rest
+            self._dp_models, dp_rows, shares, dp_records = table_budgets(
+                meta, frames, dp, self.seed
+            )
         implied = implied_context(meta)
         for spec in meta.sequences or []:
             implied[spec.table] = meta.relations[check_sequence(meta, spec)].parent
@@ -242,8 +258,8 @@ class Synthesizer:
         learned = {n: p for n, p in plans.items() if p.strategy != "copy"}
         if dp is not None:  # the DP models release categories themselves, with noise
             self.rare_categories_ = {}
-            for plan in plans.values():
-                dp_plan(plan)
+            for name, plan in plans.items():
+                dp_plan(plan, dp_rows[name], shares)
         else:
             frames, self.rare_categories_ = protect_rare_categories(
                 meta, frames, learned, self.rare_category_threshold
@@ -260,6 +276,10 @@ class Synthesizer:
         self._order, self._plans, self._models = order, plans, models
         # under DP the reference profile (exact statistics of the rows) is not kept
         self.profile_ = None if dp is not None else reference_profile(meta, frames, plans)
+        self.dp_ = None
+        if dp is not None:
+            model_records = {n: m.dp_ or {} for n, m in models.items()}
+            self.dp_ = schema_record(model_records, dp_records, dp)
         self.fitted = True
         log.info("synthesizer.fit.end", tables=len(order), models=len(models))
         return self
@@ -369,7 +389,7 @@ class Synthesizer:
             log.info("synthesizer.auto", table=name, model=model_name, reason=plan.strategy_reason)
         model_cls = get_registry().get_model(model_name)
         params = None if independent else self._params_for(name)
-        dp = getattr(self.privacy, "dp", None)
+        dp = self._dp_models.get(name)
         if dp is not None:
             params = {**(params or {}), "dp": dp}
         model = model_cls(params, device=self.device, seed=seed)
@@ -391,6 +411,8 @@ class Synthesizer:
                 [c for c in parent_plan.modelled if c not in derived],
                 self.context_columns,
             )
+            if dp is not None:
+                chosen = []  # a child's attributes are learned without its parent's under DP
             if seq_context is not None and name not in self.context_columns:
                 # a sequence's rows see their parent through its learned count, start and
                 # span and through the previous row; the parent's attributes as well (one
@@ -424,6 +446,11 @@ class Synthesizer:
         plan.has_model = True
         if model.dp_ is not None and model.dp_.get("rows") is not None:
             plan.n_rows = int(model.dp_["rows"])  # the exact count is not released under DP
+        if dp is not None and plan.count_columns:  # read from the DP model (post-processing)
+            probe = model.sample(DP_PROBE_ROWS, seed=(seed or 0) + 1)
+            for i, cname in plan.count_columns.items():
+                plan.count_means[i] = float(probe[cname].mean())
+                plan.count_max[i] = int(probe[cname].max())
         return model
 
     def _sequence_start_span(
@@ -690,6 +717,12 @@ class Synthesizer:
         if not self.fitted:
             raise NotFittedError("the synthesizer is not fitted", fix="call fit(data) first")
         lines = [f"Synthesizer: {len(self._order)} table(s), generated parents first"]
+        if self.dp_ is not None:
+            lines.append(
+                f"  differential privacy: epsilon {self.dp_['epsilon_per_table']} per table, "
+                f"{self.dp_['epsilon_total']:.3g} for a person in every table "
+                f"(unit: {self.dp_['unit']})"
+            )
         for name in self._order:
             plan = self._plans[name]
             reason = plan.strategy_reason or f"model {plan.model_name!r}"
@@ -817,6 +850,16 @@ class Synthesizer:
                 entry["model"] = (
                     plan.strategy if plan.strategy != "model" else str(plan.model_name or "")
                 )
+            model = self._models.get(name)
+            if model is not None and model.dp_ is not None:
+                entry["model"] += f" (DP, epsilon {model.dp_.get('epsilon', 0.0):.3g})"
+        if self.dp_ is not None:
+            report.context["dp"] = self.dp_
+            report.notes.append(
+                f"differential privacy: epsilon {self.dp_['epsilon_per_table']} per table, "
+                f"{self.dp_['epsilon_total']:.3g} for a person present in every table, "
+                f"delta {self.dp_['delta_total']:.2e} (unit: {self.dp_['unit']})"
+            )
         return report
 
 

@@ -151,6 +151,8 @@ def save_synthesizer(
         writer.write_json("synthesizer", doc)
         if synth.profile_ is not None:
             writer.write_json("profile", synth.profile_.to_json_obj())
+        if synth.dp_ is not None:
+            writer.write_json("dp", synth.dp_)
         tables = writer.child("tables")
         for k, name in enumerate(synth._order):
             model = synth._models.get(name)
@@ -194,6 +196,11 @@ def load_synthesizer(
     synth._plans = {p.name: p for p in plans}
     synth.orphans_ = dict(doc.orphans)
     synth._single = doc.single
+    if reader.has("dp"):
+        record = reader.read_json("dp")
+        if not isinstance(record, dict):
+            raise ArtifactIntegrityError("dp.json is not an object")
+        synth.dp_ = record
     if reader.has("profile"):
         from synthohive.validation.profile import ReferenceProfile
 
