@@ -222,7 +222,7 @@ class TVAEModel(NeuralModel):
 
         from synthohive.nn.data import to_device
         from synthohive.nn.device import resolve_device, seeded
-        from synthohive.nn.dp import DPSGD, combined_record, split_budget
+        from synthohive.nn.dp import DPSGD
         from synthohive.nn.spans import reconstruction_loss
         from synthohive.nn.training import TrainingMonitor, adam, effective_batch
         from synthohive_tvae.networks import Decoder, Encoder
@@ -235,13 +235,11 @@ class TVAEModel(NeuralModel):
         self._torch_device = device
         enc, matrix, reference, stats = self._fit_encoding_dp(data, context, seed, dp)
         n = len(matrix)
-        _, _, eps_sgd, delta_sgd = split_budget(dp, n)
         if enc.width == 0:
             self.dp_ = {**stats, "epsilon_target": dp.epsilon}
             return
         batch, _ = effective_batch(n, p.batch_size, model=self.name, table=tname)
         self.batch_size_ = batch
-        rng = np.random.default_rng(seed)
         with seeded(seed, device) as gen:
             encoder = Encoder(enc.width, p.compress_dims, p.embedding_dim).to(device)
             decoder = Decoder(p.embedding_dim, p.decompress_dims, enc.width).to(device)
@@ -249,17 +247,8 @@ class TVAEModel(NeuralModel):
             self._encoder, self._decoder = encoder, decoder
             trainable = [q for m in (encoder, decoder) for q in m.parameters() if q.requires_grad]
             opt = adam(trainable, lr=p.lr, weight_decay=p.l2scale)
-            private = DPSGD(
-                [encoder, decoder],
-                opt,
-                n_rows=n,
-                batch=batch,
-                epochs=p.epochs,
-                epsilon=eps_sgd,
-                delta=delta_sgd,
-                max_grad_norm=dp.max_grad_norm,
-                accountant=dp.accountant,
-                seed=seed + 1,
+            private = DPSGD.for_config(
+                [encoder, decoder], opt, dp, n_rows=n, batch=batch, epochs=p.epochs, seed=seed + 1
             )
             real_all = to_device(matrix, device)
             layout = enc.layout.to(device)
@@ -299,18 +288,11 @@ class TVAEModel(NeuralModel):
                     "reconstruction": means[1],
                     "kl": means[2],
                     "rows": float(private.steps_per_epoch * batch),
-                    "epsilon": private.epsilon(),
+                    # the accountant takes ~0.1 s: only the last epoch reports what was spent
+                    **({"epsilon": private.epsilon()} if epoch == p.epochs - 1 else {}),
                 }
                 monitor.end_epoch(epoch, losses, None)
-            monitor.finish()
-            private.unwrap()
-            encoder.eval()
-            decoder.eval()
-            if p.calibrate:
-                self._calibrate(reference, np.zeros((len(reference), 0), np.float32), rng, seed)
-        self.history = monitor.history
-        self.best_epoch, self.selection_margin = p.epochs - 1, None
-        self.dp_ = combined_record(stats, private.record(), dp)
+            self._finish_dp(private, monitor, reference, stats, dp, seed)
 
     def _fit_latent_stats(self, real: torch.Tensor, ctx: torch.Tensor) -> None:
         """Per-category mean/std of the aggregated posterior (used by ``conditions``)."""

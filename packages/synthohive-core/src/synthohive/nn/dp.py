@@ -115,6 +115,33 @@ class DPSGD:
         )
         self.steps_taken = 0
 
+    @classmethod
+    def for_config(
+        cls,
+        modules: list[torch.nn.Module],
+        optimizer: torch.optim.Optimizer,
+        dp: DPConfig,
+        *,
+        n_rows: int,
+        batch: int,
+        epochs: int,
+        seed: int,
+    ) -> DPSGD:
+        """DP-SGD with the DP-SGD share of ``dp`` (see :func:`split_budget`)."""
+        _, _, eps_sgd, delta_sgd = split_budget(dp, n_rows)
+        return cls(
+            modules,
+            optimizer,
+            n_rows=n_rows,
+            batch=batch,
+            epochs=epochs,
+            epsilon=eps_sgd,
+            delta=delta_sgd,
+            max_grad_norm=dp.max_grad_norm,
+            accountant=dp.accountant,
+            seed=seed,
+        )
+
     def rows(self, gen: torch.Generator, device: torch.device) -> torch.Tensor:
         """This step's Poisson sample: each row independently with probability ``batch / n``."""
         import torch

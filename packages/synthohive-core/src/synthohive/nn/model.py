@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     import torch
 
     from synthohive.nn.data import EncodedTable
+    from synthohive.nn.dp import DPSGD
     from synthohive.nn.spans import SpanLayout
     from synthohive.nn.training import TrainingMonitor
     from synthohive.privacy.dp import DPConfig
@@ -164,6 +165,30 @@ class NeuralModel(GenerativeModel):
         rows = coarsen(data, reference, marginals, rng)
         record = ledger.record(noisy_rows(marginals))
         return self._enc, self._enc.encode(rows), self._enc.encode(reference), record
+
+    def _finish_dp(
+        self,
+        private: DPSGD,
+        monitor: TrainingMonitor,
+        reference: np.ndarray,
+        stats: dict[str, Any],
+        dp: DPConfig,
+        seed: int,
+    ) -> None:
+        """After DP-SGD: drop opacus's hooks, calibrate on the reference sample (free), keep
+        the last epoch and record what was spent (statistics + DP-SGD)."""
+        from synthohive.nn.dp import combined_record
+
+        monitor.finish()
+        private.unwrap()
+        for net in self._networks():
+            net.eval()
+        if getattr(self.params, "calibrate", False):
+            ctx = np.zeros((len(reference), 0), np.float32)
+            self._calibrate(reference, ctx, np.random.default_rng(seed), seed)
+        self.history = monitor.history
+        self.best_epoch, self.selection_margin = len(monitor.history) - 1, None
+        self.dp_ = combined_record(stats, private.record(), dp)
 
     # --- generation --------------------------------------------------------------------------
     def _generate(
