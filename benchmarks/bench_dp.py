@@ -13,6 +13,8 @@ sample as many rows as the train split, and score against the held-out split:
 * for the torch models, seconds per epoch (median of the epochs' times) with and without DP.
 
     python benchmarks/bench_dp.py              # ~15 min on 2 cores
+    # mostlyai-engine side by side, in its own venv (torch 2.13.0, torchvision removed):
+    python benchmarks/bench_dp.py --models tabularargn --out benchmarks/results/dp_mostlyai.json
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -37,7 +40,50 @@ from synthohive.registry import get_registry
 from synthohive.validation.privacy import privacy_scores
 
 MODELS = ("gaussian_copula", "ctgan", "tvae")
+PEER = "tabularargn"  # mostlyai-engine, in its own venv: --models tabularargn
 EPSILONS: tuple[float | None, ...] = (1.0, 3.0, 10.0, None)
+
+
+PEER_NOTES = (
+    "TabularARGN rows: mostlyai-engine in its own venv (torch 2.13.0, torchvision removed), "
+    "the same epochs and splits, its DP mode given 20% of epsilon as value_protection_epsilon "
+    "(value ranges) and 80% as max_epsilon (DP-SGD stops there), and 10 minutes at most per "
+    "fit; its own defaults otherwise."
+)
+
+
+def _fit_peer(train: Any, epsilon: float | None, epochs: int) -> tuple[Any, Any, float]:
+    """mostlyai-engine's TabularARGN with its DP mode: the same 20/80 split of epsilon between
+    its value-range statistics (value_protection_epsilon) and DP-SGD (max_epsilon)."""
+    import tempfile
+
+    # our benchmarks/datasets.py shadows Hugging Face's `datasets`, which mostlyai imports
+    here = Path(__file__).resolve().parent
+    saved, ours = list(sys.path), sys.modules.pop("datasets")
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != here]
+    try:
+        from mostlyai.engine import TabularARGN
+        from mostlyai.engine.domain import DifferentialPrivacyConfig
+    finally:
+        sys.path[:] = saved
+        sys.modules.setdefault("bench_datasets", ours)
+
+    dp = None
+    if epsilon is not None:
+        dp = DifferentialPrivacyConfig(
+            max_epsilon=0.8 * epsilon, value_protection_epsilon=0.2 * epsilon
+        )
+    started = time.perf_counter()
+    model = TabularARGN(
+        max_epochs=epochs,
+        max_training_time=10.0,  # minutes
+        differential_privacy=dp,
+        workspace_dir=tempfile.mkdtemp(prefix="argn-"),
+        random_state=0,
+        verbose=0,
+    )
+    model.fit(train)
+    return model, model.sample(n_samples=len(train)), time.perf_counter() - started
 
 
 def run_one(
@@ -45,18 +91,23 @@ def run_one(
 ) -> dict[str, Any]:
     data = load_single(dataset, rows)
     train, test = data.train, data.test
-    table = detect_table(train, name=dataset)
-    params: dict[str, Any] = {} if model == "gaussian_copula" else {"epochs": epochs}
-    if epsilon is not None:
-        params["dp"] = {"epsilon": epsilon}
-    cls = get_registry().get_model(model)
-    started = time.perf_counter()
-    fitted = cls(params, seed=0).fit(train, table=table, progress=False)
-    fit_s = time.perf_counter() - started
-    fake = fitted.sample(len(train), seed=1)
+    if model == PEER:
+        fitted, fake, fit_s = _fit_peer(train, epsilon, epochs)
+        fake = fake[train.columns]
+        fitted.dp_ = {"epsilon": epsilon}
+    else:
+        table = detect_table(train, name=dataset)
+        params: dict[str, Any] = {} if model == "gaussian_copula" else {"epochs": epochs}
+        if epsilon is not None:
+            params["dp"] = {"epsilon": epsilon}
+        cls = get_registry().get_model(model)
+        started = time.perf_counter()
+        fitted = cls(params, seed=0).fit(train, table=table, progress=False)
+        fit_s = time.perf_counter() - started
+        fake = fitted.sample(len(train), seed=1)
     judged = judge_single(train, fake, data.sdtypes, dataset)
     risk = privacy_scores(train, fake, data.sdtypes, test, domias=True, seed=0)
-    history = getattr(fitted, "history", [])
+    history = getattr(fitted, "history", []) if model != PEER else []
     seconds = [h["seconds"] for h in history]
     epoch_s = float(np.median(seconds)) if seconds else None  # each epoch's own seconds
     record = fitted.dp_ or {}
@@ -80,18 +131,34 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--datasets", default="penguins,planes,weather")
     ap.add_argument("--rows", type=int, default=5000)
     ap.add_argument("--epochs", type=int, default=30)
+    ap.add_argument("--models", default=",".join(MODELS))
+    ap.add_argument("--one", help="dataset,model,epsilon: run one fit, print its JSON row")
     ap.add_argument("--out", default="benchmarks/results/dp.json")
     args = ap.parse_args(argv)
+    if args.one:
+        ds, model, eps = args.one.split(",")
+        row = run_one(ds, model, None if eps == "none" else float(eps), args.rows, args.epochs)
+        print(json.dumps(row), flush=True)
+        return 0
+    models = args.models.split(",")
     results = []
     for dataset in args.datasets.split(","):
-        for model in MODELS:
+        for model in models:
             for eps in EPSILONS:
+                if model == PEER:  # a fresh process each: mostlyai keeps state between fits
+                    one = f"{dataset},{model},{'none' if eps is None else eps}"
+                    cmd = [sys.executable, __file__, "--one", one, "--rows", str(args.rows)]
+                    cmd += ["--epochs", str(args.epochs)]
+                    done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+                    results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+                    print(done.stdout.strip().splitlines()[-1], flush=True)
+                    continue
                 row = run_one(dataset, model, eps, args.rows, args.epochs)
                 print(json.dumps(row), flush=True)
                 results.append(row)
     overhead = {}
     for dataset in args.datasets.split(","):
-        for model in ("ctgan", "tvae"):
+        for model in [m for m in models if m in ("ctgan", "tvae")]:
             base = [r for r in results if r["dataset"] == dataset and r["model"] == model]
             plain = next(r["epoch_s"] for r in base if r["epsilon_target"] is None)
             dp = [r["epoch_s"] for r in base if r["epsilon_target"] is not None]
@@ -103,12 +170,15 @@ def main(argv: list[str] | None = None) -> int:
         "rows_cap": args.rows,
         "results": results,
         "dp_epoch_overhead": overhead,
-        "notes": (
+        "notes": PEER_NOTES
+        if models == [PEER]
+        else (
             "Quality: sdmetrics-compatible overall on the train split; DOMIAS AUC against "
             "the held-out split (0.5 = no membership signal). The torch models spend 20% of "
             "epsilon on statistics and 80% on DP-SGD (opacus RDP accountant, ghost clipping); "
             "the copula half on marginals, half on the correlation matrix. dp_epoch_overhead: "
-            "median DP epoch time / plain epoch time. mostlyai-engine's DP mode was not run."
+            "median DP epoch time / plain epoch time. mostlyai-engine's DP mode: the "
+            "TabularARGN rows, from benchmarks/results/dp_mostlyai.json."
         ),
     }
     Path(args.out).write_text(json.dumps(out, indent=2) + "\n")

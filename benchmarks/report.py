@@ -1030,7 +1030,8 @@ def dp_table(results: Path) -> list[str]:
     run = _load(results / "dp.json")
     if not run or not run.get("results"):
         return []
-    res = run["results"]
+    peer = _load(results / "dp_mostlyai.json") or {}
+    res = [*run["results"], *peer.get("results", [])]
     rows = []
     for ds in dict.fromkeys(r["dataset"] for r in res):
         for model in dict.fromkeys(r["model"] for r in res if r["dataset"] == ds):
@@ -1041,7 +1042,8 @@ def dp_table(results: Path) -> list[str]:
                 f"{sel[e]['quality']:.3f} / {sel[e]['domias_auc']:.3f}" if e in sel else "-"
                 for e in (1.0, 3.0, 10.0, None)
             ]
-            rows.append([f"{ds} ({sel[None]['rows']})", model, *cells])
+            label = "TabularARGN (mostlyai-engine)" if model == "tabularargn" else model
+            rows.append([f"{ds} ({sel[None]['rows']})", label, *cells])
     overhead = ", ".join(f"{k} {v}x" for k, v in run.get("dp_epoch_overhead", {}).items())
     judge = res[0].get("judge", "?")
     return [
@@ -1058,4 +1060,5 @@ def dp_table(results: Path) -> list[str]:
         f"DP-SGD epoch time / plain epoch time (median over the three epsilons): {overhead}.",
         "",
         str(run.get("notes", "")),
+        *(["", str(peer["notes"])] if peer.get("notes") else []),
     ]
