@@ -188,8 +188,8 @@ def bench(session: nox.Session) -> None:
     session.install(TORCH)
     session.install(
         f"{PKG['core']}[torch]",
-        PKG["ctgan"],
-        PKG["tvae"],
+        f"{PKG['ctgan']}[dp]",
+        f"{PKG['tvae']}[dp]",
         f"{PKG['sql']}[postgres]",
         "sdv>=1.10",
         "sdmetrics",

@@ -229,13 +229,13 @@ def _shadow_attack_auc(epsilon: float | None, runs: int = 24) -> float:
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
 
-    pool = people(400, seed=9)[["age", "income", "city"]].dropna().reset_index(drop=True)
+    pool = people(800, seed=9)[["age", "income", "city"]].dropna().reset_index(drop=True)
     target = pd.DataFrame({"age": [89], "income": [260_000.0], "city": ["Lyon"]})
     table = detect_table(pool, name="people")
     scale = pool[["age", "income"]].std().to_numpy()
 
     def features(seed: int, member: bool) -> list[float]:
-        rows = pool.sample(150, random_state=seed)
+        rows = pool.sample(300, random_state=seed)
         if member:
             rows = pd.concat([rows, target], ignore_index=True)
         params = {"dp": {"epsilon": epsilon}} if epsilon else {}
@@ -261,3 +261,38 @@ def test_shadow_model_attack_on_an_outlier_fails_under_dp() -> None:
     assert plain > 0.9  # without DP the outlier's presence shows in the synthetic rows
     assert private < 0.7
     assert private < plain
+
+
+def test_a_range_lost_in_the_noise_is_refused_with_the_fix_and_public_bounds_mend_it() -> None:
+    """A small table at a tiny budget: the range search cannot tell where a column's values
+    lie, so the fit refuses (it used to pick a random decade: bill lengths of 1e9)."""
+    from synthohive.errors import PrivacyBudgetError, PrivacyError
+
+    df = people(150)[["age", "income", "city"]]
+    table = detect_table(df, name="people")
+    with pytest.raises(PrivacyBudgetError) as info:
+        GaussianCopulaModel({"dp": {"epsilon": 0.05}}, seed=0).fit(df, table=table)
+    err = info.value
+    assert isinstance(err, PrivacyError)
+    assert err.table == "people" and err.column in ("age", "income")
+    assert "public_bounds" in (err.fix or "") and "raise epsilon" in (err.fix or "")
+    for name in ("age", "income"):  # declared public bounds: no range search to fail
+        table.columns[name].min, table.columns[name].max = 0, 300_000
+    params = {"dp": {"epsilon": 0.05, "public_bounds": True}}
+    fake = GaussianCopulaModel(params, seed=0).fit(df, table=table).sample(500, seed=1)
+    assert fake["age"].between(0, 300_000).all()
+    assert fake["income"].dropna().between(0, 300_000).all()
+
+
+def test_a_column_with_no_releasable_category_is_recorded_and_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    df = people(2000)
+    df["nickname"] = [f"n{i}" for i in range(len(df))]  # every value held by one row
+    model = GaussianCopulaModel({"dp": {"epsilon": 3.0}}, seed=0)
+    with caplog.at_level("WARNING"):
+        model.fit(df, table=detect_table(df, name="people"))
+    assert model.dp_ is not None and model.dp_["unreleased"] == ["nickname"]
+    assert "dp.column_unreleased" in caplog.text and "nickname" in caplog.text
+    fake = model.sample(300, seed=0)
+    assert fake["nickname"].isna().all() and fake["city"].notna().all()

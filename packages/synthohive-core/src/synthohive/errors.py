@@ -156,6 +156,11 @@ class PrivacyGateError(PrivacyError):
         super().__init__(message, **kwargs)
 
 
+class PrivacyBudgetError(PrivacyError):
+    """A differential-privacy budget is too small for what a model must learn from the rows
+    (a column's range is lost in the noise); the fix says how much more to give."""
+
+
 class QualityGateError(SynthoHiveError):
     """Synthetic data failed the quality gate; ``report`` holds the evidence."""
 
@@ -200,6 +205,7 @@ __all__ = [
     "PluginError",
     "PluginLoadError",
     "PluginNotFoundError",
+    "PrivacyBudgetError",
     "PrivacyError",
     "PrivacyGateError",
     "QualityGateError",

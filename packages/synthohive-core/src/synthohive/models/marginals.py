@@ -257,7 +257,7 @@ class ColumnModel:
                 public = list(dtype.categories)
             elif pd.api.types.is_bool_dtype(dtype):
                 public = [False, True]
-            summary = categorical_column(name, s, ledger, rho, domain=public)
+            summary = categorical_column(name, s, ledger, rho, domain=public, table=table)
         else:
             mask = s.isna().to_numpy()
             raw = raw_values(s[~mask], domain, dtype, spec)
@@ -278,6 +278,7 @@ class ColumnModel:
                 ints=raw.astype("int64") if domain != "number" else None,
                 lo=float(column.min) if given and column is not None else None,  # type: ignore[arg-type]
                 hi=float(column.max) if given and column is not None else None,  # type: ignore[arg-type]
+                table=table,
             )
             spec["integer"] = bool(integer)
         nullable = not (isinstance(dtype, np.dtype) and dtype.kind in "biu")  # the schema says

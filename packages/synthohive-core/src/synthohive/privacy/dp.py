@@ -37,7 +37,10 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 from scipy.special import ndtri
 
-from synthohive.errors import DataError
+from synthohive.errors import PrivacyBudgetError
+from synthohive.log import get_logger
+
+log = get_logger(__name__)
 
 #: Coarse grid of the range search: 4 bins per decade of |x| from 1e-6 to 1e19 (datetimes
 #: in nanoseconds are ~1.6e18), both signs.
@@ -115,6 +118,8 @@ class DPLedger:
     rng: np.random.Generator
     spent: list[tuple[str, float]] = field(default_factory=list)
     thresholds: int = 0
+    unreleased: list[str] = field(default_factory=list)
+    """Columns the noise left nothing of (generated as nulls)."""
 
     @classmethod
     def for_budget(
@@ -138,7 +143,7 @@ class DPLedger:
         """Book ``rho`` for query ``what``; returns the Gaussian noise scale for an L2
         ``sensitivity``."""
         if rho <= 0:
-            raise DataError(f"differential privacy: no budget left for {what}")
+            raise PrivacyBudgetError(f"differential privacy: no budget left for {what}")
         self.spent.append((what, float(rho)))
         return float(sensitivity / math.sqrt(2.0 * rho))
 
@@ -164,6 +169,7 @@ class DPLedger:
             "delta": self.delta + (self.threshold_delta * self.thresholds),
             "rho": round(self.rho_spent, 8),
             "queries": [{"what": w, "rho": round(r, 8)} for w, r in self.spent],
+            **({"unreleased": list(self.unreleased)} if self.unreleased else {}),
         }
 
 
@@ -215,19 +221,44 @@ def _probs(noisy: np.ndarray) -> np.ndarray:
     return p / total if total > 0 else np.full(len(p), 1.0 / max(len(p), 1))
 
 
-def _support(counts: np.ndarray, sigma: float) -> tuple[int, int]:
-    """First and last bin of the range found in noisy ``counts``: the fullest bin (its
-    argmax needs no threshold, so even a small table finds where its values lie), widened
-    over neighbours that clear two noise scales, then trimmed to the bins holding the middle
-    99% of what the bins clearing the false-positive threshold hold."""
-    top = int(np.argmax(counts))
-    lo = hi = top
+def _sure(sigma: float, bins: int) -> float:
+    """The noisy count an empty bin among ``bins`` exceeds with probability 5% in all."""
+    return sigma * float(ndtri(1.0 - 0.05 / bins))
+
+
+#: Widths (in bins of the range grid) of the windows the range search slides: a quarter
+#: decade, and a decade, whose larger count stands out of the noise on small tables.
+_WINDOWS = (1, 4)
+
+
+def _support(counts: np.ndarray, sigma: float) -> tuple[int, int] | None:
+    """First and last bin of the range found in noisy ``counts``, or ``None`` when no window
+    clears its false-positive bar (the range is lost in the noise; pure noise passes with
+    probability 5% in all). The window standing furthest above its bar, widened over
+    neighbours that clear two noise scales, then trimmed to the bins holding the middle 99%
+    of what the bins clearing the bar hold."""
+    best: tuple[float, int, int] | None = None
+    for w in _WINDOWS:
+        if w > len(counts):
+            continue
+        sums = np.convolve(counts, np.ones(w), mode="valid")  # noise scale sigma * sqrt(w)
+        bar = math.sqrt(w) * sigma * float(ndtri(1.0 - 0.05 / len(_WINDOWS) / len(sums)))
+        i = int(np.argmax(sums))
+        if sums[i] > bar and (best is None or sums[i] / bar > best[0]):
+            best = (float(sums[i] / bar), i, i + w - 1)
+    if best is None:
+        return None
+    _, lo, hi = best
+    while lo < hi and counts[lo] <= sigma:  # a decade window's empty ends
+        lo += 1
+    while hi > lo and counts[hi] <= sigma:
+        hi -= 1
     while lo > 0 and counts[lo - 1] > 2.0 * sigma:
         lo -= 1
     while hi < len(counts) - 1 and counts[hi + 1] > 2.0 * sigma:
         hi += 1
     # an empty bin clears this with probability 5% / bins: noise alone rarely widens it
-    sure = np.where(counts > sigma * float(ndtri(1.0 - 0.05 / len(counts))), counts, 0.0)
+    sure = np.where(counts > _sure(sigma, len(counts)), counts, 0.0)
     sure[lo : hi + 1] = np.clip(counts[lo : hi + 1], 0.0, None)
     cdf = np.cumsum(sure) / max(sure.sum(), 1e-12)
     return min(lo, int(np.searchsorted(cdf, 0.005))), max(hi, int(np.searchsorted(cdf, 0.995)))
@@ -266,6 +297,19 @@ def _decimals(x: np.ndarray) -> np.ndarray:
     return out
 
 
+def _unreleased(name: str, ledger: DPLedger, table: str | None, n: float, what: str) -> DPColumn:
+    """A column the noise left nothing of: generated as nulls, logged and recorded."""
+    ledger.unreleased.append(name)
+    log.warning(
+        "dp.column_unreleased",
+        table=table,
+        column=name,
+        reason=f"{what} cleared the noise; the column is generated as nulls",
+        fix="raise epsilon or fit more rows (a category must be held by enough rows)",
+    )
+    return DPColumn(name, "empty", n=n, null_share=1.0)
+
+
 def numeric_column(
     name: str,
     x: np.ndarray,
@@ -278,6 +322,7 @@ def numeric_column(
     lo: float | None = None,
     hi: float | None = None,
     knots: int = 201,
+    table: str | None = None,
 ) -> DPColumn:
     """Noisy summary of the present values ``x`` (float64) of one column; ``ints`` holds the
     same values as int64 nanoseconds for datetimes (their time step is learned from them).
@@ -293,7 +338,22 @@ def numeric_column(
         sigma = ledger.sigma(f"{name}: range", rho * 0.25)
         counts = ledger.noisy(np.append(_histogram_counts(_log_bin(x), k_log), nulls), sigma)
         null_noisy, counts = _null_count(counts[-1], sigma), counts[:-1]
-        b_lo, b_hi = _support(counts, sigma)
+        found = _support(counts, sigma)
+        if found is None:
+            if null_noisy > _sure(sigma, len(counts)):  # as far as the noise tells, all null
+                return _unreleased(name, ledger, table, null_noisy, "its values")
+            raise PrivacyBudgetError(
+                "differential privacy: the range of the column's values is lost in the "
+                f"noise (noise scale {sigma:.3g} rows on each range bin, at the budget "
+                "this column gets)",
+                table=table,
+                column=name,
+                fix="raise epsilon, fit more rows, use gaussian_copula (it spends all of "
+                "epsilon on such statistics; CTGAN and TVAE spend statistics_share), or "
+                "give the column's min and max in the metadata and set "
+                "DPConfig(public_bounds=True)",
+            )
+        b_lo, b_hi = found
         bins = int(np.clip(round(counts[b_lo : b_hi + 1].sum() / (6.0 * sigma)), 8, 256))
         found_lo, _ = _log_edges_of(b_lo)
         _, found_hi = _log_edges_of(b_hi)
@@ -374,6 +434,7 @@ def categorical_column(
     rho: float,
     *,
     domain: list[Any] | None = None,
+    table: str | None = None,
 ) -> DPColumn:
     """Noisy category frequencies of ``s``. Without a public ``domain`` (a categorical or
     boolean dtype's values), only categories whose noisy count clears the ledger's threshold
@@ -395,7 +456,7 @@ def categorical_column(
         noisy = np.append(mass, nulls + float(ledger.rng.normal(0.0, sigma)))
     null_n = _null_count(noisy[-1], sigma)
     if not values or mass.sum() <= 0:
-        return DPColumn(name, "empty", n=null_n, null_share=1.0)
+        return _unreleased(name, ledger, table, null_n, "no category")
     order = np.argsort(-mass, kind="stable")
     values = [values[i] for i in order if mass[i] > 0]
     probs = _probs(mass[order][mass[order] > 0])
