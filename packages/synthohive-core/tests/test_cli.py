@@ -327,3 +327,17 @@ def test_multi_line_error_printed_as_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: metadata JSON does not match the schema")
     assert result.stderr.count("\n") == 1
+
+
+def test_a_misspelled_command_module_fails_instead_of_dropping_its_commands(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from synthohive.default_plugins import commands
+
+    group = click.Group("probe")
+    commands.register_commands(group)
+    assert {"plugins", "demo", "evaluate"} <= set(group.commands)
+    typo = (*commands.COMMAND_MODULES, "synthohive.cli.evalute")
+    monkeypatch.setattr(commands, "COMMAND_MODULES", typo)
+    with pytest.raises(ModuleNotFoundError, match="evalute"):
+        commands.register_commands(click.Group("probe"))

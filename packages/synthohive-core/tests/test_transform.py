@@ -11,6 +11,7 @@ import pytest
 
 from synthohive.artifacts.memory import MemoryStore
 from synthohive.errors import (
+    DataError,
     EmptyTableError,
     InvalidDataError,
     MetadataError,
@@ -543,5 +544,5 @@ def test_quantile_state_is_checked() -> None:
                 {"kind": "quantile"}, {"kind": "quantile", "grid": ["a", "b"]}):  # fmt: skip
         with pytest.raises(ArtifactIntegrityError, match="quantile state"):
             modes_from_state(bad)
-    with pytest.raises(ValueError, match="numeric_encoding"):
+    with pytest.raises(DataError, match="numeric_encoding"):
         DataTransformer(numeric_encoding="ranks")  # type: ignore[arg-type]

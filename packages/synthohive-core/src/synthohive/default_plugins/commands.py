@@ -1,8 +1,8 @@
 """Built-in CLI commands of the core, registered through ``register_commands``.
 
 ``COMMAND_MODULES`` is a static list of ``synthohive.cli.*`` modules, each exposing
-``register(cli)``. Owners of a command module append its name here; a listed module that does
-not exist yet is skipped, so the list may run ahead of the code.
+``register(cli)``. Every listed module must exist: a missing one (a typo) fails at start-up
+instead of silently dropping its commands.
 """
 
 from __future__ import annotations
@@ -28,10 +28,4 @@ COMMAND_MODULES: tuple[str, ...] = (
 def register_commands(cli: click.Group) -> None:
     """Add the core's sub-commands (plugins, detect, fit, sample, demo, ...) to ``cli``."""
     for module_name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue  # listed ahead of its code
-            raise
-        module.register(cli)
+        importlib.import_module(module_name).register(cli)

@@ -27,33 +27,11 @@ from synthohive.errors import EmptyTableError, InvalidDataError, MetadataError, 
 from synthohive.log import get_logger
 from synthohive.metadata.schema import Column, Metadata, Table
 from synthohive.privacy.detect import detect_pii, name_tokens, sample_strings
+from synthohive.values.formats import best_format, parse_with
 
 log = get_logger(__name__)
 
 SAMPLE_ROWS = 20_000
-DATETIME_FORMATS = [
-    "%Y-%m-%d",
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%dT%H:%M:%S",
-    "%Y-%m-%d %H:%M:%S.%f",
-    "%Y-%m-%dT%H:%M:%S.%f",
-    "%Y-%m-%dT%H:%M:%S%z",
-    "%Y-%m-%d %H:%M:%S%z",
-    "%Y-%m-%dT%H:%M:%SZ",
-    "%Y-%m-%d %H:%M",
-    "%Y/%m/%d",
-    "%m/%d/%Y",
-    "%d/%m/%Y",
-    "%m/%d/%Y %H:%M",
-    "%m/%d/%Y %H:%M:%S",
-    "%d/%m/%Y %H:%M",
-    "%d.%m.%Y",
-    "%d.%m.%Y %H:%M",
-    "%d-%b-%Y",
-    "%b %d, %Y",
-    "%d %b %Y",
-    "%B %d, %Y",
-]
 DATETIME_TOLERANCE = 0.05
 _UUID = re.compile(
     r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
@@ -247,28 +225,20 @@ def _char_class_pattern(values: pd.Series) -> str:
 
 
 def _datetime_format(sample: pd.Series, rows: pd.Series) -> tuple[str, float] | None:
-    """Best format from ``DATETIME_FORMATS`` (chosen on distinct ``sample`` values) and the
-    share of ``rows`` it cannot parse, if that share is within the tolerance."""
+    """Best format (:func:`~synthohive.values.formats.best_format` on distinct ``sample``
+    values) and the share of ``rows`` it cannot parse, if that share is within the tolerance."""
     short = sample[sample.str.len() <= 40]
     if len(short) < 0.5 * len(sample):
         return None
     datey = short.str.contains(r"\d{1,4}[-/. ]\d{1,2}|[A-Za-z]{3} \d{1,2}|\d{1,2} [A-Za-z]{3}")
     if float(datey.mean()) < 0.5:
         return None
-    best: tuple[str, float] | None = None
-    share = len(short) / len(sample)
-    for fmt in DATETIME_FORMATS:
-        parsed = pd.to_datetime(short, format=fmt, errors="coerce", utc="%z" in fmt)
-        rate = float(parsed.notna().mean()) * share
-        if best is None or rate > best[1]:
-            best = (fmt, rate)
-        if rate == 1.0:
-            break
-    if best is None or best[1] < 0.5:
+    best = best_format(short)
+    if best is None or best[1] * len(short) / len(sample) < 0.5:
         return None
     fmt = best[0]
     ok = rows.str.len() <= 40
-    parsed = pd.to_datetime(rows[ok], format=fmt, errors="coerce", utc="%z" in fmt)
+    parsed = parse_with(rows[ok], fmt)
     rate = float(parsed.notna().sum()) / max(len(rows), 1)
     if rate < 1 - DATETIME_TOLERANCE:
         return None

@@ -12,20 +12,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from synthohive.values.formats import best_format
+
 _SAFE = 2.0**400
 NS_STEPS = (86_400 * 10**9, 3_600 * 10**9, 60 * 10**9, 10**9, 10**6, 10**3, 1)
-
-DATE_FORMATS = (
-    "%Y-%m-%d",
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%dT%H:%M:%S",
-    "%Y-%m-%d %H:%M",
-    "%d/%m/%Y",
-    "%m/%d/%Y",
-    "%Y/%m/%d",
-    "%d.%m.%Y",
-    "%Y%m%d",
-)
 
 
 def datetime_ns(s: pd.Series) -> np.ndarray:
@@ -110,13 +100,8 @@ def raw_values(present: pd.Series, domain: str, dtype: Any, spec: dict | None) -
 
 def guess_format(values: pd.Series) -> str | None:
     """The known strftime format parsing most of ``values`` (at least half), or ``None``."""
-    sample = values.astype(str).iloc[:1000]
-    best, best_rate = None, 0.0
-    for fmt in DATE_FORMATS:
-        rate = float(pd.to_datetime(sample, format=fmt, errors="coerce").notna().mean())
-        if rate > best_rate:
-            best, best_rate = fmt, rate
-    return best if best_rate >= 0.5 else None
+    best = best_format(values.astype(str).iloc[:1000])
+    return best[0] if best is not None and best[1] >= 0.5 else None
 
 
 def restore_empty(dtype: Any, n: int) -> pd.Series:

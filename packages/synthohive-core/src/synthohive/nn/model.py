@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from synthohive.artifacts.api import ArtifactReader, ArtifactWriter
-from synthohive.errors import DataError, IncompatibleArtifactError
+from synthohive.errors import DataError, IncompatibleArtifactError, NotFittedError
 from synthohive.models.base import GenerativeModel, ModelParams
 
 if TYPE_CHECKING:
@@ -118,7 +118,10 @@ class NeuralModel(GenerativeModel):
         from synthohive.nn.data import EncodedTable
 
         if self.table is None:
-            raise RuntimeError("GenerativeModel.fit sets the table before _fit")
+            raise NotFittedError(
+                f"model {self.name!r}: no table before _fit",
+                fix="call fit(), which sets the table before it calls _fit",
+            )
         self._enc = EncodedTable.fit(
             data,
             self.table,
@@ -143,7 +146,10 @@ class NeuralModel(GenerativeModel):
 
         require_opacus(self.name)
         if self.table is None:
-            raise RuntimeError("GenerativeModel.fit sets the table before _fit")
+            raise NotFittedError(
+                f"model {self.name!r}: no table before _fit",
+                fix="call fit(), which sets the table before it calls _fit",
+            )
         if context is not None:
             raise DataError(
                 "differential privacy is not available for tables fitted with parent context",
@@ -213,7 +219,9 @@ class NeuralModel(GenerativeModel):
 
         enc, device, nets = self._enc, self._torch_device, self._networks()
         if enc is None or device is None or not nets:
-            raise RuntimeError(f"model {self.name!r}: networks are not built")
+            raise NotFittedError(
+                f"model {self.name!r}: networks are not built", fix="call fit() or load() first"
+            )
         gen = make_generator(seed, device)
         layout = enc.layout.to(device)
         fixes = enc.condition_fixes(positions)
@@ -249,7 +257,9 @@ class NeuralModel(GenerativeModel):
         from synthohive.nn.training import column_score, score_noise
 
         if self._enc is None:
-            raise RuntimeError("model state is missing")
+            raise NotFittedError(
+                f"model {self.name!r}: its state is missing", fix="call fit() or load() first"
+            )
         reps = max(1, -(-2000 // max(len(real), 1)))
         fake = self._generate(len(real) * reps, np.tile(ctx, (reps, 1)), [], seed)
         transformer = self._enc.transformer
@@ -310,7 +320,9 @@ class NeuralModel(GenerativeModel):
     ) -> pd.DataFrame:
         enc = self._enc
         if enc is None:
-            raise RuntimeError("model state is missing")
+            raise NotFittedError(
+                f"model {self.name!r}: its state is missing", fix="call fit() or load() first"
+            )
         tname = self.table.name if self.table else None
         positions = enc.condition_positions(conditions, tname) if conditions else []
         if enc.width == 0:  # every column constant: the transformer restores them alone
@@ -324,7 +336,9 @@ class NeuralModel(GenerativeModel):
         """Write the transformers, the header (``header`` plus the shared fields) and the
         logit bias. The header is stored under the model's name."""
         if self._enc is None:
-            raise RuntimeError("model state is missing")
+            raise NotFittedError(
+                f"model {self.name!r}: its state is missing", fix="call fit() or load() first"
+            )
         self._enc.save(writer.child("data"))
         writer.write_json(
             self.name,

@@ -243,14 +243,6 @@ def reconstruction_loss(
     return loss / n
 
 
-def span_index(output_info: Sequence[Any], column: str, kind: str | None = None) -> int:
-    """Position in ``output_info`` of the first span of ``column`` (optionally of ``kind``)."""
-    for i, span in enumerate(output_info):
-        if span.column == column and (kind is None or span.kind == kind):
-            return i
-    raise KeyError(column)
-
-
 def fix_one_hots_t(out_t: torch.Tensor, fixes: Sequence[tuple[int, int, int]]) -> torch.Tensor:
     """Set each span ``[start, end)`` of the span-major ``out_t`` ``(width, B)`` to the
     one-hot of matrix column ``pos``; ``fixes`` holds ``(start, end, pos)`` (used to honour

@@ -172,3 +172,42 @@ def shop_metadata(tables: dict[str, pd.DataFrame], rules: bool = True) -> Metada
             "order_items", "formula", column="amount", expression="quantity * unit_price"
         )
     return meta
+
+
+def frame_digest(frame: pd.DataFrame, digits: int = 9) -> str:
+    """A short sha256 of ``frame``'s labels, dtypes and values, floats written to ``digits``
+    significant digits (so a change in the last bits of a BLAS reduction does not count, any
+    real change in output does). Tests pin these to prove a refactor changes no output."""
+    import hashlib
+
+    h = hashlib.sha256()
+    h.update(repr([(str(c), str(t)) for c, t in frame.dtypes.items()]).encode())
+    for label in frame.columns:
+        s = frame[label]
+        if pd.api.types.is_float_dtype(s.dtype):
+            floats = s.to_numpy(dtype="float64")
+            text = [f"{v:.{digits}g}" if pd.notna(v) else "<NA>" for v in floats]
+        else:
+            text = ["<NA>" if pd.isna(v) else str(v) for v in s.astype(object)]
+        h.update("\x1f".join(text).encode())
+    return h.hexdigest()[:16]
+
+
+def model_digest(model_cls: Any, params: dict[str, Any] | None = None, digits: int = 5) -> str:
+    """:func:`frame_digest` of 200 rows (seed 1) from ``model_cls`` fitted on
+    :func:`mixed_table` (300 rows, seed 0) on the CPU. A torch model runs on one thread while
+    it does (sums differ with the thread count); the kit itself never imports torch."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    threads = torch.get_num_threads() if torch is not None else None
+    if torch is not None:
+        torch.set_num_threads(1)
+    try:
+        data, table = mixed_table(300, seed=0)
+        model = model_cls(params or {}, seed=0, device="cpu")
+        model.fit(data, table=table, progress=False)
+        return frame_digest(model.sample(200, seed=1), digits=digits)
+    finally:
+        if torch is not None:
+            torch.set_num_threads(threads)

@@ -9,28 +9,12 @@ import pandas as pd
 
 from synthohive.errors import InvalidDataError
 from synthohive.log import get_logger
+from synthohive.values.formats import best_format, parse_with
 
 log = get_logger(__name__)
 
 _NS_PER = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
 _STEPS_NS = [86_400 * 10**9, 3_600 * 10**9, 60 * 10**9, 10**9, 10**6, 10**3, 1]
-
-#: Formats tried (most specific first) when a string datetime column has no ``format``.
-COMMON_FORMATS = [
-    "%Y-%m-%d %H:%M:%S.%f",
-    "%Y-%m-%dT%H:%M:%S.%f",
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%dT%H:%M:%S",
-    "%Y-%m-%dT%H:%M:%S%z",
-    "%Y-%m-%d %H:%M",
-    "%Y-%m-%d",
-    "%d/%m/%Y %H:%M:%S",
-    "%d/%m/%Y",
-    "%m/%d/%Y %H:%M:%S",
-    "%m/%d/%Y",
-    "%d.%m.%Y",
-    "%Y%m%d",
-]
 
 #: Share of unparseable non-null strings above which ``fit`` refuses a datetime column.
 GARBAGE_TOLERANCE = 0.05
@@ -70,21 +54,11 @@ def from_int64(values: np.ndarray, dtype: Any) -> pd.Series:
     return pd.Series(values.astype(np.int64).view(f"{kind}[{unit}]"))
 
 
-def _parse(series: pd.Series, fmt: str) -> pd.Series:
-    utc = "%z" in fmt or "%Z" in fmt
-    return pd.to_datetime(series, format=fmt, errors="coerce", utc=utc)
-
-
 def infer_format(series: pd.Series) -> str | None:
-    """The common format that parses the most of a sample of non-null strings."""
+    """The known format that parses the most of a sample of non-null strings."""
     sample = series.dropna().astype(str)
-    sample = sample.iloc[: min(len(sample), 500)]
-    best, best_ok = None, 0
-    for fmt in COMMON_FORMATS:
-        ok = int(_parse(sample, fmt).notna().sum())
-        if ok > best_ok:
-            best, best_ok = fmt, ok
-    return best
+    best = best_format(sample.iloc[: min(len(sample), 500)])
+    return best[0] if best else None
 
 
 def parse_strings(
@@ -106,7 +80,7 @@ def parse_strings(
                 column=column,
                 fix="set the column's `format` (strftime) in the metadata",
             )
-    parsed = _parse(text, fmt)
+    parsed = parse_with(text, fmt)
     bad = int((present.to_numpy() & parsed.isna().to_numpy()).sum())
     n_present = int(present.sum())
     if bad:

@@ -9,6 +9,7 @@ import pandas as pd
 
 from synthohive.errors import (
     ArtifactIntegrityError,
+    DataError,
     EmptyTableError,
     IncompatibleArtifactError,
     InvalidDataError,
@@ -87,11 +88,13 @@ class DataTransformer:
         numeric_encoding: Literal["modes", "quantile"] = "modes",
     ) -> None:
         if max_modes < 1 or gmm_sample_rows < 2 or max_categories < 2 or gmm_max_iter < 1:
-            raise ValueError(
-                "need max_modes >= 1, gmm_sample_rows >= 2, max_categories >= 2, gmm_max_iter >= 1"
+            raise DataError(
+                "invalid DataTransformer settings",
+                fix="give max_modes >= 1, gmm_sample_rows >= 2, max_categories >= 2 and "
+                "gmm_max_iter >= 1",
             )
         if inf_policy not in ("error", "as_null"):
-            raise ValueError(f"inf_policy must be 'error' or 'as_null', not {inf_policy!r}")
+            raise DataError(f"invalid inf_policy {inf_policy!r}", fix="use 'error' or 'as_null'")
         self.max_modes = int(max_modes)
         self.gmm_sample_rows = int(gmm_sample_rows)
         self.max_categories = int(max_categories)
@@ -101,11 +104,11 @@ class DataTransformer:
         self.gmm_max_iter = int(gmm_max_iter)
         self.max_tail = int(max_tail)
         if gmm_backend not in ("fast", "sklearn"):
-            raise ValueError(f"gmm_backend must be 'fast' or 'sklearn', not {gmm_backend!r}")
+            raise DataError(f"invalid gmm_backend {gmm_backend!r}", fix="use 'fast' or 'sklearn'")
         self.gmm_backend: Literal["fast", "sklearn"] = gmm_backend
         if numeric_encoding not in ("modes", "quantile"):
-            raise ValueError(
-                f"numeric_encoding must be 'modes' or 'quantile', not {numeric_encoding!r}"
+            raise DataError(
+                f"invalid numeric_encoding {numeric_encoding!r}", fix="use 'modes' or 'quantile'"
             )
         self.numeric_encoding: Literal["modes", "quantile"] = numeric_encoding
         self.table_name: str | None = None

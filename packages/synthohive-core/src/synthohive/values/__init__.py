@@ -1,0 +1,5 @@
+"""The bottom layer for values: what every other module may import (it imports none of them).
+
+:mod:`synthohive.values.formats` is the one list of datetime string formats and the one rule
+that picks a column's format.
+"""
