@@ -57,10 +57,12 @@ def _pytest(session: nox.Session, name: str, *paths: str) -> None:
 
 @nox.session(python=PY, tags=["ci"])
 def lint(session: nox.Session) -> None:
-    """ruff check and ruff format --check over the whole repository."""
-    session.install("ruff>=0.6")
+    """ruff check and ruff format --check over the whole repository; the core's layer rules
+    (``.importlinter``) with import-linter."""
+    session.install("ruff>=0.6", "import-linter>=2.1", PKG["core"])
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("lint-imports", "--no-cache")
     _prune(session)
 
 

@@ -26,8 +26,9 @@ import pandas as pd
 from synthohive.errors import EmptyTableError, InvalidDataError, MetadataError, SynthoHiveError
 from synthohive.log import get_logger
 from synthohive.metadata.schema import Column, Metadata, Table
-from synthohive.privacy.detect import detect_pii, name_tokens, sample_strings
+from synthohive.privacy.detect import detect_pii, sample_strings
 from synthohive.values.formats import best_format, parse_with
+from synthohive.values.names import is_key_name, singular
 
 log = get_logger(__name__)
 
@@ -55,18 +56,6 @@ def explain_metadata(meta: Metadata) -> str:
 
 
 # --- helpers ---------------------------------------------------------------------------------
-def is_key_name(name: str) -> bool:
-    """True when a column label reads like a key (``id``, ``customer_id``, ``orderKey``)."""
-    toks = name_tokens(name)
-    if not toks:
-        return False
-    last = toks[-1]
-    low = name.lower()
-    return last in {"id", "key", "uuid", "guid", "pk", "fk"} or (
-        low.endswith("id") and len(low) > 2 and not low.endswith("paid") and name[-2:] == "Id"
-    )
-
-
 def sample_rows(df: pd.DataFrame, limit: int = SAMPLE_ROWS) -> pd.DataFrame:
     """At most ``limit`` rows, chosen by row hash so the choice ignores row order."""
     if len(df) <= limit:
@@ -434,20 +423,9 @@ def _object_column(
 
 
 # --- a table -------------------------------------------------------------------------------
-def _singular(name: str) -> str:
-    low = name.lower()
-    if low.endswith("ies") and len(low) > 3:
-        return low[:-3] + "y"
-    if low.endswith(("ses", "xes", "ches", "shes")):
-        return low[:-2]
-    if low.endswith("s") and not low.endswith("ss"):
-        return low[:-1]
-    return low
-
-
 def _primary_key(df: pd.DataFrame, table: Table, labels: dict[str, Any]) -> None:
     """Choose a primary key: a unique non-null key column, else a unique pair of id columns."""
-    single = _singular(table.name)
+    single = singular(table.name)
     candidates: list[tuple[int, str]] = []
     for name, col in table.columns.items():
         if col.sdtype not in {"id", "pii", "numerical", "categorical"}:

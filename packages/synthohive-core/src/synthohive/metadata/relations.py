@@ -44,9 +44,8 @@ import numpy as np
 import pandas as pd
 
 from synthohive.log import get_logger
-from synthohive.metadata.detect import _singular, is_key_name
 from synthohive.metadata.schema import Column, ForeignKey, Metadata
-from synthohive.privacy.detect import name_tokens
+from synthohive.values.names import is_key_name, name_tokens, singular
 
 log = get_logger(__name__)
 
@@ -177,7 +176,7 @@ def _name_strength(col: str, parent: str, pk: str, child_pk: list[str]) -> tuple
     """How a column's name ties it to another table's key: 0 names the key, 1 contains the
     parent's name, 9 no tie; with the words for the relation's reason."""
     low, pkl = col.lower(), pk.lower()
-    single, plural = _singular(parent), parent.lower()
+    single, plural = singular(parent), parent.lower()
     table_names = {f"{single}_id", f"{plural}_id", f"{single}id", f"{single}_{pkl}"}
     if low in table_names and pkl in {"id", low, f"{single}_id", f"{single}id"}:
         return 0, "column name matches the parent key"
@@ -203,7 +202,7 @@ def _reference_name(col: str, toks: list[str]) -> bool:
 
 
 def _staff_like(table: str) -> bool:
-    return bool({_singular(t) for t in name_tokens(table)} & _STAFF_TOKENS)
+    return bool({singular(t) for t in name_tokens(table)} & _STAFF_TOKENS)
 
 
 def _distinct(s: pd.Series) -> np.ndarray:
@@ -349,7 +348,7 @@ def _named(ctx: _Schema, cname: str, col: str) -> _Cand | None:
             strength == 1
             and dtype_family(str(child_s.dtype)) != "string"
             and pk.lower() == "id"
-            and _singular(pname) not in col.lower()
+            and singular(pname) not in col.lower()
         ):
             continue
         if not ctx.holds(cname, col, pname, need or VALUE_CONTAINMENT):

@@ -17,7 +17,6 @@ substantially overlap a PII column of another table (``invoice.billing_address``
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -40,6 +39,7 @@ from synthohive.privacy.validators import (
     mod97_ok,
     short_enough,
 )
+from synthohive.values.names import name_tokens
 
 if TYPE_CHECKING:
     from synthohive.metadata.schema import Metadata
@@ -81,17 +81,6 @@ class PiiMatch:
 
 
 # --- column names -------------------------------------------------------------------------
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-_SPLIT = re.compile(r"[^0-9a-zA-Z]+")
-
-
-def name_tokens(name: object) -> list[str]:
-    """Lower-case word tokens of a column label (``customerEmail`` -> customer, email)."""
-    text = str(name)[:200]
-    text = _CAMEL.sub(" ", text)
-    return [t for t in _SPLIT.split(text.lower()) if t]
-
-
 _NOT_PERSON = {
     "product",
     "company",
