@@ -1,4 +1,4 @@
-"""synthohive-spark: Spark catalog/folder connectors and distributed generation for SynthoHive."""
+"""synthohive-spark: Spark catalog/folder connectors, distributed fitting and generation."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["SparkConnector", "generate", "local_session"]
+__all__ = ["SparkConnector", "fit", "generate", "local_session"]
 
 
 def __getattr__(name: str) -> Any:
@@ -14,6 +14,10 @@ def __getattr__(name: str) -> Any:
         from synthohive_spark.connector import SparkConnector
 
         return SparkConnector
+    if name == "fit":
+        from synthohive_spark.fitting import fit
+
+        return fit
     if name == "generate":
         from synthohive_spark.distributed import generate
 

@@ -85,6 +85,7 @@ from synthohive.synthesizer.streaming import (
     empty_frames,
     generate,
 )
+from synthohive.synthesizer.tasks import FitTask, Runner, build_model, run_fit_task
 
 if TYPE_CHECKING:
     from synthohive.connectors.base import Connector, WriteMode
@@ -197,8 +198,14 @@ class Synthesizer:
         }
 
     # --- fit -----------------------------------------------------------------------------------
-    def fit(self, data: Any) -> Self:
-        """Learn ``data``: a DataFrame, a ``dict`` of DataFrames, a connector or a URL."""
+    def fit(self, data: Any, *, runner: Runner | None = None) -> Self:
+        """Learn ``data``: a DataFrame, a ``dict`` of DataFrames, a connector or a URL.
+
+        Each table is prepared here, in order, as a :class:`~synthohive.synthesizer.tasks.
+        FitTask`; ``runner`` fits the prepared tasks (default: each one right after it is
+        prepared, in this process; ``synthohive_spark.fit`` passes one that fits them side
+        by side on Spark executors). The same tasks give the same models either way.
+        """
         from tqdm.auto import tqdm
 
         frames, label_types = self._resolve_data(data)
@@ -268,11 +275,24 @@ class Synthesizer:
         models: dict[str, GenerativeModel] = {}
         progress = self._progress()
         log.info("synthesizer.fit.start", tables=len(order), relations=len(meta.relations))
+        tasks: list[FitTask] = []
         for k, name in enumerate(tqdm(order, desc="fit", unit="table", disable=not progress)):
-            plan = plans[name]
-            model = self._fit_table(k, name, plan, plans, frames, progress)
-            if model is not None:
-                models[name] = model
+            task = self._prepare_table(k, name, plans[name], plans, frames)
+            if task is None:
+                continue
+            if runner is None:
+                models[name] = self._finish_table(task, plans[name], run_fit_task(task, progress))
+            else:
+                tasks.append(task)
+        if runner is not None and tasks:
+            fitted = runner(tasks)
+            if len(fitted) != len(tasks):
+                raise DataError(
+                    f"the fit runner returned {len(fitted)} models for {len(tasks)} tables",
+                    fix="a runner returns one fitted model per task, in the tasks' order",
+                )
+            for task, model in zip(tasks, fitted):
+                models[task.table] = self._finish_table(task, plans[task.table], model)
         self._order, self._plans, self._models = order, plans, models
         # under DP the reference profile (exact statistics of the rows) is not kept
         self.profile_ = None if dp is not None else reference_profile(meta, frames, plans)
@@ -318,15 +338,16 @@ class Synthesizer:
                 reason=plan.strategy_reason,
             )
 
-    def _fit_table(
+    def _prepare_table(
         self,
         k: int,
         name: str,
         plan: TablePlan,
         plans: dict[str, TablePlan],
         frames: dict[str, pd.DataFrame],
-        progress: bool,
-    ) -> GenerativeModel | None:
+    ) -> FitTask | None:
+        """Complete ``plan`` and return what the table's model fit reads (``None`` when the
+        table is copied or has nothing to model)."""
         meta = self.metadata
         frame = frames[name]
         table = meta.tables[name]
@@ -370,8 +391,6 @@ class Synthesizer:
             return None
         if data.shape[1] == 0 or len(data) == 0:
             return None
-        from synthohive.registry import get_registry
-
         independent = plan.strategy == "independent"
         model_name = INDEPENDENT_MODEL if independent else self._model_name(name)
         seed = (
@@ -387,12 +406,12 @@ class Synthesizer:
                 data, model_table, seed=seed or 0, device=self.device
             )
             log.info("synthesizer.auto", table=name, model=model_name, reason=plan.strategy_reason)
-        model_cls = get_registry().get_model(model_name)
         params = None if independent else self._params_for(name)
         dp = self._dp_models.get(name)
         if dp is not None:
             params = {**(params or {}), "dp": dp}
-        model = model_cls(params, device=self.device, seed=seed)
+        task = FitTask(k, name, model_name, params, seed, self.device, data, model_table)
+        model_cls = type(build_model(task))  # parameters checked here, before any fit
         context = ctx_table = None
         if plan.context_relation is not None:
             fk = meta.relations[plan.context_relation]
@@ -439,15 +458,20 @@ class Synthesizer:
             else:  # still in order by construction; rows do not see the one before
                 plan.sequence["memory"] = False
                 log.warning("synthesizer.sequence_without_memory", table=name, model=model_name)
-        model.fit(
-            data, table=model_table, context=context, context_table=ctx_table, progress=progress
-        )
-        plan.model_name = model_name
+        task.context, task.context_table = context, ctx_table
+        return task
+
+    def _finish_table(
+        self, task: FitTask, plan: TablePlan, model: GenerativeModel
+    ) -> GenerativeModel:
+        """Record in ``plan`` what the fitted ``model`` says (under DP: rows and counts)."""
+        plan.model_name = task.model_name
         plan.has_model = True
         if model.dp_ is not None and model.dp_.get("rows") is not None:
             plan.n_rows = int(model.dp_["rows"])  # the exact count is not released under DP
-        if dp is not None and plan.count_columns:  # read from the DP model (post-processing)
-            probe = model.sample(DP_PROBE_ROWS, seed=(seed or 0) + 1)
+        if self._dp_models.get(task.table) is not None and plan.count_columns:
+            # read from the DP model (post-processing)
+            probe = model.sample(DP_PROBE_ROWS, seed=(task.seed or 0) + 1)
             for i, cname in plan.count_columns.items():
                 plan.count_means[i] = float(probe[cname].mean())
                 plan.count_max[i] = int(probe[cname].max())

@@ -1,0 +1,128 @@
+"""Distributed fitting: each table's model fitted on a Spark executor, side by side.
+
+``fit(spark, metadata, source, ...)`` runs :meth:`Synthesizer.fit` with a runner that sends
+the prepared tables (:class:`~synthohive.synthesizer.tasks.FitTask`: the table's modelled
+rows, its parent context, model name, parameters and seed, all decided on the driver in fit
+order) to the executors, one Spark task per table, the largest first. Each executor fits the
+model and sends back its state as model-file members (JSON, ``.npy``, safetensors); the driver
+loads them with the same checks as a model file (no pickle) and finishes the schema as a
+local fit would. Seeds are per table, so the result - and every row it generates - equals
+the single-process fit's with the same seed.
+
+Executors need the model plugins (``pip install synthohive-ctgan`` on the cluster): a missing
+one is reported as a :class:`~synthohive.errors.ConnectorError` naming the table and the
+package. A fit that fails on an executor raises its own SynthoHive error type on the driver,
+naming the table; a lost executor is retried by Spark.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from synthohive import errors
+from synthohive.errors import PluginNotFoundError, SynthoHiveError
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+    from synthohive.metadata.schema import Metadata
+    from synthohive.models.base import GenerativeModel
+    from synthohive.synthesizer import Synthesizer
+    from synthohive.synthesizer.tasks import FitTask, Runner
+
+#: What an executor sends back: ("ok", model name, members) or ("error", details).
+_Result = tuple[str, Any, Any]
+
+
+def _fit_one(item: tuple[int, FitTask]) -> tuple[int, _Result]:
+    """Executor side: fit one task, return its model state as model-file members."""
+    from synthohive.artifacts.memory import MemoryStore
+    from synthohive.synthesizer.tasks import run_fit_task
+
+    index, task = item
+    try:
+        model = run_fit_task(task, progress=False)
+    except PluginNotFoundError as exc:
+        detail = {
+            "type": "ConnectorError",
+            "message": f"an executor cannot fit the table's model: {exc.bare_message}",
+            "table": task.table,
+            "column": None,
+            "fix": "install the same SynthoHive packages (e.g. pip install synthohive-ctgan) "
+            "on every executor of the cluster",
+        }
+        return index, ("error", detail, None)
+    except SynthoHiveError as exc:
+        detail = {
+            "type": type(exc).__name__,
+            "message": exc.bare_message,
+            "table": exc.table or task.table,
+            "column": exc.column,
+            "fix": exc.fix,
+        }
+        return index, ("error", detail, None)
+    store = MemoryStore()
+    model.save(store.writer())
+    return index, ("ok", model.name, dict(store.members))
+
+
+def _land(task: FitTask, result: _Result) -> GenerativeModel:
+    """Driver side: the fitted model from an executor's result, or its error raised here."""
+    from synthohive.artifacts.memory import MemoryStore
+    from synthohive.registry import get_registry
+
+    status, first, members = result
+    if status != "ok":
+        cls = getattr(errors, str(first.get("type")), None)
+        if not (isinstance(cls, type) and issubclass(cls, SynthoHiveError)):
+            cls = SynthoHiveError
+        try:
+            raise cls(
+                f"fitting on a Spark executor failed: {first['message']}",
+                table=first.get("table"),
+                column=first.get("column"),
+                fix=first.get("fix"),
+            )
+        except TypeError:  # an error type with its own constructor
+            raise SynthoHiveError(
+                f"fitting on a Spark executor failed ({first.get('type')}): {first['message']}",
+                table=first.get("table"),
+                column=first.get("column"),
+                fix=first.get("fix"),
+            ) from None
+    model_cls = get_registry().get_model(str(first))
+    return model_cls.load(MemoryStore(members).reader(), device=task.device)
+
+
+def spark_runner(spark: SparkSession) -> Runner:
+    """A fit runner sending each task to an executor (one Spark task per table)."""
+
+    def run(tasks: list[FitTask]) -> list[GenerativeModel]:
+        # the largest tables first, so the longest fits start at once
+        items = sorted(enumerate(tasks), key=lambda it: -it[1].data.size)
+        rdd = spark.sparkContext.parallelize(items, numSlices=max(len(items), 1))
+        results = dict(rdd.map(_fit_one).collect())
+        return [_land(task, results[i]) for i, task in enumerate(tasks)]
+
+    return run
+
+
+def fit(
+    spark: SparkSession,
+    metadata: Metadata | None,
+    source: Any,
+    *,
+    path: str | None = None,
+    **options: Any,
+) -> Synthesizer:
+    """Fit a synthesizer on ``source`` (what :meth:`Synthesizer.fit` accepts: frames, a
+    connector or a URL) with every table's model fitted on a Spark executor. ``options`` go to
+    :class:`Synthesizer` (``seed``, ``model``, ``model_params``, ...); with ``path`` the model
+    file is saved there too. Returns the fitted synthesizer."""
+    from synthohive.synthesizer import Synthesizer
+
+    synth = Synthesizer(metadata, **options)
+    synth.fit(source, runner=spark_runner(spark))
+    if path is not None:
+        synth.save(path)
+    return synth

@@ -1,0 +1,76 @@
+"""Distributed fitting (#22 item 2): every table's model fitted on a Spark executor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from synthohive.errors import ConnectorError, PrivacyBudgetError
+from synthohive.privacy import DPConfig, PrivacyConfig
+from synthohive.synthesizer import Synthesizer
+from synthohive.synthesizer.tasks import FitTask
+from synthohive.testing.data import frame_digest
+from synthohive.testing.schemas import deep_schema, integrity_problems
+from synthohive_spark import fit
+
+
+def _members(path: Path) -> set[str]:
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        return set(z.namelist())
+
+
+@pytest.mark.spark
+def test_an_eleven_table_schema_fitted_on_executors_equals_the_local_fit(
+    spark: Any, tmp_path: Path
+) -> None:
+    meta, tables = deep_schema(0, extra=True)
+    assert len(tables) == 11
+    local = Synthesizer(meta, seed=5, progress=False).fit(tables)
+    spread = fit(spark, meta, tables, path=str(tmp_path / "spark.shm"), seed=5, progress=False)
+    local.save(tmp_path / "local.shm")
+    assert _members(tmp_path / "spark.shm") == _members(tmp_path / "local.shm")
+    assert {t: p.model_name for t, p in spread._plans.items()} == {
+        t: p.model_name for t, p in local._plans.items()
+    }
+    a, b = local.sample(scale=1.0, seed=9), spread.sample(scale=1.0, seed=9)
+    assert {t: frame_digest(f) for t, f in a.items()} == {t: frame_digest(f) for t, f in b.items()}
+    assert integrity_problems(meta, b) == []
+    cold = Synthesizer.load(tmp_path / "spark.shm").sample(scale=1.0, seed=9)
+    assert {t: frame_digest(f) for t, f in cold.items()} == {
+        t: frame_digest(f) for t, f in a.items()
+    }
+
+
+@pytest.mark.spark
+def test_a_fit_failing_on_an_executor_raises_its_own_error_naming_the_table(spark: Any) -> None:
+    meta, tables = deep_schema(0, extra=True)
+    private = PrivacyConfig(dp=DPConfig(epsilon=0.01))
+    with pytest.raises(PrivacyBudgetError, match="executor") as info:
+        fit(spark, meta, tables, seed=0, progress=False, privacy=private)
+    assert info.value.table in tables and info.value.column
+    assert "raise epsilon" in (info.value.fix or "")
+
+
+def test_an_executor_without_the_model_plugin_names_the_table_and_package(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from synthohive.registry import Registry
+    from synthohive.testing.data import mixed_table
+    from synthohive_spark.fitting import _fit_one, _land
+
+    data, table = mixed_table(50)
+    task = FitTask(0, "orders", "ctgan", None, 0, "cpu", data, table)
+
+    def missing(self: Registry, name: str) -> Any:
+        raise self._not_found("models", "ctgan")
+
+    monkeypatch.setattr(Registry, "get_model", missing)
+    index, result = _fit_one((0, task))
+    assert index == 0 and result[0] == "error"
+    with pytest.raises(ConnectorError, match="every executor") as info:
+        _land(task, result)
+    assert info.value.table == "orders" and "pip install synthohive-ctgan" in str(info.value)
