@@ -341,3 +341,37 @@ def test_a_misspelled_command_module_fails_instead_of_dropping_its_commands(
     monkeypatch.setattr(commands, "COMMAND_MODULES", typo)
     with pytest.raises(ModuleNotFoundError, match="evalute"):
         commands.register_commands(click.Group("probe"))
+
+
+def test_info_shows_versions_tables_and_the_privacy_budget(tmp_path: Path) -> None:
+    import synthohive as sh
+    from synthohive.demo import demo_metadata
+    from synthohive.privacy import DPConfig, PrivacyConfig
+
+    tables = load_demo()
+    plain, private = tmp_path / "plain.shm", tmp_path / "dp.shm"
+    sh.Synthesizer(demo_metadata(), seed=0, progress=False).fit(tables).save(plain)
+    dp = PrivacyConfig(dp=DPConfig(epsilon=2.0))
+    sh.Synthesizer(demo_metadata(), seed=0, progress=False, privacy=dp).fit(tables).save(private)
+
+    text = CliRunner().invoke(build_cli(), ["info", str(plain)])
+    assert text.exit_code == 0, text.output
+    assert "model plugins: gaussian_copula (synthohive-core" in text.output
+    assert "differential privacy: none" in text.output
+    assert "- orders (6096 rows): model" in text.output
+
+    out = CliRunner().invoke(build_cli(), ["info", "--json", str(private)])
+    assert out.exit_code == 0, out.output
+    info = json.loads(out.output)
+    assert info["dp"]["epsilon_per_table"] == 2.0 and info["dp"]["epsilon_total"] == 8.0
+    assert set(info["tables"]) == set(tables)
+    for name, table in info["tables"].items():
+        assert table["model"] == "gaussian_copula", name
+        assert table["dp"]["epsilon"] <= info["dp"]["tables"][name]["epsilon"] + 1e-9
+    assert info["format_version"] and len(info["sha256"]) == 64
+
+    bad = tmp_path / "bad.shm"
+    bad.write_bytes(plain.read_bytes()[:-200])  # a truncated file: refused, one line
+    broken = CliRunner().invoke(build_cli(), ["info", str(bad)])
+    assert broken.exit_code == 1 and "bad.shm" in broken.output
+    assert "Traceback" not in broken.output
