@@ -199,16 +199,24 @@ class SparkConnector(Connector):
             sdf = sdf.select(*[sdf[c] for c in columns])
         return self._to_pandas(table, sdf, limit)
 
-    def _to_pandas(self, table: str, sdf: SparkDataFrame, limit: int | None) -> pd.DataFrame:
+    def _to_pandas(
+        self, table: str, sdf: SparkDataFrame, limit: int | None, source_rows: int | None = None
+    ) -> pd.DataFrame:
+        """At most ``limit``/``max_rows`` rows of ``sdf`` on the driver. The frame's
+        ``attrs["synthohive.source_rows"]`` holds the table's full row count (``source_rows``
+        when ``sdf`` is already a subset of it), which the synthesizer generates at scale 1."""
+        from synthohive.synthesizer.plan import SOURCE_ROWS
+
         cap = min(limit, self.max_rows) if limit else self.max_rows
         total = sdf.count()
         if total > cap:
             sdf = sdf.sample(fraction=min(1.0, 1.2 * cap / total), seed=self.seed).limit(cap)
             log.warning("spark.read.sampled", table=table, rows=cap, total=total)
         else:
-            log.info("spark.read", table=table, rows=total, total=total)
-        frame = sdf.toPandas()
-        return self._restore(table, frame)
+            log.info("spark.read", table=table, rows=total, total=source_rows or total)
+        frame = self._restore(table, sdf.toPandas())
+        frame.attrs[SOURCE_ROWS] = int(max(total, source_rows or 0))
+        return frame
 
     def _restore(self, table: str, frame: pd.DataFrame) -> pd.DataFrame:
         if self._metadata is None or table not in self._metadata.tables:
@@ -257,12 +265,24 @@ class SparkConnector(Connector):
         and logged (``orphans="keep"`` keeps them, ``"error"`` raises ``ConnectorError``).
         """
         from synthohive_spark.snapshot import drop_orphans
+        from synthohive_spark.subset import key_safe_subset
 
         meta = metadata if metadata is not None else self._metadata
         names = list(tables) if tables is not None else self._tables(meta)
         snap = self.snapshot(names, meta)
         frames = drop_orphans(snap.frames, meta, orphans)
-        return {t: self._to_pandas(t, frames[t], None) for t in names}
+        related = meta is not None and bool(meta.relations) and set(names) >= set(meta.tables)
+        counts = {t: frames[t].count() for t in names} if related else {}
+        if related and max(counts.values(), default=0) > self.max_rows:
+            # sampling each table on its own would cut children from their parents: keep
+            # whole parent subtrees instead, a share sized so the largest table fits
+            assert meta is not None
+            share = min(1.0, 0.8 * self.max_rows / max(counts.values()))
+            log.warning("spark.read.subset", fraction=round(share, 6), largest=max(counts.values()))
+            frames = key_safe_subset(
+                self, meta, fraction=share, seed=self.seed, frames={t: frames[t] for t in names}
+            )
+        return {t: self._to_pandas(t, frames[t], None, counts.get(t)) for t in names}
 
     def read_subset(
         self,
@@ -280,7 +300,7 @@ class SparkConnector(Connector):
         frames = key_safe_subset(
             self, metadata, roots=roots, fraction=fraction, seed=self.seed, frames=full
         )
-        return {t: self._to_pandas(t, sdf, None) for t, sdf in frames.items()}
+        return {t: self._to_pandas(t, sdf, None, full[t].count()) for t, sdf in frames.items()}
 
     # --- writing -------------------------------------------------------------------------------
     def begin_write(

@@ -116,11 +116,18 @@ def fit(
     **options: Any,
 ) -> Synthesizer:
     """Fit a synthesizer on ``source`` (what :meth:`Synthesizer.fit` accepts: frames, a
-    connector or a URL) with every table's model fitted on a Spark executor. ``options`` go to
+    connector or a URL) with every table's model fitted on a Spark executor. A
+    :class:`SparkConnector` source is read with ``metadata``'s relations: tables larger than
+    its ``max_rows`` are sampled as whole parent subtrees, and scale 1 generates the full
+    tables' row counts. ``options`` go to
     :class:`Synthesizer` (``seed``, ``model``, ``model_params``, ...); with ``path`` the model
     file is saved there too. Returns the fitted synthesizer."""
     from synthohive.synthesizer import Synthesizer
+    from synthohive_spark.connector import SparkConnector
 
+    if isinstance(source, SparkConnector) and metadata is not None:
+        # the relations decide how a table larger than max_rows is sampled (whole subtrees)
+        source = source.read_all(list(metadata.tables), metadata=metadata)
     synth = Synthesizer(metadata, **options)
     synth.fit(source, runner=spark_runner(spark))
     if path is not None:

@@ -64,7 +64,13 @@ from synthohive.synthesizer.inputs import (
     validate_metadata,
 )
 from synthohive.synthesizer.orphans import remove_orphans
-from synthohive.synthesizer.plan import TablePlan, build_plan, dropped_columns
+from synthohive.synthesizer.plan import (
+    SOURCE_ROWS,
+    TablePlan,
+    build_plan,
+    dropped_columns,
+    scale_to_source,
+)
 from synthohive.synthesizer.profile import reference_profile, str_labels
 from synthohive.synthesizer.rare import DEFAULT_RARE_THRESHOLD, protect_rare_categories
 from synthohive.synthesizer.sequences import (
@@ -171,6 +177,7 @@ class Synthesizer:
         self.orphans_: dict[str, int] = {}
         self.fitted = False
         self._single = False
+        self._source_rows: dict[str, tuple[int, int]] = {}
         self._order: list[str] = []
         self._plans: dict[str, TablePlan] = {}
         self._models: dict[str, GenerativeModel] = {}
@@ -208,6 +215,7 @@ class Synthesizer:
         """
         from tqdm.auto import tqdm
 
+        self._source_rows = {}
         frames, label_types = self._resolve_data(data)
         check_rows(frames)
         if self.inf_policy == "as_null":
@@ -261,6 +269,7 @@ class Synthesizer:
             for name in order
         }
         self._choose_strategies(plans)
+        scale_to_source(plans, self._source_rows, dp=dp is not None)
         learn_shared_fill(meta, frames, plans)
         learned = {n: p for n, p in plans.items() if p.strategy != "copy"}
         if dp is not None:  # the DP models release categories themselves, with noise
@@ -607,6 +616,9 @@ class Synthesizer:
                 "int" if isinstance(c, int | np.integer) else "str" for c in df.columns
             ]
             frames[str(name)] = df.rename(columns=str).reset_index(drop=True)
+            total = df.attrs.get(SOURCE_ROWS)
+            if isinstance(total, int | np.integer) and int(total) > len(df):
+                self._source_rows[str(name)] = (int(total), len(df))
         if not self._metadata_given:
             from synthohive.metadata.detect import detect_metadata
 
@@ -750,7 +762,10 @@ class Synthesizer:
         for name in self._order:
             plan = self._plans[name]
             reason = plan.strategy_reason or f"model {plan.model_name!r}"
-            lines.append(f"  - {name} ({plan.n_rows} rows): {plan.strategy} - {reason}")
+            rows = f"{plan.n_rows} rows"
+            if plan.source_rows:
+                rows = f"{plan.source_rows} rows, learned from a sample of {plan.n_rows}"
+            lines.append(f"  - {name} ({rows}): {plan.strategy} - {reason}")
             if plan.sequence is not None:
                 seq = plan.sequence
                 memory = (
@@ -794,7 +809,7 @@ class Synthesizer:
             plan = self._plans[name]
             rel = plan.context_relation
             if rel is None:
-                out[name] = float(root_rows.get(name, round(plan.n_rows)))
+                out[name] = float(root_rows.get(name, round(plan.source_rows or plan.n_rows)))
                 continue
             parent = self.metadata.relations[rel].parent
             mean = self._plans[parent].count_means.get(rel, 0.0)
@@ -805,7 +820,10 @@ class Synthesizer:
     def _root_rows(
         self, n: int | None, scale: float, rows: Mapping[str, int] | None
     ) -> dict[str, int]:
-        learned = {t: self._plans[t].n_rows for t in graph.roots(self.metadata)}
+        learned = {
+            t: self._plans[t].source_rows or self._plans[t].n_rows
+            for t in graph.roots(self.metadata)
+        }
         return root_row_counts(learned, n, scale, rows)
 
     @staticmethod

@@ -30,8 +30,11 @@ from pydantic import (
 )
 from pydantic import model_validator as _model_validator
 
+from synthohive.log import get_logger
 from synthohive.metadata.schema import Column, Metadata
 from synthohive.synthesizer.keys import KeySpec, KeySpecDoc, learn_key_spec
+
+log = get_logger(__name__)
 
 FILLED_SDTYPES = ("pii", "text")
 
@@ -153,6 +156,7 @@ class TablePlanDoc(BaseModel):
     context_columns: list[Name] = Field(max_length=MAX_COLUMNS)
     null_share: dict[Index, Share] = Field(max_length=MAX_RELATIONS)
     n_rows: Count
+    source_rows: Count | None = None
     model_name: ModelName | None
     has_model: bool
     strategy: Literal["model", "copy", "independent"] = "model"
@@ -292,6 +296,9 @@ class TablePlan:
     context_columns: list[str] = field(default_factory=list)
     null_share: dict[int, float] = field(default_factory=dict)
     n_rows: int = 0
+    source_rows: int | None = None
+    """The table's full row count when ``n_rows`` were a sample of it (see
+    :func:`scale_to_source`); root tables are generated at this size at scale 1."""
     model_name: str | None = None
     has_model: bool = False
     strategy: str = "model"
@@ -361,6 +368,7 @@ class TablePlan:
                 "strategy_reason": self.strategy_reason,
                 "shared_fill": {k: list(v) for k, v in self.shared_fill.items()},
             }
+            | ({"source_rows": self.source_rows} if self.source_rows else {})
             | ({"constraints": self.constraints} if self.constraints else {})
             | ({"sequence": self.sequence} if self.sequence is not None else {})
             | (
@@ -405,6 +413,7 @@ class TablePlan:
             context_columns=list(doc.context_columns),
             null_share=_by_index(doc.null_share),
             n_rows=doc.n_rows,
+            source_rows=doc.source_rows,
             model_name=doc.model_name,
             has_model=doc.has_model,
             strategy=doc.strategy,
@@ -531,3 +540,30 @@ def dropped_columns(metadata: Metadata, name: str, privacy: Any) -> set[str]:
         if strategy == "drop":
             out.add(col)
     return out
+
+
+#: ``DataFrame.attrs`` key a connector sets on a bounded read: the table's full row count.
+SOURCE_ROWS = "synthohive.source_rows"
+
+
+def scale_to_source(
+    plans: dict[str, TablePlan], source: dict[str, tuple[int, int]], *, dp: bool
+) -> None:
+    """Give each plan learned from a sample of its table (``source``: full and read row
+    counts) the full count, less the share of rows the fit dropped (orphans), so scale 1
+    generates as many rows as the source holds. Not under differential privacy: a table's
+    exact size is a statistic of its rows."""
+    for name, (total, read) in source.items():
+        plan = plans.get(name)
+        if plan is None or plan.strategy == "copy" or read <= 0:
+            continue
+        if dp:
+            log.warning(
+                "synthesizer.source_rows_ignored",
+                table=name,
+                reason="the full row count is exact; under DP the noisy count of the sample "
+                "is used",
+            )
+            continue
+        plan.source_rows = max(plan.n_rows, round(total * plan.n_rows / read))
+        log.info("synthesizer.sampled_source", table=name, rows=plan.n_rows, source=total)

@@ -211,3 +211,21 @@ def model_digest(model_cls: Any, params: dict[str, Any] | None = None, digits: i
     finally:
         if torch is not None:
             torch.set_num_threads(threads)
+
+
+def customers_orders(n: int = 6000, seed: int = 0) -> dict[str, pd.DataFrame]:
+    """``n`` customers (id, age) and their orders (Poisson(3) per customer: id, customer,
+    amount): a parent-child pair whose children-per-parent distribution is known."""
+    rng = np.random.default_rng(seed)
+    customers = pd.DataFrame(
+        {"customer_id": np.arange(1, n + 1), "age": rng.integers(18, 90, n).astype("int64")}
+    )
+    per = rng.poisson(3, n)
+    orders = pd.DataFrame(
+        {
+            "order_id": np.arange(1, per.sum() + 1),
+            "customer_id": np.repeat(customers["customer_id"].to_numpy(), per),
+            "amount": np.round(rng.gamma(2.0, 30.0, per.sum()), 2),
+        }
+    )
+    return {"customers": customers, "orders": orders}
