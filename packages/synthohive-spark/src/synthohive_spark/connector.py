@@ -41,6 +41,17 @@ FORMATS = ("parquet", "csv", "delta")
 STAGE_PREFIX = "__shv_stage_"
 
 
+def arrow_friendly(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with categoricals and Arrow-backed strings as plain objects: Spark's Arrow
+    path builds one array per column and fails on a multi-chunk one ("Cannot convert
+    ChunkedArray to Array"), which pandas 3's strings become once a chunk is large."""
+    out = df.copy()
+    for col in out.columns:
+        if isinstance(out[col].dtype, pd.CategoricalDtype | pd.StringDtype):
+            out[col] = out[col].astype(object).where(out[col].notna(), None)
+    return out
+
+
 class SparkConnector(Connector):
     """Catalog tables or format folders through a SparkSession."""
 
@@ -334,7 +345,7 @@ class SparkWriteSession(WriteSession):
         return f"{STAGE_PREFIX}{self.token}_{len(self.staged)}"
 
     def append(self, table: str, frame: pd.DataFrame) -> None:
-        self.append_spark(table, self.c.spark.createDataFrame(frame))
+        self.append_spark(table, self.c.spark.createDataFrame(arrow_friendly(frame)))
 
     def append_spark(self, table: str, sdf: SparkDataFrame) -> None:
         """Stage a Spark DataFrame's rows for ``table``."""

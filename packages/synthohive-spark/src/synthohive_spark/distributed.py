@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from synthohive.errors import ConnectorError, DataError, PluginNotFoundError
+from synthohive_spark.connector import arrow_friendly
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame as SparkDataFrame
@@ -107,18 +108,10 @@ def _slice(
     frames = synth.sample(
         rows=rows, seed=partition_seed(seed, partition), row_offset=partition * stride
     )
-    out = {t: _arrow_friendly(df) for t, df in frames.items()}
+    out = {t: arrow_friendly(df) for t, df in frames.items()}
     _CACHE[key] = out
     while len(_CACHE) > _CACHE_SLICES:
         _CACHE.popitem(last=False)
-    return out
-
-
-def _arrow_friendly(df: pd.DataFrame) -> pd.DataFrame:
-    out = df.copy()
-    for col in out.columns:
-        if isinstance(out[col].dtype, pd.CategoricalDtype):
-            out[col] = out[col].astype(object).where(out[col].notna(), None)
     return out
 
 
