@@ -45,6 +45,7 @@ import pandas as pd
 
 from synthohive.log import get_logger
 from synthohive.metadata.schema import Column, ForeignKey, Metadata
+from synthohive.values.dtypes import dtype_family
 from synthohive.values.names import is_key_name, name_tokens, singular
 
 log = get_logger(__name__)
@@ -133,23 +134,7 @@ _STAFF_TOKENS = {
     "salesperson",
 }
 
-__all__ = ["detect_relations", "dtype_family"]
-
-
-def dtype_family(dtype: str | None) -> str:
-    """Coarse type family of a pandas dtype string: int, float, string, datetime, bool."""
-    d = (dtype or "").lower()
-    if d.startswith(("int", "uint")):
-        return "int"
-    if d.startswith("float"):
-        return "float"
-    if d.startswith("datetime"):
-        return "datetime"
-    if d.startswith("bool"):
-        return "bool"
-    if d.startswith("timedelta"):
-        return "timedelta"
-    return "string"
+__all__ = ["detect_relations"]
 
 
 def _compatible(child: pd.Series, parent: pd.Series) -> bool:
