@@ -25,8 +25,8 @@ import pandas as pd
 
 from synthohive.errors import EmptyTableError, InvalidDataError, MetadataError, SynthoHiveError
 from synthohive.log import get_logger
+from synthohive.metadata.pii import detect_pii, sample_strings, shared_pii
 from synthohive.metadata.schema import Column, Metadata, Table
-from synthohive.privacy.detect import detect_pii, sample_strings
 from synthohive.values.formats import best_format, parse_with
 from synthohive.values.names import is_key_name, singular
 
@@ -562,7 +562,6 @@ def detect_metadata(
         tables[str(tname)] = detect_table(data[tname], name=str(tname))
     meta = Metadata(tables=tables)
     from synthohive.metadata.relations import detect_relations
-    from synthohive.privacy.detect import shared_pii
 
     frames = {
         str(k): _full_by_key(analysis_frame(v)[0], {str(c): c for c in v.columns})
