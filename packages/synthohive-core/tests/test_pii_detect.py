@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from synthohive.metadata.detect import detect_table
-from synthohive.privacy.detect import detect_pii, is_credit_card, is_iban, is_ssn, mod97_ok
+from synthohive.metadata.pii import detect_pii
+from synthohive.metadata.recognisers import is_credit_card, is_iban, is_ssn, mod97_ok
 
 N = 200
 

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from synthohive.errors import PrivacyError
+from synthohive.metadata.recognisers import is_credit_card, is_iban, is_ssn
 from synthohive.metadata.schema import Column
 from synthohive.privacy import consistent_map, detect_pii, fill_column, learn_profile
-from synthohive.privacy.detect import is_credit_card, is_iban, is_ssn
 
 
 def pii(kind: str, dtype: str = "str", **kw: object) -> Column:

@@ -104,7 +104,7 @@ class CTGANModel(NeuralModel):
     ) -> None:
         import torch
 
-        from synthohive.nn.data import split_holdout, to_device
+        from synthohive.nn.data import split_rows, to_device
         from synthohive.nn.device import resolve_device, seeded
         from synthohive.nn.spans import ConditionIndex, apply_activations
         from synthohive.nn.training import (
@@ -130,7 +130,7 @@ class CTGANModel(NeuralModel):
         matrix = enc.encode(data)
         ctx = enc.encode_context(context, len(data))
         rng = np.random.default_rng(seed)
-        train_idx, val_idx = split_holdout(len(data), p.validation_fraction, rng)
+        train_idx, val_idx = split_rows(len(data), p.validation_fraction, rng)
         spans = [(s.start, s.dim) for s in enc.condition_spans]
         train = matrix[train_idx]
         self._sampler = ConditionSampler.from_encoded(

@@ -100,7 +100,7 @@ class TVAEModel(NeuralModel):
     ) -> None:
         import torch
 
-        from synthohive.nn.data import split_holdout, to_device
+        from synthohive.nn.data import split_rows, to_device
         from synthohive.nn.device import resolve_device, seeded
         from synthohive.nn.spans import reconstruction_loss
         from synthohive.nn.training import (
@@ -129,7 +129,7 @@ class TVAEModel(NeuralModel):
         matrix = enc.encode(data)
         ctx = enc.encode_context(context, len(data))
         rng = np.random.default_rng(seed)
-        train_idx, val_idx = split_holdout(len(data), p.validation_fraction, rng)
+        train_idx, val_idx = split_rows(len(data), p.validation_fraction, rng)
         n_train = len(train_idx)
         batch, _ = effective_batch(n_train, p.batch_size, model=self.name, table=tname)
         self.batch_size_ = batch

@@ -44,7 +44,16 @@ import numpy as np
 import pandas as pd
 
 from synthohive.log import get_logger
+from synthohive.metadata.link_names import (
+    ROLE_TOKENS,
+    SELF_PERSON_TOKENS,
+    STRUCT_TOKENS,
+    is_reference_name,
+    name_strength,
+    staff_like,
+)
 from synthohive.metadata.schema import Column, ForeignKey, Metadata
+from synthohive.values.dtypes import dtype_family
 from synthohive.values.names import is_key_name, name_tokens, singular
 
 log = get_logger(__name__)
@@ -57,99 +66,8 @@ MIN_DISTINCT_STR = 3
 COVERAGE = 0.5
 SUGGEST_COVERAGE = 0.8
 CHANCE = 0.01
-# roles that link a row to another row of the same table
-_STRUCT_TOKENS = {
-    "parent",
-    "predecessor",
-    "successor",
-    "previous",
-    "prev",
-    "next",
-    "root",
-    "ancestor",
-}
-# people roles that usually link to the same table when it holds people
-_SELF_PERSON_TOKENS = {
-    "manager",
-    "mgr",
-    "reports",
-    "boss",
-    "supervisor",
-    "superior",
-    "mentor",
-    "lead",
-    "head",
-    "referrer",
-    "referred",
-}
-# people roles: the key of a staff/user row
-_ROLE_TOKENS = _SELF_PERSON_TOKENS | {
-    "rep",
-    "representative",
-    "agent",
-    "owner",
-    "assignee",
-    "assigned",
-    "approver",
-    "approved",
-    "reviewer",
-    "reviewed",
-    "author",
-    "creator",
-    "created",
-    "updated",
-    "modified",
-    "changed",
-    "deleted",
-    "submitted",
-    "requester",
-    "requested",
-    "reporter",
-    "salesperson",
-    "seller",
-    "handler",
-    "operator",
-    "sponsor",
-    "recruiter",
-    "coach",
-    "by",
-}
-# tables whose rows are staff or user accounts
-_STAFF_TOKENS = {
-    "employee",
-    "staff",
-    "user",
-    "person",
-    "people",
-    "agent",
-    "worker",
-    "personnel",
-    "member",
-    "admin",
-    "administrator",
-    "operator",
-    "rep",
-    "representative",
-    "salesperson",
-}
 
-__all__ = ["detect_relations", "dtype_family"]
-
-
-def dtype_family(dtype: str | None) -> str:
-    """Coarse type family of a pandas dtype string: int, float, string, datetime, bool."""
-    d = (dtype or "").lower()
-    if d.startswith(("int", "uint")):
-        return "int"
-    if d.startswith("float"):
-        return "float"
-    if d.startswith("datetime"):
-        return "datetime"
-    if d.startswith("bool"):
-        return "bool"
-    if d.startswith("timedelta"):
-        return "timedelta"
-    return "string"
+__all__ = ["detect_relations"]
 
 
 def _compatible(child: pd.Series, parent: pd.Series) -> bool:
@@ -170,39 +88,6 @@ def _containment(child: pd.Series, parent: pd.Series) -> float:
         return float(pd.Series(values).astype(str).isin(parent.dropna().astype(str)).mean())
     left = pd.Series(values).astype("float64")
     return float(left.isin(parent.dropna().astype("float64")).mean())
-
-
-def _name_strength(col: str, parent: str, pk: str, child_pk: list[str]) -> tuple[int, str]:
-    """How a column's name ties it to another table's key: 0 names the key, 1 contains the
-    parent's name, 9 no tie; with the words for the relation's reason."""
-    low, pkl = col.lower(), pk.lower()
-    single, plural = singular(parent), parent.lower()
-    table_names = {f"{single}_id", f"{plural}_id", f"{single}id", f"{single}_{pkl}"}
-    if low in table_names and pkl in {"id", low, f"{single}_id", f"{single}id"}:
-        return 0, "column name matches the parent key"
-    if [col] == child_pk:  # PK<->PK (one-to-one) needs the parent's name in the column name
-        return 9, ""
-    if low == pkl and pkl != "id":
-        return 0, "column name matches the parent key"
-    if is_key_name(col) and ((pkl != "id" and pkl in low) or single in low):
-        return 1, f"key-like column name contains {parent!r}"
-    if low in {single, plural}:
-        return 1, f"column named after table {parent!r}"
-    return 9, ""
-
-
-def _reference_name(col: str, toks: list[str]) -> bool:
-    """Does the label read like a link to a row (``*_id``, ``reports_to``, ``created_by``,
-    ``manager``)?"""
-    if is_key_name(col):
-        return True
-    if len(toks) >= 2 and toks[-1] in {"to", "by"}:
-        return True
-    return len(toks) == 1 and toks[0] in _ROLE_TOKENS | _STRUCT_TOKENS
-
-
-def _staff_like(table: str) -> bool:
-    return bool({singular(t) for t in name_tokens(table)} & _STAFF_TOKENS)
 
 
 def _distinct(s: pd.Series) -> np.ndarray:
@@ -294,7 +179,7 @@ class _Schema:
             for t, tb in sorted(meta.tables.items())
             if tb.primary_key and len(tb.primary_key) == 1
         }
-        self.staff = [t for t in self.pks if _staff_like(t)]
+        self.staff = [t for t in self.pks if staff_like(t)]
         self._rates: dict[tuple[str, str, str], tuple[float, int] | None] = {}
 
     def contained(self, child: str, col: str, parent: str) -> tuple[float, int] | None:
@@ -335,7 +220,7 @@ def _named(ctx: _Schema, cname: str, col: str) -> _Cand | None:
     for pname, pk in ctx.pks.items():
         if pname == cname:
             continue
-        strength, how = _name_strength(col, pname, pk, child_pk)
+        strength, how = name_strength(col, pname, pk, child_pk)
         need = NAME_CONTAINMENT if strength == 0 or how.startswith("column named") else None
         pcol = ctx.meta.tables[pname].columns[pk]
         same_pii = ccol.sdtype == pcol.sdtype == "pii" and ccol.kind == pcol.kind
@@ -364,20 +249,20 @@ def _role(ctx: _Schema, cname: str, col: str) -> tuple[_Cand | None, list[_Cand]
     whether the name rules out any other parent."""
     toks = name_tokens(col)
     child_pk = list(ctx.meta.tables[cname].primary_key or [])
-    if col in child_pk or not toks or not _reference_name(col, toks):
+    if col in child_pk or not toks or not is_reference_name(col, toks):
         return None, [], False
     words = set(toks)
     self_ok = cname in ctx.pks and ctx.holds(cname, col, cname, NAME_CONTAINMENT)
-    struct = [t for t in toks if t in _STRUCT_TOKENS]
+    struct = [t for t in toks if t in STRUCT_TOKENS]
     if struct:  # a parent/previous row is a row of the same table, or nothing
         how = f"self-reference: {col!r} names a {struct[0]} row of the same table"
         return (ctx.cand(2, cname, col, cname, how) if self_ok else None), [], True
-    roles = [t for t in toks if t in _ROLE_TOKENS]
+    roles = [t for t in toks if t in ROLE_TOKENS]
     if not roles:
         return None, [], False
     role = roles[0]
     others = [p for p in ctx.staff if p != cname and ctx.holds(cname, col, p, NAME_CONTAINMENT)]
-    if words & _SELF_PERSON_TOKENS and self_ok and (cname in ctx.staff or not others):
+    if words & SELF_PERSON_TOKENS and self_ok and (cname in ctx.staff or not others):
         how = f"self-reference: role {role!r} in {col!r} points at another {cname} row"
         return ctx.cand(2, cname, col, cname, how), [], True
     if cname in ctx.staff and self_ok:

@@ -16,8 +16,8 @@ import pandas as pd
 
 from synthohive.errors import MetadataError, end_sentence
 from synthohive.log import get_logger
-from synthohive.metadata.relations import dtype_family
 from synthohive.metadata.schema import ForeignKey, Metadata
+from synthohive.values.dtypes import dtype_family
 
 log = get_logger(__name__)
 

@@ -227,7 +227,7 @@ class ColumnModel:
         """The marginal of ``s`` from noisy statistics only (:mod:`synthohive.privacy.dp`),
         spending ``rho`` of ``ledger``; the same state :meth:`fit` writes, so sampling,
         conditions and model files work unchanged."""
-        from synthohive.privacy.dp import categorical_column, numeric_column
+        from synthohive.privacy.dp_columns import categorical_column, numeric_column
 
         name = str(s.name)
         dtype = s.dtype

@@ -140,10 +140,14 @@ class EncodedTable:
         return cls(dt, ctx)
 
 
-def split_holdout(
+def split_rows(
     n: int, fraction: float, rng: np.random.Generator, *, min_rows: int = 20, cap: int = 5000
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Row indices ``(train, holdout)``; no holdout when it would be under ``min_rows``."""
+    """Row indices ``(train, holdout)`` for validation; none held out when under ``min_rows``.
+
+    Rows of one table (for a holdout of whole entity subtrees across tables see
+    :func:`synthohive.synthesizer.split_holdout`).
+    """
     n_val = min(int(n * fraction), cap)
     if fraction <= 0 or n_val < min_rows or n - n_val < min_rows:
         return np.arange(n), np.zeros(0, dtype=np.int64)

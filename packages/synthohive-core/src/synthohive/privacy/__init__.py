@@ -1,7 +1,8 @@
-"""Privacy: PII detection (``detect``), fake-value providers (``providers``) and sanitizing real
-data (``sanitize``, with the sanitizer plugins of ``sanitizers``)."""
+"""Privacy: fake-value providers (``providers``), differential privacy (``dp``) and sanitizing
+real data (``sanitize``, with the sanitizer plugins of ``sanitizers``). PII detection lives
+with the rest of detection in :mod:`synthohive.metadata.pii`; its public names are here too."""
 
-from synthohive.privacy.detect import PiiMatch, detect_pii
+from synthohive.metadata.pii import PiiMatch, detect_pii
 from synthohive.privacy.dp import DPConfig
 from synthohive.privacy.providers import consistent_map, fill_column, learn_profile
 from synthohive.privacy.sanitize import PrivacyConfig, sanitize

@@ -1,7 +1,7 @@
 """Reading column and table labels: word tokens, singular table names, key-like labels.
 
-Detection of keys and relations (``metadata/``) and of PII (``privacy/``) read labels alike;
-this bottom-layer module is where they both get it, so neither imports the other for it.
+Detection of keys and relations (``metadata/detect``, ``metadata/relations``) and of PII
+(``metadata/pii``) read labels alike; this bottom-layer module is where they all get it.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Value validators for PII kinds, vectorised over a bounded sample of strings.
+"""Value recognisers for PII kinds, vectorised over a bounded sample of strings.
 
 Each ``is_<kind>(series) -> bool Series`` checks shape with an anchored, linear-time regex
 and then the kind's own rule: Luhn for card numbers, ISO 13616 mod-97 for IBANs, SSA
@@ -32,7 +32,7 @@ __all__ = [
     "short_enough",
 ]
 
-# --- validators (vectorised over a bounded sample) ----------------------------------------
+# --- recognisers (vectorised over a bounded sample) ---------------------------------------
 _EMAIL = re.compile(r"[A-Za-z0-9._%+'-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}")
 _IPV4 = re.compile(
     r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}"

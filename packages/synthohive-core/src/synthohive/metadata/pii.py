@@ -1,12 +1,13 @@
 """PII detection for one column: name tokens plus value patterns validated by checksums.
 
 A column is flagged when the share of its sampled distinct values that pass a kind's
-validator reaches a threshold (``VALUE_THRESHOLD`` from values alone, ``HINT_THRESHOLD``
-when the column name also hints at the kind). Validators go beyond regexes: Luhn for card
-numbers, mod-97 for IBANs, area/group/serial rules for US SSNs, NANP rules for national
-phone numbers. Pure digit strings are never taken for phone numbers unless the name says so.
+recogniser reaches a threshold (``VALUE_THRESHOLD`` from values alone, ``HINT_THRESHOLD``
+when the column name also hints at the kind). The recognisers
+(:mod:`synthohive.metadata.recognisers`) go beyond regexes: Luhn for card numbers, mod-97 for
+IBANs, area/group/serial rules for US SSNs, NANP rules for national phone numbers. Pure digit
+strings are never taken for phone numbers unless the name says so.
 
-Every regex here is anchored and free of nested unbounded quantifiers, and values longer
+Every recogniser's regex is anchored and free of nested unbounded quantifiers, and values longer
 than ``MAX_VALUE_LEN`` are rejected before any regex runs, so adversarial 100 kB strings
 cost linear time.
 
@@ -19,13 +20,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from synthohive.privacy.validators import (
-    MAX_VALUE_LEN,
+from synthohive.metadata.recognisers import (
     is_address,
     is_credit_card,
     is_datetime_like,
@@ -35,14 +34,10 @@ from synthohive.privacy.validators import (
     is_person_name,
     is_phone,
     is_ssn,
-    luhn_ok,
-    mod97_ok,
     short_enough,
 )
+from synthohive.metadata.schema import Column, Metadata
 from synthohive.values.names import name_tokens
-
-if TYPE_CHECKING:
-    from synthohive.metadata.schema import Metadata
 
 SAMPLE_SIZE = 1000
 VALUE_THRESHOLD = 0.8
@@ -50,24 +45,7 @@ HINT_THRESHOLD = 0.5
 OVERLAP_SHARE = 0.5
 OVERLAP_MIN = 3
 
-__all__ = [
-    "MAX_VALUE_LEN",
-    "PiiMatch",
-    "detect_pii",
-    "is_address",
-    "is_credit_card",
-    "is_email",
-    "is_iban",
-    "is_ip",
-    "is_person_name",
-    "is_phone",
-    "is_ssn",
-    "luhn_ok",
-    "mod97_ok",
-    "name_tokens",
-    "sample_strings",
-    "shared_pii",
-]
+__all__ = ["PiiMatch", "detect_pii", "sample_strings", "shared_pii"]
 
 
 @dataclass(frozen=True)
@@ -205,7 +183,7 @@ def _is_scalar(v: object) -> bool:
 
 
 # --- decision ------------------------------------------------------------------------------
-_VALIDATORS: dict[str, Callable[[pd.Series, bool], pd.Series]] = {
+_RECOGNISERS: dict[str, Callable[[pd.Series, bool], pd.Series]] = {
     "email": lambda s, r: is_email(s),
     "ssn": lambda s, r: is_ssn(s, relaxed=r),
     "credit_card": lambda s, r: is_credit_card(s, relaxed=r),
@@ -276,7 +254,7 @@ def detect_pii(series: pd.Series, name: object = None) -> PiiMatch | None:
     if hint is not None:
         kinds_num = {"ssn", "credit_card", "phone"}
         if not is_num or hint in kinds_num:
-            rate = float(_VALIDATORS[hint](sample, True).mean())
+            rate = float(_RECOGNISERS[hint](sample, True).mean())
             if rate >= HINT_THRESHOLD:
                 return PiiMatch(hint, rate, _evidence(hint, rate, n, hint, label))
     order = ["credit_card"] if is_num else _VALUE_ORDER
@@ -299,7 +277,7 @@ def detect_pii(series: pd.Series, name: object = None) -> PiiMatch | None:
     for kind in order:
         if shares[needs[kind]] < VALUE_THRESHOLD:
             continue  # cheap prefilter: most values lack a character this kind needs
-        rate = float(_VALIDATORS[kind](sample, False).mean())
+        rate = float(_RECOGNISERS[kind](sample, False).mean())
         if rate >= VALUE_THRESHOLD:
             return PiiMatch(kind, rate, _evidence(kind, rate, n, None, label))
     return None
@@ -328,8 +306,6 @@ def shared_pii(meta: Metadata, frames: dict[str, pd.DataFrame]) -> None:
     occur in that PII column; a PII column of the same kind gets the overlap added to its
     evidence. Only columns detected as PII from their own values serve as references.
     """
-    from synthohive.metadata.schema import Column
-
     refs = [
         (t, c, col.kind)
         for t in sorted(meta.tables)
