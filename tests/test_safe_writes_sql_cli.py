@@ -70,7 +70,7 @@ def test_sample_schema_into_database(retail: tuple[Metadata, Path], url: str) ->
     conn = SQLConnector(url)
     before = conn.read_all()
     keys = _constraints(conn)
-    assert keys["order_items"][0] == ["order_id", "product_id"] and len(keys["order_items"][1]) == 2
+    assert keys["order_items"][0] == ["item_id"] and len(keys["order_items"][1]) == 2
 
     again = _run("sample", str(model), "--scale", "0.5", "--seed", "2", "-o", url)
     assert again.exit_code == 1 and again.output.count("\n") == 1, again.output

@@ -18,8 +18,8 @@ from click.testing import CliRunner, Result
 
 from synthohive.cli import _prescan, build_cli
 from synthohive.cli import _progress as progress_mod
+from synthohive.cli._params import parse_param
 from synthohive.cli._progress import ProgressHandler
-from synthohive.cli.data import parse_param
 from synthohive.cli.evaluate import _rounded, _score
 from synthohive.demo import load_demo
 from synthohive.errors import DataError, end_sentence

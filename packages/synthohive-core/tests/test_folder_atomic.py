@@ -17,7 +17,7 @@ import pytest
 
 from synthohive.connectors import connect
 from synthohive.connectors.files import CSVConnector, ParquetConnector
-from synthohive.connectors.folder import COMMIT_PREFIX, LOCK_FILE, STAGE_PREFIX, FolderLock
+from synthohive.connectors.folder_atomic import COMMIT_PREFIX, LOCK_FILE, STAGE_PREFIX, FolderLock
 from synthohive.errors import ConnectorError
 
 

@@ -18,10 +18,10 @@ A missing name raises :class:`~synthohive.errors.PluginNotFoundError` listing wh
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, Concatenate, ParamSpec, TypeVar
 
 from synthohive.errors import PluginConflictError, PluginNotFoundError
 from synthohive.log import get_logger
@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from synthohive.models.base import GenerativeModel
 
 log = get_logger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 KINDS: tuple[str, ...] = ("models", "connectors", "sanitizers", "validators", "constraints")
 _HOOK_FOR_KIND = {kind: hook for hook, kind in HOOK_KINDS.items()}
@@ -110,6 +112,35 @@ def _base_class(kind: str) -> type[Any] | None:
 
         return Constraint
     return None
+
+
+def _lister(kind: str) -> Callable[[Registry], list[str]]:
+    """A ``Registry.list_<kind>`` method: :meth:`Registry.names` of ``kind``."""
+
+    def names(self: Registry) -> list[str]:
+        return self.names(kind)
+
+    names.__name__ = f"list_{kind}"
+    names.__qualname__ = f"Registry.list_{kind}"
+    names.__doc__ = (
+        "URL schemes served by the installed connectors."
+        if kind == "connectors"
+        else f"Names of the installed {kind}."
+    )
+    return names
+
+
+def _getter(kind: str) -> Callable[[Registry, str], type[Any]]:
+    """A ``Registry.get_<singular>`` method: :meth:`Registry.get` of ``kind``."""
+    singular = _SINGULAR[kind]
+
+    def get(self: Registry, name: str) -> type[Any]:
+        return self.get(kind, name)
+
+    get.__name__ = f"get_{singular}"
+    get.__qualname__ = f"Registry.get_{singular}"
+    get.__doc__ = f"The {singular} class called ``name``."
+    return get
 
 
 class Registry:
@@ -288,18 +319,16 @@ class Registry:
             )
         return PluginNotFoundError(message, fix=fix)
 
-    # --- typed lookups ----------------------------------------------------------------------
-    def list_models(self) -> list[str]:
-        """Names of the installed models."""
-        return self.names("models")
-
-    def get_model(self, name: str) -> type[GenerativeModel]:
-        """The model class called ``name`` (e.g. ``"gaussian_copula"``, ``"ctgan"``)."""
-        return self.get("models", name)
-
-    def list_connectors(self) -> list[str]:
-        """URL schemes served by the installed connectors."""
-        return self.names("connectors")
+    # --- typed lookups: one line each, over names() and get() ------------------------------
+    list_models = _lister("models")
+    get_model: ClassVar[Callable[[Registry, str], type[GenerativeModel]]] = _getter("models")
+    list_connectors = _lister("connectors")
+    list_sanitizers = _lister("sanitizers")
+    get_sanitizer = _getter("sanitizers")
+    list_validators = _lister("validators")
+    get_validator = _getter("validators")
+    list_constraints = _lister("constraints")
+    get_constraint = _getter("constraints")
 
     def get_connector(self, scheme: str) -> type[Connector]:
         """The connector class serving URL scheme ``scheme``."""
@@ -319,30 +348,6 @@ class Registry:
             return self.get("connectors", scheme)
         base = scheme.split("+", 1)[0]
         return self.get("connectors", base)
-
-    def list_sanitizers(self) -> list[str]:
-        """Names of the installed sanitizers."""
-        return self.names("sanitizers")
-
-    def get_sanitizer(self, name: str) -> type[Any]:
-        """The sanitizer class called ``name``."""
-        return self.get("sanitizers", name)
-
-    def list_validators(self) -> list[str]:
-        """Names of the installed validators."""
-        return self.names("validators")
-
-    def get_validator(self, name: str) -> type[Any]:
-        """The validator class called ``name``."""
-        return self.get("validators", name)
-
-    def list_constraints(self) -> list[str]:
-        """Names of the installed constraints."""
-        return self.names("constraints")
-
-    def get_constraint(self, name: str) -> type[Any]:
-        """The constraint class called ``name``."""
-        return self.get("constraints", name)
 
 
 _lock = threading.RLock()
@@ -383,45 +388,28 @@ def use_registry(registry: Registry) -> Iterator[Registry]:
             _registry = previous
 
 
-# --- module-level conveniences over the process-wide registry ---------------------------------
-def list_models() -> list[str]:
-    """Names of the installed models."""
-    return get_registry().list_models()
+# --- module-level functions: the same lookups on the process-wide registry -------------------
+def _on_process_registry(method: Callable[Concatenate[Registry, P], R]) -> Callable[P, R]:
+    """``method`` called on the process-wide registry of the moment (:func:`get_registry`)."""
+    name = method.__name__
+
+    def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        result: R = getattr(get_registry(), name)(*args, **kwargs)
+        return result
+
+    call.__name__ = call.__qualname__ = name
+    call.__doc__ = method.__doc__
+    return call
 
 
-def get_model(name: str) -> type[GenerativeModel]:
-    """The model class called ``name``."""
-    return get_registry().get_model(name)
-
-
-def list_connectors() -> list[str]:
-    """URL schemes served by the installed connectors."""
-    return get_registry().list_connectors()
-
-
-def connector_for(url: str) -> type[Connector]:
-    """The connector class for ``url``'s scheme."""
-    return get_registry().connector_for(url)
-
-
-def list_sanitizers() -> list[str]:
-    """Names of the installed sanitizers."""
-    return get_registry().list_sanitizers()
-
-
-def get_sanitizer(name: str) -> type[Any]:
-    """The sanitizer class called ``name``."""
-    return get_registry().get_sanitizer(name)
-
-
-def list_validators() -> list[str]:
-    """Names of the installed validators."""
-    return get_registry().list_validators()
-
-
-def get_validator(name: str) -> type[Any]:
-    """The validator class called ``name``."""
-    return get_registry().get_validator(name)
+list_models = _on_process_registry(Registry.list_models)
+get_model = _on_process_registry(Registry.get_model)
+list_connectors = _on_process_registry(Registry.list_connectors)
+connector_for = _on_process_registry(Registry.connector_for)
+list_sanitizers = _on_process_registry(Registry.list_sanitizers)
+get_sanitizer = _on_process_registry(Registry.get_sanitizer)
+list_validators = _on_process_registry(Registry.list_validators)
+get_validator = _on_process_registry(Registry.get_validator)
 
 
 __all__ = [

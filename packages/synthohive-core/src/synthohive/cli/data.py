@@ -1,4 +1,4 @@
-"""``synthohive detect``, ``fit``, ``sample`` and ``gc``: the data workflow from the command line.
+"""``synthohive detect``, ``fit`` and ``sample``: the data workflow from the command line.
 
 ``DATA`` and ``OUT`` are a file (``.csv``/``.parquet``: one table named after the file), a
 folder (one file per table; parquet when it holds ``.parquet`` files, else csv), or a
@@ -9,11 +9,9 @@ written; see :mod:`synthohive.cli._output`).
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -30,8 +28,9 @@ from synthohive.cli._output import (
     write_file,
     write_frames,
 )
+from synthohive.cli._params import DEFAULT_MODEL, epochs_of, model_params, param_option
 from synthohive.cli._progress import expect, is_quiet, progress_flag, say
-from synthohive.errors import ArtifactError, ConnectorError, DataError, MetadataError
+from synthohive.errors import ArtifactError, DataError, MetadataError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -39,9 +38,6 @@ if TYPE_CHECKING:
     from synthohive.connectors.base import WriteMode
     from synthohive.metadata.schema import Metadata
     from synthohive.synthesizer import Synthesizer
-
-F = TypeVar("F", bound=Callable[..., Any])
-DEFAULT_MODEL = "gaussian_copula"
 
 
 def read_data(source: str) -> tuple[dict[str, pd.DataFrame], Metadata | None]:
@@ -134,93 +130,6 @@ def write_data(
     database sink its keys and constraints (also when a table is overwritten).
     """
     return write_frames(frames, target, mode=mode, metadata=metadata)
-
-
-def epochs_params(model: str, epochs: int) -> dict[str, Any]:
-    """``{"epochs": epochs}``, or a clear error when ``model`` has no epochs parameter."""
-    from synthohive.registry import get_registry
-    from synthohive.synthesizer.auto import AUTO
-
-    if model == AUTO:
-        raise DataError(
-            "--epochs does not apply to --model auto: each candidate trains with its defaults",
-            fix="drop --epochs, or name the model (e.g. --model tvae --epochs 50)",
-        )
-    params = getattr(get_registry().get_model(model), "Params", None)
-    if "epochs" not in getattr(params, "model_fields", {}):
-        raise DataError(
-            f"--epochs does not apply to model {model!r}: it has no 'epochs' parameter",
-            fix="drop --epochs, or choose a neural model such as --model ctgan",
-        )
-    return {"epochs": epochs}
-
-
-def parse_param(item: str) -> tuple[str, Any]:
-    """``KEY=VALUE`` as ``(key, value)``: the value read as JSON when it parses (``50``,
-    ``0.5``, ``true``, ``null``, ``[256, 256]``), else kept as text."""
-    key, sep, text = item.partition("=")
-    key = key.strip()
-    if not sep or not key:
-        raise click.BadParameter(f"{item!r} is not KEY=VALUE (e.g. --param epochs=50)")
-    try:
-        value: Any = json.loads(text)
-    except ValueError:
-        value = text
-    return key, value
-
-
-def _params_callback(
-    _ctx: click.Context, _param: click.Parameter, items: tuple[str, ...]
-) -> dict[str, Any]:
-    return dict(parse_param(item) for item in items)
-
-
-def param_option(func: F) -> F:
-    """Add ``--param KEY=VALUE`` (repeatable) to a click command."""
-    return click.option(
-        "--param",
-        "params",
-        multiple=True,
-        metavar="KEY=VALUE",
-        callback=_params_callback,
-        help="A model parameter (repeatable), e.g. --param epochs=50 --param "
-        "generator_dim=[128,128]; VALUE is read as JSON when it parses, else as text. An "
-        "unknown KEY is refused with the model's valid parameters.",
-    )(func)
-
-
-def model_params(model: str, params: dict[str, Any], epochs: int | None) -> dict[str, Any]:
-    """``--param`` values merged with ``--epochs``; checks ``model`` and the parameters
-    before any work (a did-you-mean for a misspelled model or parameter name)."""
-    from synthohive.registry import get_registry
-    from synthohive.synthesizer import Synthesizer
-    from synthohive.synthesizer.auto import AUTO
-
-    if model != AUTO:
-        get_registry().get_model(model)
-    merged = dict(params)
-    if epochs is not None:
-        if "epochs" in merged and merged["epochs"] != epochs:
-            raise click.UsageError(
-                f"--epochs {epochs} contradicts --param epochs={merged['epochs']}; give one"
-            )
-        merged.update(epochs_params(model, epochs))
-    Synthesizer(None, model=model, model_params=merged or None)  # validates name and params
-    return merged
-
-
-def epochs_of(model: str, params: dict[str, Any]) -> int | None:
-    """Epochs each table trains for (``params`` or the model's default), if it has epochs."""
-    from synthohive.registry import get_registry
-    from synthohive.synthesizer.auto import AUTO
-
-    if isinstance(params.get("epochs"), int):
-        return int(params["epochs"])
-    if model == AUTO:
-        return None
-    fields = getattr(getattr(get_registry().get_model(model), "Params", None), "model_fields", {})
-    default = fields["epochs"].default if "epochs" in fields else None
-    return default if isinstance(default, int) else None
 
 
 def _single_or_dict(frames: dict[str, pd.DataFrame]) -> pd.DataFrame | dict[str, pd.DataFrame]:
@@ -445,58 +354,17 @@ def sample_command(
     say(f"{verb} {counts} rows to {where}")
 
 
-@click.command("gc")
-@click.argument("url")
-@click.option("--dry-run", is_flag=True, help="Only list what would be dropped.")
-def gc_command(url: str, dry_run: bool) -> None:
-    """Drop staging tables that crashed writes left in the database at URL.
-
-    Only leftovers are dropped: tables named __shv_stage_* / __shv_old_* whose write session
-    is over (see the SQL connector's gc); a write in progress keeps its own.
-    """
-    import synthohive
-
-    connector = synthohive.connect(url)
-    try:
-        gc = getattr(connector, "gc", None)
-        if not callable(gc):
-            raise ConnectorError(
-                f"the {connector.name} connector keeps no staging tables to clean up",
-                fix="gc applies to database URLs such as postgresql://... or mysql://...",
-            )
-        found = list(gc(dry_run=True) if dry_run else gc())
-        where = connector.safe_url
-    finally:
-        connector.close()
-    if not found:
-        say(f"No leftover staging tables in {where}")
-        return
-    verb = "Would drop" if dry_run else "Dropped"
-    line = f"{verb} {len(found)} leftover staging table(s) in {where}: {', '.join(found)}"
-    if dry_run:
-        click.echo(line)  # what --dry-run asked for, also with --quiet
-    else:
-        say(line)
-
-
 def register(cli: click.Group) -> None:
-    """Add ``detect``, ``fit``, ``sample`` and ``gc`` to ``cli``."""
+    """Add ``detect``, ``fit`` and ``sample`` to ``cli``."""
     cli.add_command(detect_command)
     cli.add_command(fit_command)
     cli.add_command(sample_command)
-    cli.add_command(gc_command)
 
 
 __all__ = [
-    "DEFAULT_MODEL",
-    "epochs_of",
-    "epochs_params",
     "is_url",
     "load_metadata",
     "load_model",
-    "model_params",
-    "param_option",
-    "parse_param",
     "read_data",
     "register",
     "write_data",

@@ -14,14 +14,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
+from synthohive.cli._params import DEFAULT_MODEL, epochs_of, model_params, param_option
 from synthohive.cli._progress import expect, progress_flag, say
-from synthohive.cli.data import epochs_of, model_params, param_option
 
 if TYPE_CHECKING:
     import pandas as pd
 
 DEFAULT_OUT = "synthohive-demo-output"
-DEFAULT_MODEL = "gaussian_copula"
 OUTPUTS = ("metadata.json", "demo.shm", "synthetic", "report.html")
 
 
@@ -96,7 +95,8 @@ def run_demo(
     ``mode="error"`` refuses an ``out`` folder that already holds demo output; ``params``
     are model parameters (``epochs`` overrides theirs); ``progress`` as for the Synthesizer.
     """
-    from synthohive.cli.data import epochs_params, write_data
+    from synthohive.cli._params import epochs_params
+    from synthohive.cli.data import write_data
     from synthohive.demo import demo_metadata, load_demo
     from synthohive.metadata.schema import Metadata
     from synthohive.synthesizer import Synthesizer

@@ -9,7 +9,7 @@ or travel in time: ``delta://path?version=3`` (every table at its version 3) or
 
 Writes: a session stages each table's chunks as one Parquet file (the Parquet connector's
 staging: one schema per table, later chunks cast to it) under ``.shv-stage-<token>/`` and
-holds the folder's writers' lock (:class:`~synthohive.connectors.folder.FolderLock`). Commit
+holds the folder's writers' lock (:class:`~synthohive.connectors.folder_atomic.FolderLock`). Commit
 writes each table as one new Delta version (``append`` adds one, ``overwrite`` replaces the
 data and schema, ``error`` refuses a table that exists). One Delta commit is atomic per table;
 across tables, the session first records every table's version in
@@ -35,13 +35,8 @@ import pandas as pd
 
 from synthohive._io import atomic_write_text
 from synthohive.connectors.base import Connector, WriteMode, WriteSession, check_mode
-from synthohive.connectors.folder import (
-    FolderLock,
-    check_table_name,
-    not_found,
-    recover_when_free,
-    restore_dtypes,
-)
+from synthohive.connectors.folder import check_table_name, not_found, restore_dtypes
+from synthohive.connectors.folder_atomic import FolderLock, recover_when_free
 from synthohive.errors import ConnectorError
 from synthohive.log import get_logger
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 COMMAND_MODULES: tuple[str, ...] = (
     "synthohive.cli.plugins",
     "synthohive.cli.data",
+    "synthohive.cli.gc",
     "synthohive.cli.info",
     "synthohive.cli.demo",
     "synthohive.cli.evaluate",

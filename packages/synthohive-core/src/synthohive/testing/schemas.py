@@ -2,7 +2,7 @@
 
 * :func:`schemas` - hypothesis strategy of ``(Metadata, dict[str, DataFrame])``: trees,
   multi-parent tables, self-references, composite keys, integer/string/UUID keys (T-H3).
-* :func:`retail_schema` - customers, products, orders, order_items (bridge with a composite key).
+* :func:`retail_schema` - the demo's customers, products, orders, order_items, cut to size.
 * :func:`deep_schema` - 8 tables over 6 levels (self-reference, nullable FK, two-parent table,
   composite-key bridge and a composite FK); ``extra=True`` adds 3 more tables (11 in all).
 * :class:`RecordingConnector` - a sink that records every appended chunk in order, and
@@ -130,119 +130,36 @@ def _id() -> Column:
 
 
 def retail_schema(seed: int = 0, n_customers: int = 400, n_products: int = 150) -> Schema:
-    """Customers -> orders -> order_items <- products, with PII and a composite bridge key.
+    """The demo's retail schema (:mod:`synthohive.demo`, its one source) cut down, with its
+    metadata: ``n_customers`` customers and ``n_products`` products drawn with ``seed``, the
+    orders of those customers and their lines for those products.
 
-    Big (older) customers place more orders; order amounts grow with age; items per order
-    grow with the order amount.
+    customers -> orders -> order_items <- products; PII (name, email, phone), regex and
+    sequence keys, a tz-aware datetime, nullable columns; segment drives orders per customer,
+    credit limit, discount and quantities.
     """
+    from synthohive.demo import demo_metadata, load_demo
+
+    demo = load_demo()
     rng = np.random.default_rng(seed)
-    age = rng.integers(18, 80, n_customers)
-    customers = pd.DataFrame(
-        {
-            "customer_id": np.arange(1, n_customers + 1),
-            "name": [f"Person {i}" for i in range(n_customers)],
-            "email": [f"customer{i}@example.org" for i in range(n_customers)],
-            "age": age,
-            "segment": rng.choice(["retail", "business", "vip"], n_customers, p=[0.6, 0.3, 0.1]),
-            "signup": pd.Timestamp("2020-01-01")
-            + pd.to_timedelta(rng.integers(0, 1000, n_customers), unit="D"),
-        }
+
+    def draw(frame: pd.DataFrame, n: int) -> pd.DataFrame:
+        rows = np.sort(rng.choice(len(frame), size=min(n, len(frame)), replace=False))
+        return frame.iloc[rows].reset_index(drop=True)
+
+    customers = draw(demo["customers"], n_customers)
+    products = draw(demo["products"], n_products)
+    orders = demo["orders"]
+    orders = orders[orders["customer_id"].isin(customers["customer_id"])].reset_index(drop=True)
+    items = demo["order_items"]
+    kept = items["order_id"].isin(orders["order_id"]) & items["product_id"].isin(
+        products["product_id"]
     )
-    n_orders = rng.poisson(np.clip((age - 15) / 12.0, 0.05, None))
-    cust = np.repeat(customers["customer_id"].to_numpy(), n_orders)
-    cust_age = np.repeat(age, n_orders)
-    orders = pd.DataFrame(
-        {
-            "order_id": [f"INV-{i:06d}" for i in range(len(cust))],
-            "customer_id": cust,
-            "amount": np.round(rng.gamma(2.0, 8.0, len(cust)) + cust_age * 1.5, 2),
-            "channel": rng.choice(["web", "store"], len(cust)),
-        }
-    )
-    products = pd.DataFrame(
-        {
-            "product_id": np.arange(1000, 1000 + n_products),
-            "category": rng.choice(["a", "b", "c", "d"], n_products),
-            "price": np.round(rng.gamma(2.0, 6.0, n_products), 2),
-        }
-    )
-    n_items = 1 + rng.poisson(np.clip(orders["amount"].to_numpy() / 60.0, 0.1, None))
-    popularity = rng.gamma(1.0, 1.0, n_products)
-    items = pd.DataFrame(
-        {
-            "order_id": np.repeat(orders["order_id"].to_numpy(), n_items),
-            "product_id": rng.choice(
-                products["product_id"].to_numpy(), n_items.sum(), p=popularity / popularity.sum()
-            ),
-            "quantity": rng.integers(1, 6, n_items.sum()),
-        }
-    )
-    items = items.drop_duplicates(["order_id", "product_id"]).reset_index(drop=True)
-    meta = Metadata(
-        tables={
-            "customers": Table(
-                name="customers",
-                primary_key=["customer_id"],
-                columns={
-                    "customer_id": _id(),
-                    "name": Column(sdtype="pii", kind="name"),
-                    "email": Column(sdtype="pii", kind="email"),
-                    "age": _num(True),
-                    "segment": Column(sdtype="categorical"),
-                    "signup": Column(sdtype="datetime"),
-                },
-            ),
-            "orders": Table(
-                name="orders",
-                primary_key=["order_id"],
-                columns={
-                    "order_id": _id(),
-                    "customer_id": _id(),
-                    "amount": _num(),
-                    "channel": Column(sdtype="categorical"),
-                },
-            ),
-            "products": Table(
-                name="products",
-                primary_key=["product_id"],
-                columns={
-                    "product_id": _id(),
-                    "category": Column(sdtype="categorical"),
-                    "price": _num(),
-                },
-            ),
-            "order_items": Table(
-                name="order_items",
-                primary_key=["order_id", "product_id"],
-                columns={"order_id": _id(), "product_id": _id(), "quantity": _num(True)},
-            ),
-        },
-        relations=[
-            ForeignKey(
-                child="orders",
-                child_columns=["customer_id"],
-                parent="customers",
-                parent_columns=["customer_id"],
-            ),
-            ForeignKey(
-                child="order_items",
-                child_columns=["order_id"],
-                parent="orders",
-                parent_columns=["order_id"],
-            ),
-            ForeignKey(
-                child="order_items",
-                child_columns=["product_id"],
-                parent="products",
-                parent_columns=["product_id"],
-            ),
-        ],
-    )
-    return meta, {
+    return demo_metadata(), {
         "customers": customers,
         "orders": orders,
         "products": products,
-        "order_items": items,
+        "order_items": items[kept].reset_index(drop=True),
     }
 
 
