@@ -120,7 +120,7 @@ def test_offsets_follow_sequence_and_pattern_keys() -> None:
     meta, data = retail_schema(seed=0, n_customers=100, n_products=30)
     synth = Synthesizer(meta, seed=0, progress=False).fit(data)
     target = MemoryConnector(tables={t: data[t] for t in ("customers", "orders")})
-    plan = append_offsets(synth, target)
+    plan = append_offsets(synth.fitted_, target)
     offsets = plan.offsets
     cust_spec = synth.fitted_.plans["customers"].key_specs["customer_id"]
     assert offsets["customers"] == int(data["customers"]["customer_id"].max()) - cust_spec.start + 1
