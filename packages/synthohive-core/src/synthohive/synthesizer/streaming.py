@@ -7,7 +7,8 @@ with those parents' attributes as context, keys are generated, the other foreign
 drawn from the other parents' slots, and the finished chunk is appended to the sink. Only the
 keys, context columns and counts children need are kept, in a :class:`SpillStore` on disk, so
 peak memory stays flat as the output grows, and every chunk written references only parent
-rows already written (100% referential integrity in every chunk).
+rows already written (100% referential integrity in every chunk). One table's chunks are made
+by :class:`~synthohive.synthesizer.chunks.TableGenerator`.
 
 A root table with conditions (:mod:`synthohive.synthesizer.conditions`) is sampled from its
 model conditioned on them, chunk by chunk, and keeps the given values exactly; its children
