@@ -78,7 +78,7 @@ def run_one(
     synth.fit({name: train})
     fit_s = time.perf_counter() - started
     fake = synth.sample(scale=1.0)[name]
-    fitted = synth._models[name]
+    fitted = synth.fitted_.models[name]
     ours = sh.evaluate({name: train}, {name: fake}, meta)
     compat = sh.evaluate({name: train}, {name: fake}, meta, compat="sdmetrics")
     history = [

@@ -258,7 +258,9 @@ def run_single(
         data_load_s=load_s,
     )
     if system in ("ctgan", "tvae"):
-        enc = synth._models[data.name]._enc  # the decoder's output width sets its FLOPs per row
+        enc = synth.fitted_.models[
+            data.name
+        ]._enc  # the decoder's output width sets its FLOPs per row
         figures["encoded_width"] = int(enc.width) if enc is not None else None
     if system in NEURAL:
         figures["epochs"] = epochs

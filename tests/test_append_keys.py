@@ -83,13 +83,13 @@ def test_append_twice_keeps_keys_unique_and_references_valid(
     assert integrity_problems(meta, out) == []
     for name, table in meta.tables.items():
         written = sum(r["tables"][name] for r in runs)
-        copied = synth._plans[name].strategy == "copy"
+        copied = synth.fitted_.plans[name].strategy == "copy"
         # reference data is written once; every later run reuses its keys
         assert len(out[name]) == (len(first[name]) if copied else written), name
         pk = table.primary_key or []
         assert pk and not out[name].duplicated(subset=pk).any(), name
     for name in meta.tables:  # sequence keys continue after the first run's largest key
-        plan = synth._plans[name]
+        plan = synth.fitted_.plans[name]
         for col, spec in plan.key_specs.items():
             if spec.kind == "int" and col not in plan.grouped_keys and plan.strategy != "copy":
                 old = first[name][col]
@@ -112,7 +112,7 @@ def test_append_after_the_real_data(tmp_path: Path) -> None:
     out = _read(url, meta)
     assert integrity_problems(meta, out) == []
     for name in meta.tables:
-        copied = synth._plans[name].strategy == "copy"  # already there: reused, not repeated
+        copied = synth.fitted_.plans[name].strategy == "copy"  # already there: reused, not repeated
         assert len(out[name]) == len(data[name]) if copied else len(out[name]) > len(data[name])
 
 
@@ -120,11 +120,11 @@ def test_offsets_follow_sequence_and_pattern_keys() -> None:
     meta, data = retail_schema(seed=0, n_customers=100, n_products=30)
     synth = Synthesizer(meta, seed=0, progress=False).fit(data)
     target = MemoryConnector(tables={t: data[t] for t in ("customers", "orders")})
-    plan = append_offsets(synth, target)
+    plan = append_offsets(synth.fitted_, target)
     offsets = plan.offsets
-    cust_spec = synth._plans["customers"].key_specs["customer_id"]
+    cust_spec = synth.fitted_.plans["customers"].key_specs["customer_id"]
     assert offsets["customers"] == int(data["customers"]["customer_id"].max()) - cust_spec.start + 1
-    order_spec = synth._plans["orders"].key_specs["order_id"]
+    order_spec = synth.fitted_.plans["orders"].key_specs["order_id"]
     assert order_spec.kind == "pattern"
     top = int(data["orders"]["order_id"].str.extract(r"(\d+)")[0].astype(int).max())
     assert offsets["orders"] == top - order_spec.start + 1
@@ -143,7 +143,7 @@ def test_pattern_max_ignores_other_styles() -> None:
 def test_copied_reference_table_that_differs_is_refused(tmp_path: Path) -> None:
     meta, data = deep_schema(seed=0)
     synth = Synthesizer(meta, seed=1, progress=False).fit(data)
-    assert synth._plans["regions"].strategy == "copy"
+    assert synth.fitted_.plans["regions"].strategy == "copy"
     url = f"parquet://{tmp_path / 'out'}"
     other = data["regions"].assign(region_id=data["regions"]["region_id"] + 1000)
     connect(url).write("regions", other)

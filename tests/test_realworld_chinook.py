@@ -209,4 +209,4 @@ def test_repeated_pii_shares_the_same_fake_values(
     # every real invoice bills its customer's address; the fake ones bill the fake address
     assert (joined["billing_address"] == joined["address"]).all()
     assert not set(fake["invoice"]["billing_address"]) & set(real["invoice"]["billing_address"])
-    assert "billing_address" in fitted._plans["invoice"].shared_fill
+    assert "billing_address" in fitted.fitted_.plans["invoice"].shared_fill

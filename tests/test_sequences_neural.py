@@ -29,7 +29,7 @@ def test_neural_models_generate_ordered_sequences(model: str, tmp_path: Path) ->
     )
     synth.progress = False
     synth.fit(tables)
-    assert synth._plans["flights"].sequence["memory"] is True
+    assert synth.fitted_.plans["flights"].sequence["memory"] is True
     fake = synth.sample(scale=1.0)
     flights = fake["flights"]
     times = index_values(flights["time_hour"], "%Y-%m-%d %H:%M:%S")

@@ -165,7 +165,7 @@ def test_model_without_conditions_and_row_conflicts(
         )
     with pytest.raises(DataError, match="categorical, boolean and discrete"):
         synth.sample(conditions={"customers": {"signup_at": pd.Timestamp("2020-01-05")}})
-    monkeypatch.setattr(synth._models["customers"], "supports_conditions", False)
+    monkeypatch.setattr(synth.fitted_.models["customers"], "supports_conditions", False)
     with pytest.raises(DataError, match="model 'gaussian_copula' does not support conditions"):
         synth.sample(conditions={"customers": {"segment": "enterprise"}})
 
@@ -235,8 +235,8 @@ def _small_schema() -> tuple[Metadata, dict[str, pd.DataFrame]]:
 def test_copied_table_refused_independent_table_conditioned() -> None:
     meta, data = _small_schema()
     synth = Synthesizer(meta, seed=2, progress=False, rare_category_threshold=0).fit(data)
-    assert synth._plans["status"].strategy == "copy"
-    assert synth._plans["rep"].strategy == "independent"
+    assert synth.fitted_.plans["status"].strategy == "copy"
+    assert synth.fitted_.plans["rep"].strategy == "independent"
     with pytest.raises(DataError, match="strategy 'copy'") as info:
         synth.sample(conditions={"status": {"label": "a"}})
     assert info.value.table == "status"

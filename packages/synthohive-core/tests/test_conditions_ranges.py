@@ -95,7 +95,7 @@ def test_models_without_range_support_are_filtered_within_a_budget(
         synth = sh.Synthesizer(meta, model="no_ranges", seed=0, progress=False)
         synth.fit({"track": track})
         with pytest.raises(DataError, match="does not take range conditions"):
-            synth._models["track"].sample(5, conditions={"milliseconds": sh.Between(1, 2)})
+            synth.fitted_.models["track"].sample(5, conditions={"milliseconds": sh.Between(1, 2)})
         span = sh.Between(200_000, 300_000)
         fake = synth.sample(400, conditions={"milliseconds": span, "media_type_id": 1})
         assert len(fake) == 400 and fake["milliseconds"].between(200_000, 300_000).all()

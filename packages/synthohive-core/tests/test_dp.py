@@ -152,14 +152,14 @@ def test_synthesizer_dp_mode_records_explains_and_survives_a_cold_load(tmp_path:
     code = (
         "import json, sys, synthohive as sh\n"
         "s = sh.Synthesizer.load(sys.argv[1])\n"
-        "m = s._models['people']\n"
+        "m = s.fitted_.models['people']\n"
         "print(json.dumps({'dp': m.dp_, 'explain': s.explain()}))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
     )
     loaded = json.loads(done.stdout.strip().splitlines()[-1])
-    assert loaded["dp"] == synth._models["people"].dp_
+    assert loaded["dp"] == synth.fitted_.models["people"].dp_
     assert "differential privacy" in loaded["explain"]
 
 
@@ -187,7 +187,7 @@ def test_synthesizer_dp_on_a_related_schema_keeps_keys_and_states_the_compositio
     assert report.properties["Cardinality"] > 0.7
     assert any(note.startswith("differential privacy") for note in report.notes)
     # nothing the synthesizer keeps is exact: counts and key starts come from noise / schema
-    assert all(p.key_specs[c].start == 1 for p in synth._plans.values() for c in p.key_specs)
+    assert all(p.key_specs[c].start == 1 for p in synth.fitted_.plans.values() for c in p.key_specs)
 
 
 def test_synthesizer_dp_refuses_what_it_cannot_account_for() -> None:

@@ -26,7 +26,7 @@ def test_tasks_fitted_side_by_side_give_the_local_fit() -> None:
     local = Synthesizer(meta, seed=3, progress=False).fit(tables)
     spread = Synthesizer(meta, seed=3, progress=False).fit(tables, runner=threads)
     assert seen and len(seen) == len(set(seen))
-    assert set(seen) == {t for t, p in local._plans.items() if p.has_model}
+    assert set(seen) == {t for t, p in local.fitted_.plans.items() if p.has_model}
     a, b = local.sample(scale=1.0, seed=1), spread.sample(scale=1.0, seed=1)
     assert {t: frame_digest(f) for t, f in a.items()} == {t: frame_digest(f) for t, f in b.items()}
 

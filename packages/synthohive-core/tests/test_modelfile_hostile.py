@@ -126,14 +126,14 @@ def _schema() -> tuple[Metadata, dict[str, pd.DataFrame]]:
 def model_bytes(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     meta, data = _schema()
     synth = Synthesizer(meta, seed=1, progress=False).fit(data)
-    strategies = {name: plan.strategy for name, plan in synth._plans.items()}
+    strategies = {name: plan.strategy for name, plan in synth.fitted_.plans.items()}
     assert strategies == {
         "status": "copy",
         "rep": "independent",
         "customer": "model",
         "orders": "model",
     }
-    assert synth._plans["orders"].shared_fill
+    assert synth.fitted_.plans["orders"].shared_fill
     path = tmp_path_factory.mktemp("hostile") / "good.shm"
     synth.save(path)
     return path.read_bytes()

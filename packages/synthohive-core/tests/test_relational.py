@@ -174,7 +174,7 @@ def test_deep_schema_composite_keys(deep: tuple) -> None:
     pairs = set(items[["order_id", "product_id"]].itertuples(index=False, name=None))
     assert set(ship[["order_id", "product_id"]].itertuples(index=False, name=None)) <= pairs
     # orders have two parents: customers drive the rows (context), stores are assigned
-    ctx = synth._plans["orders"].context_relation
+    ctx = synth.fitted_.plans["orders"].context_relation
     assert ctx is not None and meta.relations[ctx].parent == "customers"
 
 

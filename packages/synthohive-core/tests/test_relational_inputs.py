@@ -128,7 +128,7 @@ def test_orphans_dropped_by_default_or_kept_as_nulls() -> None:
     assert out["orders"]["customer_id"].notna().all()
 
     kept = Synthesizer(meta, seed=0, orphans="null", progress=False).fit(data)
-    assert kept._plans["orders"].null_share[0] == pytest.approx(25 / len(orders))
+    assert kept.fitted_.plans["orders"].null_share[0] == pytest.approx(25 / len(orders))
     res = kept.sample(seed=1)
     assert integrity_problems(meta, res) == []
     share = res["orders"]["customer_id"].isna().mean()
@@ -146,11 +146,11 @@ def test_context_configuration() -> None:
         context_parent={"orders": "stores"},
         context_columns={"employees": [], "stores": ["population"]},
     ).fit(data)
-    plan = synth._plans["orders"]
+    plan = synth.fitted_.plans["orders"]
     assert plan.context_relation is not None
     assert meta.relations[plan.context_relation].parent == "stores"
-    assert synth._models["employees"].context_table is None
-    assert list(synth._models["stores"].context_table.columns) == ["population"]
+    assert synth.fitted_.models["employees"].context_table is None
+    assert list(synth.fitted_.models["stores"].context_table.columns) == ["population"]
     out = synth.sample(seed=0)
     assert integrity_problems(meta, out) == []
     with pytest.raises(DataError, match="single root"):

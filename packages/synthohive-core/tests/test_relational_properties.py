@@ -51,7 +51,7 @@ def test_any_schema_streams_with_full_integrity(
         syn = children_per_parent(
             out[fk.parent], fk.parent_columns, out[fk.child], fk.child_columns
         )
-        plan = synth._plans[fk.child]
+        plan = synth.fitted_.plans[fk.child]
         if plan.context_relation == meta.relations.index(fk):
             assert syn.max() <= real.max(), (fk, syn.max(), real.max())
     for name in meta.tables:

@@ -117,7 +117,7 @@ def test_a_model_without_context_still_keeps_the_order(tables: dict[str, pd.Data
     )
     synth.progress = False
     fake = synth.fit(tables).sample(scale=1.0)["flights"]
-    assert synth._plans["flights"].sequence["memory"] is False
+    assert synth.fitted_.plans["flights"].sequence["memory"] is False
     assert "does not see the previous row" in synth.explain()
     assert order_share(fake, KEYS, times(fake)) == 1.0
 

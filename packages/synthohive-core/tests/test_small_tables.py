@@ -102,7 +102,7 @@ def fitted() -> tuple[Metadata, dict[str, pd.DataFrame], Synthesizer]:
 
 def test_strategies_chosen_and_explained(fitted: tuple) -> None:
     _, _, synth = fitted
-    plans = synth._plans
+    plans = synth.fitted_.plans
     assert plans["status"].strategy == "copy"
     assert plans["rep"].strategy == "independent"
     assert plans["orders"].strategy == "model"
@@ -160,10 +160,10 @@ def test_overrides(fitted: tuple) -> None:
         Synthesizer(meta, table_params={"statuses": {"strategy": "copy"}}).fit(data)
     synth = Synthesizer(meta, seed=0, table_params={"status": {"strategy": "independent"}})
     fake = synth.fit(data).sample(seed=0)
-    assert synth._plans["status"].strategy == "independent"
+    assert synth.fitted_.plans["status"].strategy == "independent"
     assert integrity_problems(meta, fake) == []
     copied = Synthesizer(meta, seed=0, lookup_rows=0).fit(data)
-    assert copied._plans["status"].strategy == "independent"
+    assert copied.fitted_.plans["status"].strategy == "independent"
 
 
 def test_model_level_minimum_stays() -> None:
@@ -266,7 +266,7 @@ def test_pii_repeated_in_a_child_shares_a_learned_share_of_fake_values() -> None
     meta = Metadata.detect(data)
     assert meta.tables["orders"].columns["receipt_email"].sdtype == "pii"
     synth = Synthesizer(meta, seed=0, progress=False).fit(data)
-    _, pcol, share = synth._plans["orders"].shared_fill["receipt_email"]
+    _, pcol, share = synth.fitted_.plans["orders"].shared_fill["receipt_email"]
     assert pcol == "email" and abs(share - same.mean()) < 1e-6
     fake = synth.sample(seed=1)
     joined = fake["orders"].merge(fake["customer"], on="customer_id")
@@ -322,7 +322,7 @@ def test_grouped_line_numbers_continue_across_chunks() -> None:
         ],
     )
     synth = Synthesizer(meta, seed=0, progress=False).fit({"orders": orders, "lines": lines})
-    assert synth._plans["lines"].grouped_keys == ["line"]
+    assert synth.fitted_.plans["lines"].grouped_keys == ["line"]
     out = synth.sample(seed=1, chunk_rows=5)  # many parents straddle a chunk boundary
     assert integrity_problems(meta, out) == []
     firsts = out["lines"].groupby("order_id")["line"].min()

@@ -198,7 +198,7 @@ def test_per_table_model_mapping_and_params() -> None:
         seed=0,
         progress=False,
     ).fit(_frame(80))
-    model = synth._models["people"]
+    model = synth.fitted_.models["people"]
     assert model.name == "gaussian_copula"
     assert model.params.shrinkage == pytest.approx(0.2)
     assert len(synth.sample(10)) == 10

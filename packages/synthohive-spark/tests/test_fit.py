@@ -33,8 +33,8 @@ def test_an_eleven_table_schema_fitted_on_executors_equals_the_local_fit(
     spread = fit(spark, meta, tables, path=str(tmp_path / "spark.shm"), seed=5, progress=False)
     local.save(tmp_path / "local.shm")
     assert _members(tmp_path / "spark.shm") == _members(tmp_path / "local.shm")
-    assert {t: p.model_name for t, p in spread._plans.items()} == {
-        t: p.model_name for t, p in local._plans.items()
+    assert {t: p.model_name for t, p in spread.fitted_.plans.items()} == {
+        t: p.model_name for t, p in local.fitted_.plans.items()
     }
     a, b = local.sample(scale=1.0, seed=9), spread.sample(scale=1.0, seed=9)
     assert {t: frame_digest(f) for t, f in a.items()} == {t: frame_digest(f) for t, f in b.items()}

@@ -1,6 +1,7 @@
 """Distributed fitting: each table's model fitted on a Spark executor, side by side.
 
-``fit(spark, metadata, source, ...)`` runs :meth:`Synthesizer.fit` with a runner that sends
+``fit(spark, metadata, source, ...)`` runs :meth:`Synthesizer.fit` (that is,
+:func:`~synthohive.synthesizer.fit.fit_schema`) with a runner that sends
 the prepared tables (:class:`~synthohive.synthesizer.tasks.FitTask`: the table's modelled
 rows, its parent context, model name, parameters and seed, all decided on the driver in fit
 order) to the executors, one Spark task per table, the largest first. Each executor fits the

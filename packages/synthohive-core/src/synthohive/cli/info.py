@@ -20,12 +20,14 @@ def model_info(model_file: str) -> dict[str, Any]:
     from synthohive.artifacts.modelfile import read_model_file
 
     synth = load_model(model_file)  # the full load: checks, plugins, state
+    fitted = synth.fitted_
+    assert fitted is not None  # a loaded synthesizer is fitted
     verified = read_model_file(model_file)
     manifest = verified.manifest
     tables = {}
     for name in synth.tables:
-        plan = synth._plans[name]
-        model = synth._models.get(name)
+        plan = fitted.plans[name]
+        model = fitted.models.get(name)
         tables[name] = {
             "rows": plan.n_rows,
             "strategy": plan.strategy,

@@ -265,7 +265,7 @@ def _grain(values: np.ndarray, kind: str) -> tuple[float, int | None]:
 def _dtype(text: str) -> Any:
     """A pandas dtype from its stored name, checked like the plan's dtypes (a model file
     cannot make us cast to a huge fixed-width dtype)."""
-    from synthohive.synthesizer.plan import check_dtype_name
+    from synthohive.synthesizer.plan_doc import check_dtype_name
 
     try:
         return pd.api.types.pandas_dtype(check_dtype_name(text))

@@ -32,7 +32,7 @@ from synthohive.log import get_logger
 
 if TYPE_CHECKING:
     from synthohive.connectors.base import Connector
-    from synthohive.synthesizer.core import Synthesizer
+    from synthohive.synthesizer.fitted import FittedSchema
     from synthohive.synthesizer.keys import KeySpec
 
 log = get_logger(__name__)
@@ -103,12 +103,12 @@ def _key_tuples(frame: pd.DataFrame) -> set[tuple[str, ...]]:
     return set(out.dropna().astype(str).itertuples(index=False, name=None))
 
 
-def _copy_offset(synth: Synthesizer, connector: Connector, name: str) -> int:
+def _copy_offset(fitted: FittedSchema, connector: Connector, name: str) -> int:
     """0: write the copied table; 1: the target already holds it (children reuse its keys)."""
-    copy = synth._copies.get(name)
-    plan = synth._plans[name]
+    copy = fitted.copies.get(name)
+    plan = fitted.plans[name]
     keys = list(plan.primary_key) or [
-        c for fk in synth.metadata.relations if fk.parent == name for c in fk.parent_columns
+        c for fk in fitted.metadata.relations if fk.parent == name for c in fk.parent_columns
     ]
     keys = list(dict.fromkeys(keys))
     target = connector.read(name, columns=keys) if keys else connector.read(name)
@@ -147,18 +147,18 @@ class AppendPlan:
         return int(state.generate_state(1, dtype=np.uint64)[0] >> 2)
 
 
-def append_offsets(synth: Synthesizer, connector: Connector, base: int = 0) -> AppendPlan:
+def append_offsets(fitted: FittedSchema, connector: Connector, base: int = 0) -> AppendPlan:
     """Row offset per table so that keys appended to ``connector`` continue after its keys
     (at least ``base``, the caller's own ``row_offset``)."""
     present = existing_tables(connector)
     plan = AppendPlan()
-    for name in synth._order:
-        table = synth._plans[name]
+    for name in fitted.order:
+        table = fitted.plans[name]
         if name not in present:
             plan.offsets[name] = base
             continue
         if table.strategy == "copy":
-            plan.offsets[name] = max(base, _copy_offset(synth, connector, name))
+            plan.offsets[name] = max(base, _copy_offset(fitted, connector, name))
             continue
         need = base
         derived = False

@@ -31,11 +31,12 @@ import pandas as pd
 
 from synthohive.errors import DataError, UnknownConditionValueError
 from synthohive.models.base import Between
+from synthohive.synthesizer import graph
 from synthohive.synthesizer.rare import RARE_TOKEN
 
 if TYPE_CHECKING:
     from synthohive.models.base import GenerativeModel
-    from synthohive.synthesizer.core import Synthesizer
+    from synthohive.synthesizer.fitted import FittedSchema
     from synthohive.synthesizer.plan import TablePlan
 
 _FORM = (
@@ -175,7 +176,7 @@ def _native(value: Any) -> Any:
 
 
 def resolve_conditions(
-    synth: Synthesizer, conditions: Any
+    fitted: FittedSchema, conditions: Any
 ) -> tuple[dict[str, TableConditions], bool]:
     """Checked conditions per root table, and whether they came in the single-table form.
 
@@ -183,13 +184,14 @@ def resolve_conditions(
     PII/text column, an unknown column, or a model without conditions support. Values are
     checked by :func:`check_values`.
     """
-    tables = synth._order
-    single = synth._single or len(tables) == 1
+    tables = fitted.order
+    single = fitted.single or len(tables) == 1
+    roots = graph.roots(fitted.metadata)
     if isinstance(conditions, pd.DataFrame):
         if not single:
             raise DataError(
                 f"a conditions DataFrame needs a single-table synthesizer; tables: {tables}",
-                fix=f"name the root table: conditions={{{synth.roots[0]!r}: frame}}",
+                fix=f"name the root table: conditions={{{roots[0]!r}: frame}}",
             )
         per_table: dict[str, Any] = {tables[0]: conditions}
         bare = True
@@ -207,7 +209,7 @@ def resolve_conditions(
                 f"conditions for a schema map root table names to conditions; got keys "
                 f"{[str(k) for k in conditions][:10]}, tables are {tables}",
                 fix='pass e.g. conditions={"customers": {"segment": "retail"}} (roots: '
-                f"{synth.roots})",
+                f"{roots})",
             )
     else:
         raise DataError(
@@ -216,18 +218,18 @@ def resolve_conditions(
         )
     out: dict[str, TableConditions] = {}
     for name, given in per_table.items():
-        _check_table(synth, name)
-        checked = _table_conditions(synth, name, given)
-        _check_model(synth, checked)
+        _check_table(fitted, name)
+        checked = _table_conditions(fitted, name, given)
+        _check_model(fitted, checked)
         out[name] = checked
     return out, bare
 
 
-def check_values(synth: Synthesizer, conditions: Mapping[str, TableConditions]) -> None:
+def check_values(fitted: FittedSchema, conditions: Mapping[str, TableConditions]) -> None:
     """Each asked value is one the table's model can be conditioned on (one 1-row draw per
     distinct value): the model's ``UnknownConditionValueError``/``DataError`` before sampling."""
     for name, cond in conditions.items():
-        model = synth._models[name]
+        model = fitted.models[name]
         if model.context_table is not None:
             continue  # a root's model has no context; nothing to probe with otherwise
         for col in cond.columns:
@@ -238,9 +240,10 @@ def check_values(synth: Synthesizer, conditions: Mapping[str, TableConditions]) 
                     model.sample(1, conditions={col: value}, seed=0)
                 except UnknownConditionValueError as exc:
                     note = ""
-                    if synth.rare_categories_.get(name, {}).get(col):
+                    if fitted.rare_categories.get(name, {}).get(col):
+                        threshold = fitted.options.rare_category_threshold
                         note = (
-                            f"; categories seen in fewer than {synth.rare_category_threshold} "
+                            f"; categories seen in fewer than {threshold} "
                             f"rows were merged into {RARE_TOKEN!r} at fit"
                         )
                     raise UnknownConditionValueError(
@@ -278,15 +281,15 @@ def condition_rows(
     return out
 
 
-def _check_table(synth: Synthesizer, name: str) -> None:
-    meta = synth.metadata
-    if name not in synth._plans:
+def _check_table(fitted: FittedSchema, name: str) -> None:
+    meta = fitted.metadata
+    if name not in fitted.plans:
         raise DataError(
-            f"conditions name an unknown table; tables: {synth._order}", table=name, fix=_FORM
+            f"conditions name an unknown table; tables: {fitted.order}", table=name, fix=_FORM
         )
     parents = sorted({fk.parent for fk in meta.parents(name) if fk.parent != name})
     if parents:
-        roots = _roots_above(synth, name)
+        roots = _roots_above(fitted, name)
         raise DataError(
             f"conditions apply to root tables only: rows of this child table follow their "
             f"parent rows {parents} (generated for, and conditioned on, each generated parent)",
@@ -294,7 +297,7 @@ def _check_table(synth: Synthesizer, name: str) -> None:
             fix=f"condition the root table(s) {roots}; the children of the conditioned rows "
             "follow them",
         )
-    plan = synth._plans[name]
+    plan = fitted.plans[name]
     if plan.strategy == "copy":
         raise DataError(
             "the table is copied as reference data (strategy 'copy'): its rows are kept as "
@@ -305,12 +308,12 @@ def _check_table(synth: Synthesizer, name: str) -> None:
         )
 
 
-def _roots_above(synth: Synthesizer, name: str) -> list[str]:
+def _roots_above(fitted: FittedSchema, name: str) -> list[str]:
     """Root tables ``name`` descends from."""
-    roots = set(synth.roots)
+    roots = set(graph.roots(fitted.metadata))
     seen, todo, found = {name}, [name], set()
     while todo:
-        for fk in synth.metadata.parents(todo.pop()):
+        for fk in fitted.metadata.parents(todo.pop()):
             if fk.parent not in seen:
                 seen.add(fk.parent)
                 if fk.parent in roots:
@@ -320,8 +323,8 @@ def _roots_above(synth: Synthesizer, name: str) -> list[str]:
     return sorted(found)
 
 
-def _table_conditions(synth: Synthesizer, name: str, given: Any) -> TableConditions:
-    plan = synth._plans[name]
+def _table_conditions(fitted: FittedSchema, name: str, given: Any) -> TableConditions:
+    plan = fitted.plans[name]
     labels = _label_map(plan)
     if isinstance(given, pd.DataFrame):
         if len(given.columns) == 0 or len(given) == 0:
@@ -410,11 +413,11 @@ def _column(plan: TablePlan, table: str, labels: dict[Any, str], label: Any) -> 
     return col
 
 
-def _check_model(synth: Synthesizer, cond: TableConditions) -> None:
+def _check_model(fitted: FittedSchema, cond: TableConditions) -> None:
     """The table has a model, and it supports conditions."""
     name = cond.table
-    plan = synth._plans[name]
-    model = synth._models.get(name)
+    plan = fitted.plans[name]
+    model = fitted.models.get(name)
     if model is None:
         raise DataError(
             f"the table has no model to condition (learned from {plan.n_rows} rows)",

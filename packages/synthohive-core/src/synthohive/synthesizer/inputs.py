@@ -1,6 +1,8 @@
-"""Checks of the data handed to ``Synthesizer.fit`` (typed errors naming table and column).
+"""The data handed to a fit, read and checked (typed errors naming table and column).
 
-Metadata problems (cycles, dangling keys, duplicate relations...) are found by
+:func:`read_input` turns what ``fit`` accepts (a DataFrame, a dict of DataFrames, a connector
+or a URL) into ``str``-labelled frames and their metadata (given, from the connector's catalog,
+or detected). Metadata problems (cycles, dangling keys, duplicate relations...) are found by
 ``synthohive.metadata.validate``; these checks cover what only the data shows: missing tables
 or columns, tables without rows, non-unique primary keys and foreign keys whose type differs
 from the key they reference. The sample checks bound requested row counts before any work.
@@ -9,7 +11,10 @@ from the key they reference. The sample checks bound requested row counts before
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,6 +22,7 @@ import pandas as pd
 from synthohive.errors import DataError, EmptyTableError, InvalidDataError, MetadataError
 from synthohive.log import get_logger
 from synthohive.metadata.schema import Metadata
+from synthohive.synthesizer.plan import SOURCE_ROWS
 
 log = get_logger(__name__)
 
@@ -210,4 +216,102 @@ def root_row_counts(
                 "synthesizer.empty_table", table=t, asked=out[t], action="generates no rows"
             )
             out[t] = 0
+    return out
+
+
+# --- reading the input ---------------------------------------------------------------------------
+def open_source(data: Any, metadata: Metadata | None) -> tuple[Any, Metadata | None]:
+    """A URL opened as a connector; without ``metadata``, a connector's catalog (or ``None``)."""
+    from synthohive.connectors.base import Connector
+
+    if isinstance(data, str | os.PathLike) and not isinstance(data, pd.DataFrame):
+        from synthohive.connectors import connect
+
+        data = connect(os.fspath(data))
+    if isinstance(data, Connector) and metadata is None:
+        metadata = data.metadata()
+    return data, metadata
+
+
+@dataclass
+class InputData:
+    """The frames a fit learns from, with their metadata."""
+
+    frames: dict[str, pd.DataFrame]
+    """Per table its rows, columns labelled by ``str`` and a fresh ``RangeIndex``."""
+    label_types: dict[str, list[str]]
+    """Per table and column whether the caller's label was an ``"int"`` or a ``"str"``."""
+    metadata: Metadata
+    single: bool = False
+    """Whether the input was one DataFrame."""
+    source_rows: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Per table read as a bounded sample: its full row count and the rows read."""
+
+
+def read_input(data: Any, metadata: Metadata | None) -> InputData:
+    """Frames per table and metadata (``metadata`` when given, else the connector's catalog,
+    else detected from the frames), checked against each other."""
+    from synthohive.connectors.base import Connector
+
+    data, metadata = open_source(data, metadata)
+    if isinstance(data, Connector):
+        data = data.read_all(list(metadata.tables) if metadata is not None else None)
+    single = False
+    if isinstance(data, pd.DataFrame):
+        known = metadata is not None and len(metadata.tables) == 1
+        name = next(iter(metadata.tables)) if metadata is not None and known else "table"
+        single = True
+        data = {name: data}
+    if not isinstance(data, Mapping) or not data:
+        raise InvalidDataError(
+            f"cannot learn from a {type(data).__name__}",
+            fix="pass a DataFrame, a dict of DataFrames, a connector or a URL",
+        )
+    frames: dict[str, pd.DataFrame] = {}
+    label_types: dict[str, list[str]] = {}
+    source_rows: dict[str, tuple[int, int]] = {}
+    for name, df in data.items():
+        if not isinstance(df, pd.DataFrame):
+            raise InvalidDataError(
+                f"expected a DataFrame, got {type(df).__name__}", table=str(name)
+            )
+        dup = df.columns[pd.Index([str(c) for c in df.columns]).duplicated()].tolist()
+        if dup:
+            raise InvalidDataError(
+                f"duplicate column names {dup}",
+                table=str(name),
+                fix="rename the columns so each name is unique",
+            )
+        label_types[str(name)] = [
+            "int" if isinstance(c, int | np.integer) else "str" for c in df.columns
+        ]
+        frames[str(name)] = df.rename(columns=str).reset_index(drop=True)
+        total = df.attrs.get(SOURCE_ROWS)
+        if isinstance(total, int | np.integer) and int(total) > len(df):
+            source_rows[str(name)] = (int(total), len(df))
+    if metadata is None:
+        from synthohive.metadata.detect import detect_metadata
+
+        metadata = detect_metadata(
+            frames if len(frames) > 1 or not single else next(iter(frames.values())),
+            table_name=next(iter(frames)),
+        )
+    check_tables(metadata, frames)
+    return InputData(frames, label_types, metadata, single, source_rows)
+
+
+def infinities_as_nulls(table: str, data: pd.DataFrame) -> pd.DataFrame:
+    """``inf_policy="as_null"``: ±inf in float columns become nulls (counted in the log)."""
+    out = data
+    for col in data.columns:
+        series = data[col]
+        if pd.api.types.is_float_dtype(series):
+            mask = np.isinf(series.to_numpy(dtype="float64", na_value=np.nan))
+            if mask.any():
+                if out is data:
+                    out = data.copy()
+                out[col] = series.mask(mask)
+                log.info(
+                    "synthesizer.inf_as_null", table=table, column=str(col), count=int(mask.sum())
+                )
     return out

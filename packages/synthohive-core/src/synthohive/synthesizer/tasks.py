@@ -1,13 +1,13 @@
 """One table's model fit as a value, so fits can run here one after another or elsewhere
 side by side (``synthohive_spark.fit`` runs them on Spark executors).
 
-The synthesizer prepares each table on the driver, in order: the rows the model learns
-(modelled columns, children-per-parent counts, constraint and sequence columns), their
-column metadata, the parent context, the model's name (``auto`` already decided), its
-parameters and its seed - a :class:`FitTask`. :func:`run_fit_task` is the only step that
-reads nothing but the task; a *runner* maps a list of tasks to their fitted models in the same
-order. With the same tasks every runner gives the same models, so where a fit ran never
-changes the output.
+The fit prepares each table on the driver, in order (:mod:`~synthohive.synthesizer.prepare`):
+the rows the model learns (modelled columns, children-per-parent counts, constraint and
+sequence columns), their column metadata, the parent context, the model's name (``auto``
+already decided), its parameters and its seed - a :class:`FitTask`. :func:`run_fit_task`
+is the only step that reads nothing but the task; a *runner* maps a list of tasks to their
+fitted models in the same order. With the same tasks every runner gives the same models, so
+where a fit ran never changes the output.
 """
 
 from __future__ import annotations
