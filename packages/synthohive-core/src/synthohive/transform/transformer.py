@@ -18,6 +18,7 @@ from synthohive.errors import (
     UnknownConditionValueError,
 )
 from synthohive.log import get_logger
+from synthohive.models.codecs import decode_value, encode_value
 from synthohive.transform import datetimes as dtm
 from synthohive.transform.base import ColumnCodec
 from synthohive.transform.categorical import DiscreteCodec
@@ -27,8 +28,8 @@ from synthohive.transform.numerical import (
     Source,
     int_range_fits,
 )
+from synthohive.transform.series import null_sentinel
 from synthohive.transform.spans import SpanInfo
-from synthohive.transform.values import decode_value, encode_value, null_sentinel
 
 if TYPE_CHECKING:
     from typing import Self
