@@ -34,6 +34,19 @@ log = get_logger(__name__)
 _INT_EXACT = 2**53
 
 
+def _date_format(present: pd.Series, column: Column | None, table: str | None, name: str) -> str:
+    """The column's declared date format, else the one its present values match."""
+    fmt = column.format if column is not None and column.format else guess_format(present)
+    if fmt is None:
+        raise InvalidDataError(
+            "datetime strings match none of the known formats",
+            table=table,
+            column=name,
+            fix="set Column.format to the strftime format of the values",
+        )
+    return fmt
+
+
 def fit_marginal(
     s: pd.Series,
     column: Column | None,
@@ -57,14 +70,7 @@ def fit_marginal(
     mask = s.isna().to_numpy()
     arrays: dict[str, np.ndarray] = {}
     if domain == "datestr":
-        fmt = column.format if column is not None and column.format else guess_format(s[~mask])
-        if fmt is None:
-            raise InvalidDataError(
-                "datetime strings match none of the known formats",
-                table=table,
-                column=name,
-                fix="set Column.format to the strftime format of the values",
-            )
+        fmt = _date_format(s[~mask], column, table, name)
         parsed = pd.to_datetime(s, format=fmt, errors="coerce")
         bad = int((parsed.isna().to_numpy() & ~mask).sum())
         n_present = max(int((~mask).sum()), 1)
@@ -167,14 +173,7 @@ def fit_marginal_dp(
     spec["domain"] = domain
     arrays: dict[str, np.ndarray] = {}
     if domain == "datestr":
-        fmt = column.format if column is not None and column.format else guess_format(s.dropna())
-        if fmt is None:
-            raise InvalidDataError(
-                "datetime strings match none of the known formats",
-                table=table,
-                column=name,
-                fix="set Column.format to the strftime format of the values",
-            )
+        fmt = _date_format(s.dropna(), column, table, name)
         spec["fmt"] = fmt
         s = pd.to_datetime(s, format=fmt, errors="coerce")
     if domain == "category":

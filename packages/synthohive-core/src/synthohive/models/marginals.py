@@ -43,7 +43,7 @@ from synthohive.models.values import (
 )
 
 if TYPE_CHECKING:
-    from synthohive.privacy.dp import DPLedger
+    pass
 
 
 def to_normal(u: np.ndarray) -> np.ndarray:
@@ -96,47 +96,16 @@ class ColumnModel:
 
     # ------------------------------------------------------------------------------------------
     @classmethod
-    def fit(
-        cls,
-        s: pd.Series,
-        column: Column | None,
-        *,
-        table: str | None,
-        discrete_threshold: int,
-        max_knots: int,
-        max_bad_dates: float,
-    ) -> ColumnModel:
-        """Learn the marginal of ``s`` (described by ``column`` when known); see
-        :func:`~synthohive.models.marginal_fit.fit_marginal`."""
-        return cls(
-            *fit_marginal(
-                s,
-                column,
-                table=table,
-                discrete_threshold=discrete_threshold,
-                max_knots=max_knots,
-                max_bad_dates=max_bad_dates,
-            )
-        )
+    def fit(cls, s: pd.Series, column: Column | None, **options: Any) -> ColumnModel:
+        """Learn the marginal of ``s`` (described by ``column`` when known); ``options`` are
+        those of :func:`~synthohive.models.marginal_fit.fit_marginal`."""
+        return cls(*fit_marginal(s, column, **options))
 
     @classmethod
-    def fit_dp(
-        cls,
-        s: pd.Series,
-        column: Column | None,
-        *,
-        table: str | None,
-        ledger: DPLedger,
-        rho: float,
-        public_bounds: bool = False,
-    ) -> ColumnModel:
-        """The marginal of ``s`` from noisy statistics only, spending ``rho`` of ``ledger``;
-        see :func:`~synthohive.models.marginal_fit.fit_marginal_dp`."""
-        return cls(
-            *fit_marginal_dp(
-                s, column, table=table, ledger=ledger, rho=rho, public_bounds=public_bounds
-            )
-        )
+    def fit_dp(cls, s: pd.Series, column: Column | None, **options: Any) -> ColumnModel:
+        """The marginal of ``s`` from noisy statistics only; ``options`` (the ledger, its
+        share ``rho``) are those of :func:`~synthohive.models.marginal_fit.fit_marginal_dp`."""
+        return cls(*fit_marginal_dp(s, column, **options))
 
     def dim_bins(self) -> list[np.ndarray | None]:
         """Per latent dimension: the interval edges in [0, 1] (``None`` for continuous)."""
