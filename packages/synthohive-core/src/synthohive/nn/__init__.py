@@ -1,7 +1,7 @@
 """Torch helpers shared by the neural models (CTGAN, TVAE). Needs ``synthohive-core[torch]``.
 
-- :mod:`synthohive.nn.model` — ``NeuralModel``, the base class of the torch models, and
-  ``FitSetup``, what its ``_start_fit`` prepares for a training loop
+- :mod:`synthohive.nn.model` — ``NeuralModel``, the base class of the torch models
+- :mod:`synthohive.nn.setup` — ``FitSetup``, what ``NeuralModel._start_fit`` prepares
 - :mod:`synthohive.nn.params` — ``NeuralParams``, the hyper-parameters every torch model reads
 - :mod:`synthohive.nn.device` — ``resolve_device``, ``seeded``, ``make_generator``,
   ``torch_threads``
@@ -25,8 +25,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from synthohive.nn.device import make_generator, resolve_device, seeded, torch_threads
-    from synthohive.nn.model import FitSetup, NeuralModel
+    from synthohive.nn.model import NeuralModel
     from synthohive.nn.params import NeuralParams
+    from synthohive.nn.setup import FitSetup
     from synthohive.nn.spans import (
         ConditionIndex,
         SpanLayout,
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
     )
 
 _HOME = {
-    "FitSetup": "model",
+    "FitSetup": "setup",
     "NeuralModel": "model",
     "NeuralParams": "params",
     "torch_threads": "device",

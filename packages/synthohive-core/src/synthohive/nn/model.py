@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -25,6 +24,7 @@ from synthohive.artifacts.api import ArtifactReader, ArtifactWriter
 from synthohive.errors import DataError, IncompatibleArtifactError, NotFittedError
 from synthohive.models.base import GenerativeModel, ModelParams
 from synthohive.nn.params import NeuralParams
+from synthohive.nn.setup import FitSetup
 
 if TYPE_CHECKING:
     import torch
@@ -50,44 +50,6 @@ def sample_chunk(device_type: str) -> int:
     sampled ~1.5x faster than 65,536 on the 2-core benchmark machine); a GPU wants large
     batches to fill its cores."""
     return 65_536 if device_type == "cuda" else 2_048
-
-
-@dataclass
-class FitSetup:
-    """What a training loop starts from (see :meth:`NeuralModel._start_fit`)."""
-
-    enc: EncodedTable
-    device: torch.device
-    matrix: np.ndarray
-    """Every encoded row, ``(n, width)``."""
-    ctx: np.ndarray
-    """The encoded context of every row, ``(n, context_width)``."""
-    rng: np.random.Generator
-    """Seeded by the fit's seed; has drawn the held-out split."""
-    train_idx: np.ndarray
-    val_idx: np.ndarray
-
-    @property
-    def train(self) -> np.ndarray:
-        """The encoded training rows."""
-        return self.matrix[self.train_idx]
-
-    @property
-    def train_ctx(self) -> np.ndarray:
-        """The context of the training rows."""
-        return self.ctx[self.train_idx]
-
-    @property
-    def val_real(self) -> np.ndarray:
-        """The held-out rows, or up to 5,000 training rows when nothing is held out."""
-        return self.matrix[self.val_idx] if len(self.val_idx) else self.train[:5000]
-
-    @property
-    def val_ctx(self) -> np.ndarray:
-        """The context of :attr:`val_real`."""
-        if len(self.val_idx):
-            return self.ctx[self.val_idx]
-        return self.train_ctx[: len(self.val_real)]
 
 
 class NeuralModel(GenerativeModel):
