@@ -8,18 +8,12 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from synthohive.constraints.builtins import (
-    FixedCombinations,
-    Inequality,
-    Negative,
-    OneHot,
-    Positive,
-    Range,
-    ScalarRange,
-    Sum,
-    Unique,
-)
+from synthohive.constraints.bounds import Negative, Positive, ScalarRange
+from synthohive.constraints.combinations import FixedCombinations, OneHot
 from synthohive.constraints.formula import Formula
+from synthohive.constraints.inequality import Inequality, Range
+from synthohive.constraints.sums import Sum
+from synthohive.constraints.unique import Unique
 from synthohive.testing import ConstraintContract
 
 

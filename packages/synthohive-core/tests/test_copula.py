@@ -9,7 +9,8 @@ from scipy.stats import ks_2samp
 
 from synthohive.artifacts import MemoryStore
 from synthohive.errors import ArtifactIntegrityError, DataError, UnknownConditionValueError
-from synthohive.models.copula import GaussianCopulaModel, nearest_correlation
+from synthohive.models.copula import GaussianCopulaModel
+from synthohive.models.latent import nearest_correlation
 from synthohive.testing.data import correlated_gaussians, parent_child, six_dtype_frame, table_for
 
 

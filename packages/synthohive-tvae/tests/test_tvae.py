@@ -1,221 +1,82 @@
-"""TVAE behaviour: fit/sample, determinism, persistence, conditions, context, safety."""
+"""TVAE behaviour: the shared torch-model checks, batch clamping, divergence, span-major head."""
 
 from __future__ import annotations
 
 import logging
-import subprocess
-import sys
-from typing import Any
 
-import numpy as np
-import pandas as pd
 import pytest
 import torch
 
-from synthohive.artifacts.memory import MemoryStore
-from synthohive.errors import (
-    DeviceError,
-    IncompatibleArtifactError,
-    TrainingDivergedError,
-    UnknownConditionValueError,
-)
-from synthohive.metadata.schema import Table
-from synthohive.nn.state import modules_to_numpy
+from synthohive.testing.data import mixed_table
+from synthohive.testing.neural import NeuralModelChecks
 from synthohive_tvae import networks
 from synthohive_tvae.model import TVAEModel
 
-Mixed = tuple[pd.DataFrame, Table]
-ParentChild = tuple[pd.DataFrame, Table, pd.DataFrame, Table]
-Params = dict[str, Any]
 
+class TestTVAE(NeuralModelChecks):
+    model_class = TVAEModel
+    params = {
+        "epochs": 2,
+        "batch_size": 100,
+        "embedding_dim": 8,
+        "compress_dims": (32, 32),
+        "decompress_dims": (32, 32),
+        "eval_every": 1,
+        "eval_budget": None,  # score every epoch, however slow scoring is next to a tiny net
+    }
+    resized_params = {"decompress_dims": [64, 32]}
+    resized_tensor = r"decoder\.net\.0\.weight"
+    diverging_params = {"lr": 1e3}
+    modules = ("synthohive_tvae.model", "synthohive_tvae.plugin")
 
-def _fit(df: pd.DataFrame, table: Table, params: dict[str, Any], **kw: Any) -> TVAEModel:
-    return TVAEModel(params, device="cpu", seed=0, **kw).fit(df, table=table)
+    def test_batch_is_clamped_not_asserted(self, caplog: pytest.LogCaptureFixture) -> None:
+        """T-B10: batch > rows adapts with a warning; every row is seen each epoch."""
+        df, table = mixed_table()
+        seen: list[dict[str, float]] = []
+        params = {**self.params, "batch_size": 1000, "validation_fraction": 0.0}
+        with caplog.at_level(logging.WARNING):
+            model = self.fit(df, table, params, callbacks=[lambda e, m: seen.append(m)])
+        assert model.batch_size_ == len(df)
+        assert all(m["rows"] >= len(df) for m in seen)
+        assert "fit.batch_clamped" in " ".join(str(r.msg) for r in caplog.records)
+        model = self.fit(
+            df,
+            table,
+            {**self.params, "batch_size": 64, "validation_fraction": 0.0},
+            callbacks=[lambda e, m: seen.append(m)],
+        )
+        assert seen[-1]["rows"] == 5 * 64  # ceil(300 / 64) steps: the last batch is topped up
 
+    def test_divergence_is_raised_at_the_first_non_finite_loss(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """T-B21: a NaN appearing at a known step is reported at that epoch and step."""
+        params = {**self.params, "batch_size": 100, "validation_fraction": 0.0, "eval_every": 9}
+        # 3 steps per epoch, one decoder call per step: call 5 is epoch 1, step 1
+        self.check_nan_reported(
+            monkeypatch,
+            networks.Decoder,
+            5,
+            {**params, "epochs": 3},
+            r"loss became nan at epoch 1, step 1",
+        )
 
-def test_fit_sample_keeps_columns_dtypes_and_categories(mixed: Mixed, tiny: Params) -> None:
-    df, table = mixed
-    model = _fit(df, table, tiny)
-    out = model.sample(250, seed=3)
-    assert list(out.columns) == list(df.columns)
-    assert len(out) == 250
-    assert (out.dtypes == df.dtypes).all()
-    assert set(out["colour"]) <= {"red", "green", "blue"}
-    assert out["amount"].between(df["amount"].min() - 1e-9, df["amount"].max() + 1e-9).all()
-    # every epoch was evaluated (eval_every=1); an earlier epoch's weights are kept only when
-    # its score beats the last epoch's by more than the restore margin
-    scores = [h["val_score"] for h in model.history]
-    best = int(np.argmax(scores))
-    margin = model.selection_margin
-    assert margin is not None and margin >= model.params.restore_margin  # type: ignore[attr-defined]
-    assert model.best_epoch == (best if scores[best] - scores[-1] > margin else len(scores) - 1)
+    def test_context_conditioning_learns_per_parent_distribution(self) -> None:
+        self.check_follows_parent(
+            {**self.params, "epochs": 100, "batch_size": 200, "eval_every": 10}
+        )
 
-
-def test_same_seed_gives_identical_weights_and_samples(mixed: Mixed, tiny: Params) -> None:
-    df, table = mixed
-    a = _fit(df, table, tiny)
-    b = _fit(df, table, tiny)
-    wa = modules_to_numpy({"e": a._encoder, "d": a._decoder})  # type: ignore[dict-item]
-    wb = modules_to_numpy({"e": b._encoder, "d": b._decoder})  # type: ignore[dict-item]
-    assert wa.keys() == wb.keys()
-    assert all(np.array_equal(wa[k], wb[k]) for k in wa)
-    pd.testing.assert_frame_equal(a.sample(200, seed=5), b.sample(200, seed=5))
-    assert not a.sample(200, seed=5).equals(a.sample(200, seed=6))
-
-
-def test_save_load_samples_identically_and_checks_shapes(mixed: Mixed, tiny: Params) -> None:
-    df, table = mixed
-    model = _fit(df, table, tiny)
-    store = MemoryStore()
-    model.save(store.writer())
-    loaded = TVAEModel.load(store.reader())
-    pd.testing.assert_frame_equal(loaded.sample(300, seed=9), model.sample(300, seed=9))
-    # the same weights under a bigger architecture are refused, naming the tensor
-    head = store.reader().read_json("model")
-    head["params"]["decompress_dims"] = [64, 32]
-    store.members["model.json"] = __import__("json").dumps(head).encode()
-    with pytest.raises(IncompatibleArtifactError, match=r"decoder\.net\.0\.weight"):
-        TVAEModel.load(store.reader())
-
-
-def test_conditions_fix_the_category_and_reject_unknown_values(mixed: Mixed, tiny: Params) -> None:
-    df, table = mixed
-    model = _fit(df, table, tiny)
-    out = model.sample(200, conditions={"colour": "blue"}, seed=1)
-    assert (out["colour"] == "blue").all()
-    both = model.sample(50, conditions={"colour": "green", "flag": True}, seed=1)
-    assert (both["colour"] == "green").all() and both["flag"].all()
-    with pytest.raises(UnknownConditionValueError, match="red") as err:
-        model.sample(10, conditions={"colour": "purple"})
-    assert err.value.column == "colour"
-    with pytest.raises(UnknownConditionValueError, match="categorical"):
-        model.sample(10, conditions={"amount": 1.0})
-
-
-def test_batch_is_clamped_not_asserted(
-    mixed: Mixed, tiny: Params, caplog: pytest.LogCaptureFixture
-) -> None:
-    """T-B10: batch > rows adapts with a warning; every row is seen each epoch."""
-    df, table = mixed
-    seen: list[dict[str, float]] = []
-    params = {**tiny, "batch_size": 1000, "validation_fraction": 0.0}
-    with caplog.at_level(logging.WARNING):
-        model = _fit(df, table, params, callbacks=[lambda e, m: seen.append(m)])
-    assert model.batch_size_ == len(df)
-    assert all(m["rows"] >= len(df) for m in seen)
-    assert "fit.batch_clamped" in " ".join(str(r.msg) for r in caplog.records)
-    model = _fit(
-        df,
-        table,
-        {**tiny, "batch_size": 64, "validation_fraction": 0.0},
-        callbacks=[lambda e, m: seen.append(m)],
-    )
-    assert seen[-1]["rows"] == 5 * 64  # ceil(300 / 64) steps: the last batch is topped up
-
-
-def test_divergence_is_raised_at_the_first_non_finite_loss(
-    mixed: Mixed, tiny: Params, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """T-B21: a NaN appearing at a known step is reported at that epoch and step."""
-    df, table = mixed
-    real_forward = networks.Decoder.forward
-    calls = {"n": 0}
-
-    def poisoned(self, z):  # type: ignore[no-untyped-def]
-        calls["n"] += 1
-        out = real_forward(self, z)
-        return out * float("nan") if calls["n"] >= 5 else out
-
-    monkeypatch.setattr(networks.Decoder, "forward", poisoned)
-    params = {**tiny, "batch_size": 100, "validation_fraction": 0.0, "epochs": 3, "eval_every": 9}
-    # 3 steps per epoch, one decoder call per step: call 5 is epoch 1, step 1
-    with pytest.raises(TrainingDivergedError, match=r"loss became nan at epoch 1, step 1"):
-        _fit(df, table, params)
-
-
-def test_huge_learning_rate_diverges_with_typed_error(mixed: Mixed, tiny: Params) -> None:
-    df, table = mixed
-    params = {**tiny, "lr": 1e3, "epochs": 5}
-    with pytest.raises(TrainingDivergedError, match="epoch"):
-        _fit(df, table, params)
-
-
-def test_cuda_on_a_machine_without_it_names_the_device(mixed: Mixed, tiny: Params) -> None:
-    df, table = mixed
-    device = "cuda:99" if torch.cuda.is_available() else "cuda"
-    with pytest.raises(DeviceError, match=device):
-        TVAEModel(tiny, device=device, seed=0).fit(df, table=table)
-    with pytest.raises(DeviceError, match="tpu"):
-        TVAEModel(tiny, device="tpu", seed=0).fit(df, table=table)
-
-
-def test_context_conditioning_learns_per_parent_distribution(
-    parent_child: ParentChild, tiny: Params
-) -> None:
-    child, child_table, ctx, ctx_table = parent_child
-    params = {**tiny, "epochs": 100, "batch_size": 200, "eval_every": 10}
-    model = TVAEModel(params, device="cpu", seed=0).fit(
-        child, table=child_table, context=ctx, context_table=ctx_table
-    )
-    n = 400
-    a = model.sample(n, context=pd.DataFrame({"segment": ["A"] * n}), seed=1)
-    b = model.sample(n, context=pd.DataFrame({"segment": ["B"] * n}), seed=1)
-    assert abs(a["value"].mean() - 0.0) < 2.5, a["value"].mean()
-    assert abs(b["value"].mean() - 10.0) < 2.5, b["value"].mean()
-    # P(kind=p | A) = 0.9 and P(kind=p | B) = 0.1 in the data; the marginal would give ~0
-    assert (a["kind"] == "p").mean() - (b["kind"] == "p").mean() > 0.3
-    # one frame mixing both parents: each row follows its own parent
-    mixed_ctx = pd.DataFrame({"segment": ["A", "B"] * (n // 2)})
-    out = model.sample(n, context=mixed_ctx, seed=2)
-    assert (
-        out["value"][mixed_ctx["segment"] == "B"].mean()
-        - out["value"][mixed_ctx["segment"] == "A"].mean()
-        > 6
-    )
-
-
-def test_model_module_imports_without_torch() -> None:
-    code = (
-        "import sys; import synthohive_tvae.model, synthohive_tvae.plugin; "
-        "sys.exit(1 if 'torch' in sys.modules else 0)"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
-
-
-def test_constant_table_needs_no_network(tiny: Params) -> None:
-    from synthohive.metadata.schema import Column, Table
-
-    df = pd.DataFrame({"c": ["same"] * 20, "k": [3] * 20})
-    table = Table(
-        name="const",
-        columns={"c": Column(sdtype="categorical"), "k": Column(sdtype="numerical")},
-    )
-    model = _fit(df, table, tiny)
-    out = model.sample(15, seed=0)
-    assert (out["c"] == "same").all() and (out["k"] == 3).all()
-
-
-def test_conditioned_rows_keep_the_correlation(parent_child: ParentChild, tiny: Params) -> None:
-    """Conditioning on ``kind`` also moves ``value`` (latents come from that kind's rows)."""
-    child, child_table, _, _ = parent_child
-    params = {**tiny, "epochs": 100, "batch_size": 50, "eval_every": 20}
-    model = TVAEModel(params, device="cpu", seed=0).fit(child, table=child_table)
-    real = child.groupby("kind")["value"].mean()  # about 1.1 for p and 9.1 for q
-    p = model.sample(400, conditions={"kind": "p"}, seed=1)
-    q = model.sample(400, conditions={"kind": "q"}, seed=1)
-    assert (p["kind"] == "p").all() and (q["kind"] == "q").all()
-    assert abs(p["value"].mean() - real["p"]) < 2.0, p["value"].mean()
-    assert abs(q["value"].mean() - real["q"]) < 2.0, q["value"].mean()
+    def test_conditioned_rows_keep_the_correlation(self) -> None:
+        """Conditioning on ``kind`` also moves ``value`` (latents come from that kind's rows)."""
+        self.check_condition_moves_value(
+            {**self.params, "epochs": 100, "batch_size": 50, "eval_every": 20}
+        )
 
 
 def test_span_major_decoder_head_equals_the_forward_pass() -> None:
     """Generation reads the decoder span-major; it must be the training forward, transposed."""
-    import torch
-
-    from synthohive_tvae.networks import Decoder
-
     torch.manual_seed(0)
-    decoder = Decoder(6, (16, 8), 11)
+    decoder = networks.Decoder(6, (16, 8), 11)
     z = torch.randn(40, 6)
     with torch.no_grad():
         out_t = decoder.forward_t(z)

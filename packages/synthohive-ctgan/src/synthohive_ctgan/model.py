@@ -16,9 +16,11 @@ from pydantic import Field
 from synthohive.artifacts.api import ArtifactReader, ArtifactWriter
 from synthohive.errors import IncompatibleArtifactError
 from synthohive.log import get_logger
-from synthohive.models.base import ModelParams
 from synthohive.nn.model import NeuralModel
-from synthohive.privacy.dp import DPConfig
+from synthohive.nn.params import NeuralParams
+
+if TYPE_CHECKING:
+    from synthohive.privacy.dp import DPConfig
 
 if TYPE_CHECKING:
     import torch
@@ -29,11 +31,10 @@ if TYPE_CHECKING:
 log = get_logger(__name__)
 
 
-class CTGANParams(ModelParams):
-    """Hyper-parameters of :class:`CTGANModel` (defaults follow the CTGAN paper)."""
+class CTGANParams(NeuralParams):
+    """Hyper-parameters of :class:`CTGANModel` (defaults follow the CTGAN paper); training,
+    validation, calibration and DP fields come from :class:`NeuralParams`."""
 
-    epochs: int = Field(300, ge=1, description="passes over the training rows")
-    batch_size: int = Field(500, ge=2, description="rows per step (clamped to the data)")
     embedding_dim: int = Field(128, ge=1, description="size of the generator's noise input")
     generator_dim: tuple[int, ...] = Field((256, 256), description="residual block widths")
     discriminator_dim: tuple[int, ...] = Field((256, 256), description="critic layer widths")
@@ -46,30 +47,9 @@ class CTGANParams(ModelParams):
     discriminator_steps: int = Field(1, ge=1, description="critic updates per generator update")
     log_frequency: bool = Field(True, description="log-frequency training-by-sampling")
     gumbel_tau: float = Field(0.2, gt=0, description="Gumbel-softmax temperature")
-    validation_fraction: float = Field(0.1, ge=0, lt=0.5, description="held-out rows share")
-    eval_every: int = Field(5, ge=1, description="epochs between validation scores")
-    eval_budget: float | None = Field(
-        0.1,
-        gt=0,
-        le=1,
-        description="largest share of training time for validation scores (None: no limit)",
-    )
-    patience: int | None = Field(None, ge=1, description="evaluations without gain to stop")
-    restore_margin: float = Field(
-        0.01, ge=0, description="validation gain an earlier epoch needs to be restored"
-    )
     numeric_encoding: Literal["modes", "quantile"] = Field(
         "modes",
         description="numbers by mode-specific normalisation, or as normal scores of quantiles",
-    )
-    sample_batch_size: int | None = Field(
-        None, ge=1, description="rows per forward pass when sampling (None: 2,048 CPU, 65,536 CUDA)"
-    )
-    calibrate: bool = Field(
-        True, description="after training, fit per-category logit offsets to the marginals"
-    )
-    dp: DPConfig | None = Field(
-        None, description="train under (epsilon, delta)-differential privacy (needs opacus)"
     )
 
 
@@ -104,14 +84,10 @@ class CTGANModel(NeuralModel):
     ) -> None:
         import torch
 
-        from synthohive.nn.data import split_rows, to_device
-        from synthohive.nn.device import resolve_device, seeded
+        from synthohive.nn.data import to_device
+        from synthohive.nn.device import seeded
         from synthohive.nn.spans import ConditionIndex, apply_activations
-        from synthohive.nn.training import (
-            TrainingMonitor,
-            adam,
-            effective_batch,
-        )
+        from synthohive.nn.training import adam, effective_batch
         from synthohive_ctgan.networks import Critic, Generator
         from synthohive_ctgan.sampler import ConditionSampler
 
@@ -120,26 +96,16 @@ class CTGANModel(NeuralModel):
             self._fit_dp(data, context, progress, seed, p.dp)
             return
         tname = self.table.name if self.table else None
-        self._generator, self._logit_bias, self.best_epoch = None, None, None
-        self._scalar_maps = None
-        device = resolve_device(self.device)
-        self._torch_device = device
-        if self.table is None:
-            raise RuntimeError("GenerativeModel.fit sets the table before _fit")
-        enc = self._fit_encoding(data, context, seed)
-        matrix = enc.encode(data)
-        ctx = enc.encode_context(context, len(data))
-        rng = np.random.default_rng(seed)
-        train_idx, val_idx = split_rows(len(data), p.validation_fraction, rng)
+        setup = self._start_fit(data, context, seed)
+        enc, device, train = setup.enc, setup.device, setup.train
         spans = [(s.start, s.dim) for s in enc.condition_spans]
-        train = matrix[train_idx]
         self._sampler = ConditionSampler.from_encoded(
             train, spans, log_frequency=p.log_frequency, device=device
         )
         if enc.width == 0:  # every column constant: the transformer restores them alone
             log.info("fit.nothing_to_learn", model=self.name, table=tname)
             return
-        n_train = len(train_idx)
+        n_train = len(train)
         batch, pac = effective_batch(
             n_train, p.batch_size, multiple=p.pac, model=self.name, table=tname
         )
@@ -164,26 +130,13 @@ class CTGANModel(NeuralModel):
                 weight_decay=p.discriminator_decay,
             )
             real_all = to_device(train, device)
-            ctx_all = to_device(ctx[train_idx], device)
+            ctx_all = to_device(setup.train_ctx, device)
             layout = enc.layout.to(device)
             cond_index = ConditionIndex.from_spans(spans).to(device)
             d_params = list(d_net.parameters())
             sampler = self._sampler
             steps = max(1, math.ceil(n_train / batch))
-            val_real = matrix[val_idx] if len(val_idx) else train[: min(n_train, 5000)]
-            val_ctx = ctx[val_idx] if len(val_idx) else ctx[train_idx][: len(val_real)]
-            monitor = TrainingMonitor(
-                model=self.name,
-                table=tname,
-                epochs=p.epochs,
-                modules={"generator": g_net},
-                eval_every=p.eval_every,
-                patience=p.patience,
-                restore_margin=p.restore_margin,
-                eval_budget=p.eval_budget,
-                callbacks=self.callbacks,
-                progress=progress,
-            )
+            monitor = self._monitor({"generator": g_net}, progress)
 
             def draw(n: int) -> tuple[torch.Tensor | None, torch.Tensor, torch.Tensor]:
                 """``(slots, rows, extra)``: the conditioned slot of each row (``None``
@@ -250,9 +203,7 @@ class CTGANModel(NeuralModel):
                     opt_g.step()
                     sum_d += total_d.detach()
                     sum_g += loss_g.detach()
-                score = None
-                if monitor.should_evaluate(epoch):
-                    score = self._validation_score(val_real, val_ctx, seed + epoch + 1, monitor)
+                score = self._epoch_score(setup, monitor, epoch, seed)
                 losses = {
                     "loss_d": float(sum_d) / steps,
                     "loss_g": float(sum_g) / steps,
@@ -263,9 +214,8 @@ class CTGANModel(NeuralModel):
             monitor.finish()
             g_net.eval()
             if p.calibrate:
-                self._calibrate(train, ctx[train_idx], rng, seed)
-        self.history = monitor.history
-        self.best_epoch, self.selection_margin = monitor.best_epoch, monitor.margin
+                self._calibrate(train, setup.train_ctx, setup.rng, seed)
+        self._end_fit(monitor)
 
     def _fit_dp(
         self,
@@ -285,18 +235,16 @@ class CTGANModel(NeuralModel):
         from torch.nn import functional
 
         from synthohive.nn.data import to_device
-        from synthohive.nn.device import resolve_device, seeded
+        from synthohive.nn.device import seeded
         from synthohive.nn.dp import DPSGD, row_slots
         from synthohive.nn.spans import ConditionIndex, apply_activations
-        from synthohive.nn.training import TrainingMonitor, adam, effective_batch
+        from synthohive.nn.training import adam, effective_batch
         from synthohive_ctgan.networks import Critic, Generator
         from synthohive_ctgan.sampler import ConditionSampler
 
         p = self.params
         tname = self.table.name if self.table else None
-        self._generator, self._logit_bias, self.best_epoch, self._scalar_maps = (None,) * 4
-        device = resolve_device(self.device)
-        self._torch_device = device
+        device = self._begin_fit()
         enc, matrix, reference, stats = self._fit_encoding_dp(data, context, seed, dp)
         spans = [(s.start, s.dim) for s in enc.condition_spans]
         self._sampler = ConditionSampler.from_encoded(
@@ -333,14 +281,7 @@ class CTGANModel(NeuralModel):
             layout = enc.layout.to(device)
             cond_index = ConditionIndex.from_spans(spans).to(device)
             sampler = self._sampler
-            monitor = TrainingMonitor(
-                model=self.name,
-                table=tname,
-                epochs=p.epochs,
-                modules={"generator": g_net},
-                callbacks=self.callbacks,
-                progress=progress,
-            )
+            monitor = self._monitor({"generator": g_net}, progress, validate=False)
 
             def fake_rows(m: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
                 """``(raw, activated, slots)`` of ``m`` generated rows with drawn conditions."""

@@ -16,54 +16,32 @@ from pydantic import Field
 from synthohive.artifacts.api import ArtifactReader, ArtifactWriter
 from synthohive.errors import IncompatibleArtifactError
 from synthohive.log import get_logger
-from synthohive.models.base import ModelParams
 from synthohive.nn.model import NeuralModel
-from synthohive.privacy.dp import DPConfig
+from synthohive.nn.params import NeuralParams
 
 if TYPE_CHECKING:
     import torch
 
     from synthohive.nn.spans import SpanLayout
+    from synthohive.privacy.dp import DPConfig
     from synthohive_tvae.networks import Decoder, Encoder
 
 log = get_logger(__name__)
 
 
-class TVAEParams(ModelParams):
-    """Hyper-parameters of :class:`TVAEModel` (defaults follow the TVAE paper)."""
+class TVAEParams(NeuralParams):
+    """Hyper-parameters of :class:`TVAEModel` (defaults follow the TVAE paper); training,
+    validation, calibration and DP fields come from :class:`NeuralParams`."""
 
-    epochs: int = Field(300, ge=1, description="passes over the training rows")
-    batch_size: int = Field(500, ge=2, description="rows per step (clamped to the data)")
     embedding_dim: int = Field(128, ge=1, description="latent size")
     compress_dims: tuple[int, ...] = Field((128, 128), description="encoder layer widths")
     decompress_dims: tuple[int, ...] = Field((128, 128), description="decoder layer widths")
     lr: float = Field(1e-3, gt=0, description="Adam learning rate")
     l2scale: float = Field(1e-5, ge=0, description="Adam weight decay")
     loss_factor: float = Field(2.0, gt=0, description="weight of reconstruction vs KL")
-    validation_fraction: float = Field(0.1, ge=0, lt=0.5, description="held-out rows share")
-    eval_every: int = Field(5, ge=1, description="epochs between validation scores")
-    eval_budget: float | None = Field(
-        0.1,
-        gt=0,
-        le=1,
-        description="largest share of training time for validation scores (None: no limit)",
-    )
-    patience: int | None = Field(None, ge=1, description="evaluations without gain to stop")
-    restore_margin: float = Field(
-        0.01, ge=0, description="validation gain an earlier epoch needs to be restored"
-    )
     numeric_encoding: Literal["quantile", "modes"] = Field(
         "quantile",
         description="numbers as normal scores of their quantiles, or mode-specific normalisation",
-    )
-    sample_batch_size: int | None = Field(
-        None, ge=1, description="rows per forward pass when sampling (None: 2,048 CPU, 65,536 CUDA)"
-    )
-    calibrate: bool = Field(
-        True, description="after training, fit per-category logit offsets to the marginals"
-    )
-    dp: DPConfig | None = Field(
-        None, description="train under (epsilon, delta)-differential privacy (needs opacus)"
     )
 
 
@@ -100,37 +78,23 @@ class TVAEModel(NeuralModel):
     ) -> None:
         import torch
 
-        from synthohive.nn.data import split_rows, to_device
-        from synthohive.nn.device import resolve_device, seeded
+        from synthohive.nn.data import to_device
+        from synthohive.nn.device import seeded
         from synthohive.nn.spans import reconstruction_loss
-        from synthohive.nn.training import (
-            TrainingMonitor,
-            adam,
-            effective_batch,
-        )
+        from synthohive.nn.training import adam, effective_batch
         from synthohive_tvae.networks import Decoder, Encoder
 
         p = self.params
-        if self.table is None:
-            raise RuntimeError("GenerativeModel.fit sets the table before _fit")
         if p.dp is not None:
             self._fit_dp(data, context, progress, seed, p.dp)
             return
-        tname = self.table.name
-        self._encoder = self._decoder = None
-        self._latent_mean = self._latent_std = self._logit_bias = self._scalar_maps = None
-        self.best_epoch = None
-        device = resolve_device(self.device)
-        self._torch_device = device
-        enc = self._fit_encoding(data, context, seed)
+        tname = self.table.name if self.table else None
+        setup = self._start_fit(data, context, seed)
+        enc, device = setup.enc, setup.device
         if enc.width == 0:  # every column constant: the transformer restores them alone
             log.info("fit.nothing_to_learn", model=self.name, table=tname)
             return
-        matrix = enc.encode(data)
-        ctx = enc.encode_context(context, len(data))
-        rng = np.random.default_rng(seed)
-        train_idx, val_idx = split_rows(len(data), p.validation_fraction, rng)
-        n_train = len(train_idx)
+        n_train = len(setup.train_idx)
         batch, _ = effective_batch(n_train, p.batch_size, model=self.name, table=tname)
         self.batch_size_ = batch
         ctx_w = enc.context_width
@@ -141,24 +105,11 @@ class TVAEModel(NeuralModel):
             opt = adam(
                 [*encoder.parameters(), *decoder.parameters()], lr=p.lr, weight_decay=p.l2scale
             )
-            real_all = to_device(matrix[train_idx], device)
-            ctx_all = to_device(ctx[train_idx], device)
+            real_all = to_device(setup.train, device)
+            ctx_all = to_device(setup.train_ctx, device)
             layout = enc.layout.to(device)
             steps = max(1, math.ceil(n_train / batch))
-            val_real = matrix[val_idx] if len(val_idx) else matrix[train_idx][:5000]
-            val_ctx = ctx[val_idx] if len(val_idx) else ctx[train_idx][: len(val_real)]
-            monitor = TrainingMonitor(
-                model=self.name,
-                table=tname,
-                epochs=p.epochs,
-                modules={"encoder": encoder, "decoder": decoder},
-                eval_every=p.eval_every,
-                patience=p.patience,
-                restore_margin=p.restore_margin,
-                eval_budget=p.eval_budget,
-                callbacks=self.callbacks,
-                progress=progress,
-            )
+            monitor = self._monitor({"encoder": encoder, "decoder": decoder}, progress)
             for epoch in range(p.epochs):
                 encoder.train()
                 decoder.train()
@@ -186,9 +137,7 @@ class TVAEModel(NeuralModel):
                     with torch.no_grad():
                         decoder.sigma.clamp_(0.01, 1.0)
                     sums += torch.stack([loss.detach(), rec.detach(), kld.detach()])
-                score = None
-                if monitor.should_evaluate(epoch):
-                    score = self._validation_score(val_real, val_ctx, seed + epoch + 1, monitor)
+                score = self._epoch_score(setup, monitor, epoch, seed)
                 means = (sums / steps).tolist()
                 losses = {
                     "loss": means[0],
@@ -202,10 +151,9 @@ class TVAEModel(NeuralModel):
             encoder.eval()
             decoder.eval()
             if p.calibrate:
-                self._calibrate(matrix[train_idx], ctx[train_idx], rng, seed)
+                self._calibrate(setup.train, setup.train_ctx, setup.rng, seed)
             self._fit_latent_stats(real_all, ctx_all)
-        self.history = monitor.history
-        self.best_epoch, self.selection_margin = monitor.best_epoch, monitor.margin
+        self._end_fit(monitor)
 
     def _fit_dp(
         self,
@@ -221,18 +169,15 @@ class TVAEModel(NeuralModel):
         import torch
 
         from synthohive.nn.data import to_device
-        from synthohive.nn.device import resolve_device, seeded
+        from synthohive.nn.device import seeded
         from synthohive.nn.dp import DPSGD
         from synthohive.nn.spans import reconstruction_loss
-        from synthohive.nn.training import TrainingMonitor, adam, effective_batch
+        from synthohive.nn.training import adam, effective_batch
         from synthohive_tvae.networks import Decoder, Encoder
 
         p = self.params
         tname = self.table.name if self.table else None
-        self._encoder = self._decoder = None
-        self._latent_mean = self._latent_std = self._logit_bias = self._scalar_maps = None
-        device = resolve_device(self.device)
-        self._torch_device = device
+        device = self._begin_fit()
         enc, matrix, reference, stats = self._fit_encoding_dp(data, context, seed, dp)
         n = len(matrix)
         if enc.width == 0:
@@ -252,13 +197,8 @@ class TVAEModel(NeuralModel):
             )
             real_all = to_device(matrix, device)
             layout = enc.layout.to(device)
-            monitor = TrainingMonitor(
-                model=self.name,
-                table=tname,
-                epochs=p.epochs,
-                modules={"encoder": encoder, "decoder": decoder},
-                callbacks=self.callbacks,
-                progress=progress,
+            monitor = self._monitor(
+                {"encoder": encoder, "decoder": decoder}, progress, validate=False
             )
             for epoch in range(p.epochs):
                 encoder.train()

@@ -35,7 +35,8 @@ import pandas as pd
 from pydantic import Field
 
 from synthohive.constraints.base import Constraint, ConstraintParams
-from synthohive.constraints.builtins import _SEP, Inequality, _as, _decimals, _dtype
+from synthohive.constraints.columns import _SEP, _as, _decimals, _dtype
+from synthohive.constraints.inequality import Inequality
 from synthohive.errors import ConstraintError
 
 if TYPE_CHECKING:

@@ -173,7 +173,7 @@ class Formula(Constraint):
         return data.drop(columns=[self.params.column])
 
     def reverse(self, data: pd.DataFrame) -> pd.DataFrame:
-        from synthohive.constraints.builtins import _as, _dtype, in_order
+        from synthohive.constraints.columns import _as, _dtype, in_order
 
         out = data.copy()
         out[self.params.column] = _as(
@@ -188,7 +188,7 @@ class Formula(Constraint):
         return {"dtype": self.dtype, "decimals": self.decimals, "order": self.order}
 
     def load_state(self, state: dict[str, Any]) -> None:
-        from synthohive.constraints.builtins import _dtype
+        from synthohive.constraints.columns import _dtype
 
         self.dtype = str(_dtype(str(state.get("dtype", "float64"))))
         raw = state.get("decimals")

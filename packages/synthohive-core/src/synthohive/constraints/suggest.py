@@ -51,7 +51,7 @@ def _as_number(series: pd.Series, sdtype: str, fmt: str | None) -> np.ndarray | 
 
 
 def _convert(series: pd.Series, sdtype: str, fmt: str | None) -> np.ndarray | None:
-    from synthohive.constraints.builtins import _numeric
+    from synthohive.constraints.columns import _numeric
 
     if sdtype == "datetime":
         if not pd.api.types.is_datetime64_any_dtype(series.dtype) and not all(

@@ -1,7 +1,10 @@
 """Torch helpers shared by the neural models (CTGAN, TVAE). Needs ``synthohive-core[torch]``.
 
 - :mod:`synthohive.nn.model` — ``NeuralModel``, the base class of the torch models
-- :mod:`synthohive.nn.device` — ``resolve_device``, ``seeded``, ``make_generator``
+- :mod:`synthohive.nn.setup` — ``FitSetup``, what ``NeuralModel._start_fit`` prepares
+- :mod:`synthohive.nn.params` — ``NeuralParams``, the hyper-parameters every torch model reads
+- :mod:`synthohive.nn.device` — ``resolve_device``, ``seeded``, ``make_generator``,
+  ``torch_threads``
 - :mod:`synthohive.nn.spans` — ``SpanLayout``, ``apply_activations``, ``sample_one_hots``,
   ``sample_one_hots_t``, ``ConditionIndex``, ``reconstruction_loss``
 - :mod:`synthohive.nn.state` — weights <-> numpy with shape checks
@@ -21,8 +24,10 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from synthohive.nn.device import make_generator, resolve_device, seeded
+    from synthohive.nn.device import make_generator, resolve_device, seeded, torch_threads
     from synthohive.nn.model import NeuralModel
+    from synthohive.nn.params import NeuralParams
+    from synthohive.nn.setup import FitSetup
     from synthohive.nn.spans import (
         ConditionIndex,
         SpanLayout,
@@ -44,7 +49,10 @@ if TYPE_CHECKING:
     )
 
 _HOME = {
+    "FitSetup": "setup",
     "NeuralModel": "model",
+    "NeuralParams": "params",
+    "torch_threads": "device",
     "make_generator": "device",
     "resolve_device": "device",
     "seeded": "device",
@@ -68,7 +76,9 @@ _HOME = {
 
 __all__ = [
     "ConditionIndex",
+    "FitSetup",
     "NeuralModel",
+    "NeuralParams",
     "SpanLayout",
     "TrainingMonitor",
     "apply_activations",
@@ -86,6 +96,7 @@ __all__ = [
     "sample_one_hots_t",
     "score_noise",
     "seeded",
+    "torch_threads",
     "validation_score",
 ]
 

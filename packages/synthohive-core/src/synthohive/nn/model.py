@@ -14,7 +14,7 @@ the methods import it when they run, so plugin model modules stay cheap to list.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -23,6 +23,8 @@ import pandas as pd
 from synthohive.artifacts.api import ArtifactReader, ArtifactWriter
 from synthohive.errors import DataError, IncompatibleArtifactError, NotFittedError
 from synthohive.models.base import GenerativeModel, ModelParams
+from synthohive.nn.params import NeuralParams
+from synthohive.nn.setup import FitSetup
 
 if TYPE_CHECKING:
     import torch
@@ -109,6 +111,79 @@ class NeuralModel(GenerativeModel):
         from synthohive.nn.spans import sample_one_hots_t
 
         return sample_one_hots_t(raw_t, layout, gen)
+
+    # --- fit set-up shared by the training loops ---------------------------------------------
+    @property
+    def _neural_params(self) -> NeuralParams:
+        """``self.params`` when it is a :class:`NeuralParams`, else its defaults."""
+        return self.params if isinstance(self.params, NeuralParams) else NeuralParams()
+
+    def _begin_fit(self) -> torch.device:
+        """Forget what an earlier fit learned (shared state and :meth:`_init_state`) and
+        resolve the device; the first step of every ``_fit``."""
+        from synthohive.nn.device import resolve_device
+
+        self._init_state()
+        self._logit_bias = self._scalar_maps = None
+        self.best_epoch = None
+        self._torch_device = resolve_device(self.device)
+        return self._torch_device
+
+    def _start_fit(self, data: pd.DataFrame, context: pd.DataFrame | None, seed: int) -> FitSetup:
+        """:meth:`_begin_fit`, then fit the encoding, encode the rows and their context, and
+        hold out ``validation_fraction`` of them (drawn from ``np.random.default_rng(seed)``)."""
+        from synthohive.nn.data import split_rows
+
+        device = self._begin_fit()
+        enc = self._fit_encoding(data, context, seed)
+        matrix = enc.encode(data)
+        ctx = enc.encode_context(context, len(data))
+        rng = np.random.default_rng(seed)
+        train_idx, val_idx = split_rows(len(data), self._neural_params.validation_fraction, rng)
+        return FitSetup(enc, device, matrix, ctx, rng, train_idx, val_idx)
+
+    def _monitor(
+        self,
+        modules: Mapping[str, torch.nn.Module],
+        progress: bool | None,
+        *,
+        validate: bool = True,
+    ) -> TrainingMonitor:
+        """The :class:`~synthohive.nn.training.TrainingMonitor` of a fit, keeping the best
+        epoch of ``modules``; ``validate=False`` (DP training) scores no epoch."""
+        from synthohive.nn.training import TrainingMonitor
+
+        p = self._neural_params
+        selection: dict[str, Any] = {}
+        if validate:
+            selection = {
+                "eval_every": p.eval_every,
+                "patience": p.patience,
+                "restore_margin": p.restore_margin,
+                "eval_budget": p.eval_budget,
+            }
+        return TrainingMonitor(
+            model=self.name,
+            table=self.table.name if self.table else None,
+            epochs=p.epochs,
+            modules=modules,
+            callbacks=self.callbacks,
+            progress=progress,
+            **selection,
+        )
+
+    def _epoch_score(
+        self, setup: FitSetup, monitor: TrainingMonitor, epoch: int, seed: int
+    ) -> float | None:
+        """The validation score of ``epoch`` when the monitor asks for one, else ``None``."""
+        if not monitor.should_evaluate(epoch):
+            return None
+        return self._validation_score(setup.val_real, setup.val_ctx, seed + epoch + 1, monitor)
+
+    def _end_fit(self, monitor: TrainingMonitor) -> None:
+        """Keep the monitor's history, best epoch and selection margin."""
+        self.history = monitor.history
+        self.best_epoch, self.selection_margin = monitor.best_epoch, monitor.margin
 
     def _fit_encoding(
         self, data: pd.DataFrame, context: pd.DataFrame | None, seed: int

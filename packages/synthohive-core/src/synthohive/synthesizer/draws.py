@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from synthohive.constraints.apply import reverse_constraints
-from synthohive.constraints.builtins import _numeric
+from synthohive.constraints.columns import _numeric
 from synthohive.constraints.crosstable import RelatedConstraint
 from synthohive.errors import ConstraintError
 from synthohive.synthesizer.sequences import (

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from synthohive.constraints.builtins import _as, _dtype, _grain, _numeric
+from synthohive.constraints.columns import _as, _dtype, _grain, _numeric
 from synthohive.errors import DataError
 from synthohive.log import get_logger
 from synthohive.metadata.schema import Column

@@ -4,7 +4,8 @@ Subclass :class:`ModelContract` in a plugin's tests and set ``model_class``; dec
 model does not support with :class:`Requirements`. Connector plugins subclass
 :class:`ConnectorContract` and implement ``make_connector(tmp_path)``; constraint plugins
 subclass :class:`ConstraintContract` and implement ``real_rows()``. Data builders live in
-:mod:`synthohive.testing.data`. The kit never imports torch.
+:mod:`synthohive.testing.data`. Torch models also subclass
+:class:`synthohive.testing.neural.NeuralModelChecks`. The kit never imports torch itself.
 """
 
 from synthohive.testing.base import Requirements

@@ -8,15 +8,15 @@ import numpy as np
 import pandas as pd
 
 from synthohive.errors import ArtifactIntegrityError, InvalidDataError, UnknownConditionValueError
-from synthohive.transform.base import ColumnCodec, SpanSpec
-from synthohive.transform.values import (
-    build_series,
+from synthohive.models.codecs import (
     decode_values,
     describe_dtype,
+    dtype_from_json,
     encode_values,
     object_array,
-    restore_dtype,
 )
+from synthohive.transform.base import ColumnCodec, SpanSpec
+from synthohive.transform.series import build_series
 
 
 def _is_null_scalar(value: object) -> bool:
@@ -58,7 +58,7 @@ class DiscreteCodec(ColumnCodec):
     ) -> None:
         super().__init__(name)
         self.dtype_desc = dtype
-        self.dtype = restore_dtype(dtype)
+        self.dtype = dtype_from_json(dtype)
         self.sentinel = sentinel
         self.values = values
         self.tail_values = tail_values

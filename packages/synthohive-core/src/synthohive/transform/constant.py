@@ -8,22 +8,21 @@ import numpy as np
 import pandas as pd
 
 from synthohive.errors import ArtifactIntegrityError
+from synthohive.models.codecs import (
+    decode_value,
+    describe_dtype,
+    dtype_from_json,
+    encode_value,
+    object_array,
+)
 from synthohive.transform.base import (
     ColumnCodec,
     SpanSpec,
     read_null_indicator,
     write_null_indicator,
 )
+from synthohive.transform.series import build_series, empty_series
 from synthohive.transform.spans import SpanKind
-from synthohive.transform.values import (
-    build_series,
-    decode_value,
-    describe_dtype,
-    empty_series,
-    encode_value,
-    object_array,
-    restore_dtype,
-)
 
 
 class ConstantCodec(ColumnCodec):
@@ -44,7 +43,7 @@ class ConstantCodec(ColumnCodec):
     ) -> None:
         super().__init__(name)
         self.dtype_desc = dtype
-        self.dtype = restore_dtype(dtype)
+        self.dtype = dtype_from_json(dtype)
         self.sentinel = sentinel
         self.value = value
         self.all_null = all_null

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from synthohive.errors import ArtifactIntegrityError
+from synthohive.models.codecs import decode_value, describe_dtype, dtype_from_json, encode_value
 from synthohive.transform import datetimes as dtm
 from synthohive.transform.base import (
     NULL_SPAN,
@@ -17,13 +18,7 @@ from synthohive.transform.base import (
     write_null_indicator,
 )
 from synthohive.transform.modes import ModeModel, QuantileModel, all_points, modes_from_state
-from synthohive.transform.values import (
-    build_series,
-    decode_value,
-    describe_dtype,
-    encode_value,
-    restore_dtype,
-)
+from synthohive.transform.series import build_series
 
 Source = Literal["number", "datetime", "timedelta", "datetime_str"]
 _MAX_DECIMALS = 10
@@ -104,7 +99,7 @@ class ContinuousCodec(ColumnCodec):
         super().__init__(name)
         self.source: Source = source
         self.dtype_desc = dtype
-        self.dtype = restore_dtype(dtype)
+        self.dtype = dtype_from_json(dtype)
         self.sentinel = sentinel
         self.has_nulls = has_nulls
         self.int_kind = int_kind

@@ -18,17 +18,19 @@ from synthohive.errors import (
     UnknownConditionValueError,
 )
 from synthohive.log import get_logger
+from synthohive.models.codecs import decode_value, encode_value
 from synthohive.transform import datetimes as dtm
 from synthohive.transform.base import ColumnCodec
 from synthohive.transform.categorical import DiscreteCodec
+from synthohive.transform.checks import InfPolicy, clean_column
 from synthohive.transform.constant import ConstantCodec
 from synthohive.transform.numerical import (
     ContinuousCodec,
     Source,
     int_range_fits,
 )
+from synthohive.transform.series import null_sentinel
 from synthohive.transform.spans import SpanInfo
-from synthohive.transform.values import decode_value, encode_value, null_sentinel
 
 if TYPE_CHECKING:
     from typing import Self
@@ -42,20 +44,6 @@ FORMAT_VERSION = 1
 _CODECS: dict[str, type[ColumnCodec]] = {
     c.tag: c for c in (ContinuousCodec, DiscreteCodec, ConstantCodec)
 }
-_OK_OBJECT_KINDS = {
-    "string",
-    "integer",
-    "floating",
-    "mixed-integer-float",
-    "boolean",
-    "empty",
-    "datetime",
-    "datetime64",
-    "date",
-    "timedelta",
-    "timedelta64",
-}
-_CONTAINERS = (dict, list, set, tuple)
 
 
 class DataTransformer:
@@ -81,7 +69,7 @@ class DataTransformer:
         max_categories: int = 100,
         weight_threshold: float = 0.005,
         seed: int = 0,
-        inf_policy: Literal["error", "as_null"] = "error",
+        inf_policy: InfPolicy = "error",
         gmm_max_iter: int = 100,
         gmm_backend: Literal["fast", "sklearn"] = "fast",
         max_tail: int = 10_000,
@@ -100,7 +88,7 @@ class DataTransformer:
         self.max_categories = int(max_categories)
         self.weight_threshold = float(weight_threshold)
         self.seed = int(seed)
-        self.inf_policy: Literal["error", "as_null"] = inf_policy
+        self.inf_policy: InfPolicy = inf_policy
         self.gmm_max_iter = int(gmm_max_iter)
         self.max_tail = int(max_tail)
         if gmm_backend not in ("fast", "sklearn"):
@@ -223,7 +211,7 @@ class DataTransformer:
                     column=name,
                     fix="add the column to the metadata or drop it from the data",
                 )
-            series = self._clean(data.iloc[:, i], tname, name)
+            series = clean_column(data.iloc[:, i], tname, name, self.inf_policy)
             codecs.append(self._fit_column(series, col, tname, name, int(seeds[i])))
             labels.append(label)
         self.table_name = tname
@@ -237,50 +225,6 @@ class DataTransformer:
             output_dim=self.output_dim,
         )
         return self
-
-    def _clean(self, series: pd.Series, table: str | None, column: str) -> pd.Series:
-        """Validate object columns and apply the inf policy (returns a new series)."""
-        dtype = series.dtype
-        floats: pd.Series | None = None
-        if pd.api.types.is_object_dtype(dtype):
-            kind = pd.api.types.infer_dtype(series, skipna=True)
-            if kind not in _OK_OBJECT_KINDS:
-                head = series.dropna().iloc[:10_000]
-                n_cont = int(head.map(lambda v: isinstance(v, _CONTAINERS)).sum())
-                if n_cont:
-                    msg = f"object column holds dict/list values ({n_cont} found)"
-                else:
-                    kinds = sorted({type(v).__name__ for v in head.iloc[:1000]})
-                    msg = (
-                        f"object column mixes value types {kinds} (e.g. numbers and strings)"
-                        if len(kinds) > 1
-                        else f"object column holds values of unsupported type {kinds}"
-                    )
-                raise InvalidDataError(
-                    msg,
-                    table=table,
-                    column=column,
-                    fix="cast the column to one type (e.g. .astype(str)) or drop it",
-                )
-            if kind in ("floating", "mixed-integer-float"):
-                floats = pd.to_numeric(series)
-        elif pd.api.types.is_float_dtype(dtype):
-            floats = series
-        if floats is None:
-            return series
-        arr = floats.to_numpy(dtype=np.float64, na_value=np.nan)
-        inf = np.isinf(arr)
-        n_inf = int(inf.sum())
-        if not n_inf:
-            return series
-        if self.inf_policy == "error":
-            raise InvalidDataError(
-                f"{n_inf} infinite values (+inf/-inf)",
-                table=table,
-                column=column,
-                fix="replace or drop them, or use inf_policy='as_null' to treat them as nulls",
-            )
-        return series.mask(inf)
 
     def _fit_column(
         self, series: pd.Series, col: Column, table: str, name: str, seed: int
@@ -401,7 +345,8 @@ class DataTransformer:
         for codec, start in zip(self._codecs, self._starts, strict=True):
             if not codec.width:
                 continue
-            series = self._clean(data.iloc[:, by_name[codec.name]], self.table_name, codec.name)
+            column = data.iloc[:, by_name[codec.name]]
+            series = clean_column(column, self.table_name, codec.name, self.inf_policy)
             codec.encode(series, out[:, start : start + codec.width], rng)
         return out
 
