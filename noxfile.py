@@ -58,11 +58,20 @@ def _pytest(session: nox.Session, name: str, *paths: str) -> None:
 @nox.session(python=PY, tags=["ci"])
 def lint(session: nox.Session) -> None:
     """ruff check and ruff format --check over the whole repository; the core's layer rules
-    (``.importlinter``) with import-linter."""
-    session.install("ruff>=0.6", "import-linter>=2.1", PKG["core"])
+    (``.importlinter``) with import-linter; no core module over 500 lines (pylint's
+    too-many-lines, the only pylint check run)."""
+    session.install("ruff>=0.6", "import-linter>=2.1", "pylint>=3.2", PKG["core"])
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("lint-imports", "--no-cache")
+    session.run(
+        "pylint",
+        "--disable=all",
+        "--enable=too-many-lines",
+        "--max-module-lines=500",
+        "--score=n",
+        f"{PKG['core']}/src/synthohive",
+    )
     _prune(session)
 
 

@@ -85,7 +85,8 @@ def test_span_major_decoder_head_equals_the_forward_pass() -> None:
 
 
 def test_same_seed_gives_the_pinned_rows() -> None:
-    """Output pinned before the core redesign (#23); see ``model_digest``."""
-    from synthohive.testing.data import model_digest
+    """Output pinned before the core redesign (#23), in a fresh process with torch's portable
+    kernels (``portable_model_digest``): the in-process digest depends on the CPU."""
+    from synthohive.testing.data import portable_model_digest
 
-    assert model_digest(TVAEModel, {"epochs": 2}) == "6525bf376faa4b9a"
+    assert portable_model_digest(TVAEModel, {"epochs": 2}) == "5cb52b8619c631a3"

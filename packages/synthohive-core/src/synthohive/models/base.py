@@ -31,6 +31,7 @@ from synthohive.errors import (
     SynthoHiveError,
     TooFewRowsError,
 )
+from synthohive.frames import check_frame
 from synthohive.log import get_logger
 from synthohive.metadata.schema import Table
 
@@ -78,49 +79,21 @@ _ALLOWED_OBJECT_KINDS = frozenset(
 
 
 def check_values(data: pd.DataFrame, table: str | None) -> None:
-    """Reject values no model can learn from: duplicate column names, ``±inf`` in numeric
-    columns, and object columns that mix value types (numbers with strings, dicts, ...)."""
-    dup = data.columns[data.columns.duplicated()].tolist()
-    if dup:
-        raise InvalidDataError(
-            f"duplicate column names {dup}",
-            table=table,
-            fix="rename the columns so each name is unique",
-        )
+    """Reject object columns that mix value types (numbers with strings, dicts, ...); labels
+    and ±inf are checked before, by :func:`synthohive.frames.check_frame`."""
     for i in range(data.shape[1]):
         col = data.iloc[:, i]
-        name = str(data.columns[i])
-        dtype = col.dtype
-        if pd.api.types.is_float_dtype(dtype):
-            values = col.to_numpy(dtype="float64", na_value=np.nan)
-            n_inf = int(np.isinf(values).sum())
-            if n_inf:
-                raise InvalidDataError(
-                    f"{n_inf} infinite value(s) (inf/-inf) found",
-                    table=table,
-                    column=name,
-                    fix="replace them with NaN (missing) or finite values before fitting",
-                )
-        elif pd.api.types.is_object_dtype(dtype):
-            kind = pd.api.types.infer_dtype(col, skipna=True)
-            if kind not in _ALLOWED_OBJECT_KINDS:
-                raise InvalidDataError(
-                    f"object column holds values of mixed or unsupported types ({kind})",
-                    table=table,
-                    column=name,
-                    fix="cast the column to one type, e.g. df[col].astype(str) for labels, "
-                    "pd.to_numeric for numbers or pd.to_datetime for dates",
-                )
-            if kind in ("floating", "mixed-integer-float"):
-                values = pd.to_numeric(col, errors="coerce").to_numpy(dtype="float64")
-                n_inf = int(np.isinf(values).sum())
-                if n_inf:
-                    raise InvalidDataError(
-                        f"{n_inf} infinite value(s) (inf/-inf) found",
-                        table=table,
-                        column=name,
-                        fix="replace them with NaN (missing) or finite values before fitting",
-                    )
+        if not pd.api.types.is_object_dtype(col.dtype):
+            continue
+        kind = pd.api.types.infer_dtype(col, skipna=True)
+        if kind not in _ALLOWED_OBJECT_KINDS:
+            raise InvalidDataError(
+                f"object column holds values of mixed or unsupported types ({kind})",
+                table=table,
+                column=str(data.columns[i]),
+                fix="cast the column to one type, e.g. df[col].astype(str) for labels, "
+                "pd.to_numeric for numbers or pd.to_datetime for dates",
+            )
 
 
 @dataclass(frozen=True)
@@ -437,13 +410,7 @@ class GenerativeModel(ABC):
                 table=tname,
                 fix="fit on more rows",
             )
-        dup = data.columns[data.columns.duplicated()].tolist()
-        if dup:
-            raise InvalidDataError(
-                f"duplicate column names {dup}",
-                table=tname,
-                fix="rename the columns so each name is unique",
-            )
+        check_frame(data, tname)
         unknown = [c for c in data.columns if str(c) not in table.columns]
         if unknown:
             raise InvalidDataError(
@@ -458,6 +425,7 @@ class GenerativeModel(ABC):
                     f"context must be a pandas DataFrame, got {type(context).__name__}",
                     table=tname,
                 )
+            check_frame(context, f"{tname}.context")
             check_values(context, f"{tname}.context")
             if not self.supports_context:
                 raise DataError(

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from synthohive.constraints.crosstable import implied_context, order_edges
 from synthohive.errors import DataError
+from synthohive.frames import check_frame
 from synthohive.log import get_logger
 from synthohive.metadata.schema import Metadata, check_sequence
 from synthohive.synthesizer import graph
@@ -32,7 +33,6 @@ from synthohive.synthesizer.fitted import FittedSchema
 from synthohive.synthesizer.inputs import (
     check_keys,
     check_rows,
-    infinities_as_nulls,
     read_input,
     validate_metadata,
 )
@@ -80,8 +80,9 @@ def fit_schema(
     read = read_input(data, metadata)
     frames = read.frames
     check_rows(frames)
-    if options.inf_policy == "as_null":
-        frames = {name: infinities_as_nulls(name, df) for name, df in frames.items()}
+    frames = {
+        name: check_frame(df, name, inf_policy=options.inf_policy) for name, df in frames.items()
+    }
     meta = read.metadata
     validate_metadata(meta)
     graph.check_relations(meta)

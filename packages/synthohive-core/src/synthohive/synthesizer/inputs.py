@@ -298,20 +298,3 @@ def read_input(data: Any, metadata: Metadata | None) -> InputData:
         )
     check_tables(metadata, frames)
     return InputData(frames, label_types, metadata, single, source_rows)
-
-
-def infinities_as_nulls(table: str, data: pd.DataFrame) -> pd.DataFrame:
-    """``inf_policy="as_null"``: ±inf in float columns become nulls (counted in the log)."""
-    out = data
-    for col in data.columns:
-        series = data[col]
-        if pd.api.types.is_float_dtype(series):
-            mask = np.isinf(series.to_numpy(dtype="float64", na_value=np.nan))
-            if mask.any():
-                if out is data:
-                    out = data.copy()
-                out[col] = series.mask(mask)
-                log.info(
-                    "synthesizer.inf_as_null", table=table, column=str(col), count=int(mask.sum())
-                )
-    return out

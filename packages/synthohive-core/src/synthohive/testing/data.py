@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from typing import Any
 
 import numpy as np
@@ -211,6 +215,36 @@ def model_digest(model_cls: Any, params: dict[str, Any] | None = None, digits: i
     finally:
         if torch is not None:
             torch.set_num_threads(threads)
+
+
+# Torch settings under which float sums are the same on every x86-64 CPU: ATen's scalar
+# kernels instead of the AVX2/AVX-512 ones picked per machine, and MKL's conditional numerical
+# reproducibility. Read when torch starts, so they apply to a fresh process only.
+PORTABLE_TORCH_ENV = {"ATEN_CPU_CAPABILITY": "default", "MKL_CBWR": "COMPATIBLE"}
+
+
+def portable_model_digest(model_cls: Any, params: dict[str, Any] | None = None) -> str:
+    """:func:`model_digest` computed in a fresh Python under :data:`PORTABLE_TORCH_ENV`, for
+    torch models: in process, vectorised kernels and MKL's per-CPU code paths round sums
+    differently, so the same seed gives other rows on another machine (seen: an AVX-512 AMD CPU
+    and the machine the first pins were taken on). ``model_cls`` must be importable by name."""
+    code = (
+        "import json, sys\n"
+        f"from {model_cls.__module__} import {model_cls.__qualname__} as Model\n"
+        "from synthohive.testing.data import model_digest\n"
+        "print(model_digest(Model, json.loads(sys.argv[1])))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(params or {})],
+        env={**os.environ, **PORTABLE_TORCH_ENV},
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise AssertionError(f"digest process failed:\n{done.stderr[-4000:]}")
+    return done.stdout.strip().splitlines()[-1]
 
 
 def customers_orders(n: int = 6000, seed: int = 0) -> dict[str, pd.DataFrame]:

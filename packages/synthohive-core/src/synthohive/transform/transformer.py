@@ -17,12 +17,13 @@ from synthohive.errors import (
     NotFittedError,
     UnknownConditionValueError,
 )
+from synthohive.frames import InfPolicy, check_frame, without_infinities
 from synthohive.log import get_logger
 from synthohive.models.codecs import decode_value, encode_value
 from synthohive.transform import datetimes as dtm
 from synthohive.transform.base import ColumnCodec
 from synthohive.transform.categorical import DiscreteCodec
-from synthohive.transform.checks import InfPolicy, clean_column
+from synthohive.transform.checks import check_object_column
 from synthohive.transform.constant import ConstantCodec
 from synthohive.transform.numerical import (
     ContinuousCodec,
@@ -183,11 +184,7 @@ class DataTransformer:
             )
         if len(data) == 0:
             raise EmptyTableError("the table has no rows", table=tname, fix="pass data rows")
-        dup = data.columns[data.columns.duplicated()].unique().tolist()
-        if dup:
-            raise InvalidDataError(
-                f"duplicate column names {dup}", table=tname, fix="rename the duplicates"
-            )
+        data = check_frame(data, tname, inf_policy=self.inf_policy)
         seeds = np.random.SeedSequence(self.seed).generate_state(max(1, data.shape[1]))
         self.notes = []
         self._fit_table = tname
@@ -211,7 +208,8 @@ class DataTransformer:
                     column=name,
                     fix="add the column to the metadata or drop it from the data",
                 )
-            series = clean_column(data.iloc[:, i], tname, name, self.inf_policy)
+            series = data.iloc[:, i]
+            check_object_column(series, tname, name)
             codecs.append(self._fit_column(series, col, tname, name, int(seeds[i])))
             labels.append(label)
         self.table_name = tname
@@ -346,7 +344,8 @@ class DataTransformer:
             if not codec.width:
                 continue
             column = data.iloc[:, by_name[codec.name]]
-            series = clean_column(column, self.table_name, codec.name, self.inf_policy)
+            check_object_column(column, self.table_name, codec.name)
+            series = without_infinities(column, self.table_name, codec.name, self.inf_policy)
             codec.encode(series, out[:, start : start + codec.width], rng)
         return out
 
