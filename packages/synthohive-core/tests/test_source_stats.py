@@ -97,3 +97,25 @@ def test_a_stored_statistic_is_checked() -> None:
         SourceStatDoc.model_validate({"kind": "numerical", "bounds": [3.0, 1, 2, 4, 5, 6]})
     with pytest.raises(ValueError, match="shares"):
         SourceStatDoc.model_validate(json.loads('{"kind": "category", "bounds": [1,2,3,4,5,6]}'))
+
+
+def test_the_correction_keeps_dtypes_nulls_and_the_rows_it_need_not_move() -> None:
+    from synthohive.synthesizer.plan import TablePlan
+    from synthohive.synthesizer.source_stats import apply_source_stats
+
+    plan = TablePlan("t", ["c", "n"], ["str", "str"], {"c": "category", "n": "Int64"})
+    plan.source_stats = {
+        "c": {"kind": "category", "shares": {"a": 0.5, "b": 0.25, "new": 0.25}},
+        "n": {"kind": "numerical", "bounds": [-100.0, 0.0, 1.0, 9.0, 10.0, 10.0]},
+    }
+    frame = pd.DataFrame(
+        {
+            "c": pd.Categorical(["a"] * 600 + ["b"] * 390 + [None] * 10),
+            "n": pd.array([0, 1, 5, 10, None] * 200, dtype="Int64"),
+        }
+    )
+    apply_source_stats(plan, frame, np.random.default_rng(0))
+    assert isinstance(frame["c"].dtype, pd.CategoricalDtype) and frame["c"].isna().sum() == 10
+    assert abs((frame["c"] == "new").sum() - 248) < 50
+    assert str(frame["n"].dtype) == "Int64" and frame["n"].isna().sum() == 200
+    assert set(frame["n"].dropna()) == {-100, 1, 5, 10}  # the low tail stretched, the top kept

@@ -200,7 +200,7 @@ class TableGenerator:
         sampled = self.draws.sample(n, parent_chunk, parent_pos, rng, start)
         if sampled is not None:
             frame = sampled[plan.modelled].reset_index(drop=True)
-            if plan.source_stats:  # full-data marginals of a sampled source
+            if plan.source_stats and self.conditions is None:  # full-data marginals
                 apply_source_stats(plan, frame, chunk_rng(self.seed, self.t_index, c_index, 11))
         else:
             frame = pd.DataFrame(index=pd.RangeIndex(n))

@@ -20,7 +20,8 @@ The model is fitted on the sample as usual. :func:`learn_source_stats` keeps in 
   so the sample's min/max map onto the full data's min/max; the centre is unchanged.
 
 Not under differential privacy (exact statistics of the rows; ignored with a warning, like
-the full row count), not for copied tables, not for columns a constraint names.
+the full row count), not for copied tables, not for columns a constraint names, and not for
+conditioned samples (``sample(conditions=...)``: their shares are conditional ones).
 """
 
 from __future__ import annotations
@@ -195,7 +196,7 @@ def _stretch(series: pd.Series, bounds: list[float], datetime: bool) -> Any:
         out[high] = q_hi + (x[high] - q_hi) * (hi - q_hi) / (s_max - q_hi)
     out = np.clip(out, lo, hi)
     if datetime:
-        stamps = pd.to_datetime(pd.Series(out).round(), unit="ns")
+        stamps = pd.to_datetime(pd.Series(out, index=series.index).round(), unit="ns")
         return stamps.astype(series.dtype) if isinstance(series.dtype, np.dtype) else stamps
     if pd.api.types.is_integer_dtype(series.dtype):
         out = np.round(out)  # a nullable integer takes NaN as <NA>
