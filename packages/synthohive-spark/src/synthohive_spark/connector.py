@@ -7,12 +7,16 @@ URLs:
 - ``spark+parquet:///folder``, ``spark+csv:///folder``, ``spark+delta:///folder``: one
   sub-folder per table in that format.
 
-Reads to the driver are bounded (``max_rows``, default 200 000): a larger table is sampled,
-and the sample size is logged with the table's total. ``read_all`` and ``read_subset`` read
-several tables from one pinned snapshot with no orphan rows (``synthohive_spark.snapshot``);
-``read_subset`` samples whole parent subtrees so relations hold. Writes stage each table (a
-hidden sibling folder or a ``__shv_stage_*`` table) and swap it in on commit; Delta targets
-commit in one Delta transaction. pyspark is imported only when the connector is used.
+Reads to the driver are bounded (``max_rows``, default 200 000): a larger table is sampled
+(seeded; uniformly, or per ``stratify`` column with every value represented), the sample size
+is logged with the table's total, and exact statistics of the full table (min/max, category
+counts; ``synthohive_spark.stats``) are computed by Spark and handed to the synthesizer with
+the full row count, so generation keeps the full data's marginals and size. ``read_all``
+and ``read_subset`` read several tables from one pinned snapshot with no orphan rows
+(``synthohive_spark.snapshot``); ``read_subset`` samples whole parent subtrees so relations
+hold. Writes stage each table (a hidden sibling folder or a ``__shv_stage_*`` table) and swap
+it in on commit; Delta targets commit in one Delta transaction. pyspark is imported only
+when the connector is used.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from synthohive.connectors.base import Connector, WriteMode, WriteSession, check
 from synthohive.errors import ConnectorError, TableNotFoundError
 from synthohive.log import get_logger
 from synthohive_spark.identifiers import check_catalog_name, check_identifier, qualified
+from synthohive_spark.stats import MAX_CATEGORIES
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame as SparkDataFrame
@@ -67,8 +72,16 @@ class SparkConnector(Connector):
         max_rows: int = 200_000,
         strict_identifiers: bool = False,
         seed: int = 0,
+        stratify: dict[str, str] | None = None,
+        stratum_rows: int = 100,
+        source_stats: bool = True,
+        max_categories: int = MAX_CATEGORIES,
         **options: Any,
     ) -> None:
+        """``stratify`` maps a table to the column a sample of it is stratified on (at least
+        ``stratum_rows`` rows, or all, of each value); ``source_stats`` computes exact
+        statistics of a sampled table's full data, category counts for string columns with at
+        most ``max_categories`` distinct values."""
         super().__init__(url, **options)
         head, sep, rest = url.partition("://")
         if not sep or head.split("+", 1)[0].lower() != "spark":
@@ -95,6 +108,15 @@ class SparkConnector(Connector):
         self.max_rows = max_rows
         self.strict = strict_identifiers
         self.seed = seed
+        self.stratify = dict(stratify or {})
+        self.stratum_rows = stratum_rows
+        self.source_stats = source_stats
+        self.max_categories = max_categories
+        if stratum_rows <= 0 or max_categories <= 0:
+            raise ConnectorError(
+                f"stratum_rows and max_categories must be positive, got {stratum_rows} and "
+                f"{max_categories}"
+            )
         if self.database:
             check_catalog_name(self.database, what="database", strict=strict_identifiers)
 
@@ -211,22 +233,49 @@ class SparkConnector(Connector):
         return self._to_pandas(table, sdf, limit)
 
     def _to_pandas(
-        self, table: str, sdf: SparkDataFrame, limit: int | None, source_rows: int | None = None
+        self,
+        table: str,
+        sdf: SparkDataFrame,
+        limit: int | None,
+        source_rows: int | None = None,
+        full: SparkDataFrame | None = None,
     ) -> pd.DataFrame:
         """At most ``limit``/``max_rows`` rows of ``sdf`` on the driver. The frame's
         ``attrs["synthohive.source_rows"]`` holds the table's full row count (``source_rows``
-        when ``sdf`` is already a subset of it), which the synthesizer generates at scale 1."""
+        when ``sdf`` is already a subset of ``full``), which the synthesizer generates at
+        scale 1; a sampled read without ``limit`` also gets the full table's exact statistics
+        in ``attrs["synthohive.source_stats"]``."""
         from synthohive.synthesizer.plan import SOURCE_ROWS
+        from synthohive.synthesizer.source_stats import SOURCE_STATS
+        from synthohive_spark.stats import full_stats, stratified_sample
 
         cap = min(limit, self.max_rows) if limit else self.max_rows
         total = sdf.count()
+        whole = full if full is not None else sdf
         if total > cap:
-            sdf = sdf.sample(fraction=min(1.0, 1.2 * cap / total), seed=self.seed).limit(cap)
-            log.warning("spark.read.sampled", table=table, rows=cap, total=total)
+            column = self.stratify.get(table)
+            if column is not None:
+                sdf = stratified_sample(
+                    sdf,
+                    table,
+                    column,
+                    cap,
+                    stratum_rows=self.stratum_rows,
+                    max_categories=self.max_categories,
+                    seed=self.seed,
+                )
+            else:
+                sdf = sdf.sample(fraction=min(1.0, 1.2 * cap / total), seed=self.seed).limit(cap)
+            log.warning("spark.read.sampled", table=table, rows=cap, total=total, stratify=column)
         else:
             log.info("spark.read", table=table, rows=total, total=source_rows or total)
         frame = self._restore(table, sdf.toPandas())
         frame.attrs[SOURCE_ROWS] = int(max(total, source_rows or 0))
+        if self.source_stats and limit is None and frame.attrs[SOURCE_ROWS] > len(frame):
+            force = (self.stratify[table],) if table in self.stratify else ()
+            frame.attrs[SOURCE_STATS] = full_stats(
+                whole, max_categories=self.max_categories, force=force
+            )
         return frame
 
     def _restore(self, table: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -288,11 +337,18 @@ class SparkConnector(Connector):
             # sampling each table on its own would cut children from their parents: keep
             # whole parent subtrees instead, a share sized so the largest table fits
             assert meta is not None
+            if set(self.stratify) & set(names):
+                raise ConnectorError(
+                    f"stratify names {sorted(set(self.stratify) & set(names))}, but related "
+                    "tables are sampled by whole parent subtrees",
+                    table=sorted(set(self.stratify) & set(names))[0],
+                    fix="drop stratify for related tables, or read the table on its own",
+                )
             share = min(1.0, 0.8 * self.max_rows / max(counts.values()))
             log.warning("spark.read.subset", fraction=round(share, 6), largest=max(counts.values()))
-            frames = key_safe_subset(
-                self, meta, fraction=share, seed=self.seed, frames={t: frames[t] for t in names}
-            )
+            full = {t: frames[t] for t in names}
+            frames = key_safe_subset(self, meta, fraction=share, seed=self.seed, frames=full)
+            return {t: self._to_pandas(t, frames[t], None, counts[t], full[t]) for t in names}
         return {t: self._to_pandas(t, frames[t], None, counts.get(t)) for t in names}
 
     def read_subset(
@@ -311,7 +367,9 @@ class SparkConnector(Connector):
         frames = key_safe_subset(
             self, metadata, roots=roots, fraction=fraction, seed=self.seed, frames=full
         )
-        return {t: self._to_pandas(t, sdf, None, full[t].count()) for t, sdf in frames.items()}
+        return {
+            t: self._to_pandas(t, sdf, None, full[t].count(), full[t]) for t, sdf in frames.items()
+        }
 
     # --- writing -------------------------------------------------------------------------------
     def begin_write(

@@ -23,6 +23,7 @@ from synthohive.synthesizer.draws import ModelDraws
 from synthohive.synthesizer.fill import fill_columns, share_parent_values
 from synthohive.synthesizer.keys import cast_like
 from synthohive.synthesizer.linkage import ChunkKeys
+from synthohive.synthesizer.source_stats import apply_source_stats
 from synthohive.synthesizer.spill import SpillStore
 
 if TYPE_CHECKING:
@@ -199,6 +200,8 @@ class TableGenerator:
         sampled = self.draws.sample(n, parent_chunk, parent_pos, rng, start)
         if sampled is not None:
             frame = sampled[plan.modelled].reset_index(drop=True)
+            if plan.source_stats and self.conditions is None:  # full-data marginals
+                apply_source_stats(plan, frame, chunk_rng(self.seed, self.t_index, c_index, 11))
         else:
             frame = pd.DataFrame(index=pd.RangeIndex(n))
         if self.conditions is not None:

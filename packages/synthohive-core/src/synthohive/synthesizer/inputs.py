@@ -23,6 +23,7 @@ from synthohive.errors import DataError, EmptyTableError, InvalidDataError, Meta
 from synthohive.log import get_logger
 from synthohive.metadata.schema import Metadata
 from synthohive.synthesizer.plan import SOURCE_ROWS
+from synthohive.synthesizer.source_stats import SOURCE_STATS
 
 log = get_logger(__name__)
 
@@ -246,6 +247,8 @@ class InputData:
     """Whether the input was one DataFrame."""
     source_rows: dict[str, tuple[int, int]] = field(default_factory=dict)
     """Per table read as a bounded sample: its full row count and the rows read."""
+    source_stats: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    """Per table read as a bounded sample: exact per-column statistics of the full table."""
 
 
 def read_input(data: Any, metadata: Metadata | None) -> InputData:
@@ -270,6 +273,7 @@ def read_input(data: Any, metadata: Metadata | None) -> InputData:
     frames: dict[str, pd.DataFrame] = {}
     label_types: dict[str, list[str]] = {}
     source_rows: dict[str, tuple[int, int]] = {}
+    source_stats: dict[str, dict[str, dict[str, Any]]] = {}
     for name, df in data.items():
         if not isinstance(df, pd.DataFrame):
             raise InvalidDataError(
@@ -289,6 +293,9 @@ def read_input(data: Any, metadata: Metadata | None) -> InputData:
         total = df.attrs.get(SOURCE_ROWS)
         if isinstance(total, int | np.integer) and int(total) > len(df):
             source_rows[str(name)] = (int(total), len(df))
+            stats = df.attrs.get(SOURCE_STATS)
+            if isinstance(stats, Mapping):
+                source_stats[str(name)] = {str(c): dict(v) for c, v in stats.items()}
     if metadata is None:
         from synthohive.metadata.detect import detect_metadata
 
@@ -297,4 +304,4 @@ def read_input(data: Any, metadata: Metadata | None) -> InputData:
             table_name=next(iter(frames)),
         )
     check_tables(metadata, frames)
-    return InputData(frames, label_types, metadata, single, source_rows)
+    return InputData(frames, label_types, metadata, single, source_rows, source_stats)

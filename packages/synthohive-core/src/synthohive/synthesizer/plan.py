@@ -60,6 +60,9 @@ class TablePlan:
     source_rows: int | None = None
     """The table's full row count when ``n_rows`` were a sample of it (see
     :func:`scale_to_source`); root tables are generated at this size at scale 1."""
+    source_stats: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Full-data statistics of modelled columns when ``n_rows`` were a sample (see
+    :mod:`synthohive.synthesizer.source_stats`); applied to every generated chunk."""
     model_name: str | None = None
     has_model: bool = False
     strategy: str = "model"
@@ -130,6 +133,7 @@ class TablePlan:
                 "shared_fill": {k: list(v) for k, v in self.shared_fill.items()},
             }
             | ({"source_rows": self.source_rows} if self.source_rows else {})
+            | ({"source_stats": self.source_stats} if self.source_stats else {})
             | ({"constraints": self.constraints} if self.constraints else {})
             | ({"sequence": self.sequence} if self.sequence is not None else {})
             | (
@@ -175,6 +179,7 @@ class TablePlan:
             null_share=_by_index(doc.null_share),
             n_rows=doc.n_rows,
             source_rows=doc.source_rows,
+            source_stats={k: v.model_dump(exclude_none=True) for k, v in doc.source_stats.items()},
             model_name=doc.model_name,
             has_model=doc.has_model,
             strategy=doc.strategy,

@@ -32,6 +32,8 @@ MAX_RELATIONS = 10_000
 MAX_ROWS = 10**12
 """Largest row count (or children per parent) a model file may declare."""
 MAX_TEXT = 4096
+MAX_CATEGORIES = 100_000
+"""Most categories one column's stored full-data shares may hold."""
 
 Name = Annotated[str, StringConstraints(max_length=MAX_NAME)]
 Index = Annotated[str, StringConstraints(pattern=r"^(0|[1-9][0-9]{0,5})$")]
@@ -108,6 +110,31 @@ class FillProfileDoc(BaseModel):
         return self
 
 
+class SourceStatDoc(BaseModel):
+    """One column's stored full-data statistics (see :mod:`~synthohive.synthesizer.
+    source_stats`): category shares, or ``[full min, sample min, low tail, high tail,
+    sample max, full max]`` of a number or datetime (nanoseconds)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    kind: Literal["category", "numerical", "datetime"]
+    shares: dict[Annotated[str, StringConstraints(max_length=MAX_TEXT)], Share] | None = Field(
+        default=None, max_length=MAX_CATEGORIES
+    )
+    bounds: list[Annotated[float, Field(allow_inf_nan=False)]] | None = Field(
+        default=None, min_length=6, max_length=6
+    )
+
+    @_model_validator(mode="after")
+    def _shape(self) -> SourceStatDoc:
+        category = self.kind == "category"
+        if category != (self.shares is not None) or category == (self.bounds is not None):
+            raise ValueError(f"a {self.kind} statistic holds {'shares' if category else 'bounds'}")
+        if self.bounds is not None and self.bounds != sorted(self.bounds):
+            raise ValueError("bounds must be in increasing order")
+        return self
+
+
 class TablePlanDoc(BaseModel):
     """Schema of one stored :class:`TablePlan`: types, bounds and the plan's own consistency.
 
@@ -140,6 +167,7 @@ class TablePlanDoc(BaseModel):
     null_share: dict[Index, Share] = Field(max_length=MAX_RELATIONS)
     n_rows: Count
     source_rows: Count | None = None
+    source_stats: dict[Name, SourceStatDoc] = Field(default_factory=dict, max_length=MAX_COLUMNS)
     model_name: ModelName | None
     has_model: bool
     strategy: Literal["model", "copy", "independent"] = "model"
@@ -201,6 +229,8 @@ def plan_problems(doc: TablePlanDoc) -> list[str]:
             out.append(f"label_types says {label!r} is an integer label")
     if set(doc.dtypes) != labels:
         out.append("dtypes must give one dtype per label")
+    if set(doc.source_stats) - set(doc.modelled):
+        out.append("source_stats names columns that are not modelled")
     for fieldname in ("primary_key", "key_specs", "filled", "modelled", "fill_profiles"):
         unknown(fieldname, getattr(doc, fieldname))
     for fieldname in ("primary_key", "filled", "modelled", "grouped_keys", "dropped"):

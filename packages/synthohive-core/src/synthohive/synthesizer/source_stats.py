@@ -1,0 +1,204 @@
+"""Exact statistics of a sampled source (#22 item 3): full-data marginals kept at generation.
+
+A connector that reads a bounded sample of a table may also set
+``frame.attrs["synthohive.source_stats"]``: per column, statistics computed on the *full*
+table (by Spark, distributed)::
+
+    {"amount": {"min": 0.5, "max": 9120.0},          # numbers, or datetimes/dates
+     "tier":   {"counts": {"gold": 812, "basic": 98_411, ...}}}   # non-null categories
+
+The model is fitted on the sample as usual. :func:`learn_source_stats` keeps in the plan
+(``TablePlan.source_stats``, stored only when set) what generation needs, and
+:func:`apply_source_stats` corrects each generated chunk of modelled columns:
+
+* **categories** (``categorical`` string columns): the generated non-null values are moved,
+  fewest rows changed, so their shares follow the full data's - categories the sample missed
+  appear; categories seen fewer than the rare-category threshold ``k`` times in the *full*
+  data are never added back (their share goes to ``_RARE_`` as in a plain fit). Moved rows
+  keep the other values the model drew with their old category.
+* **numbers and datetimes**: values in the sample's lowest/highest 1 % are stretched linearly
+  so the sample's min/max map onto the full data's min/max; the centre is unchanged.
+
+Not under differential privacy (exact statistics of the rows; ignored with a warning, like
+the full row count), not for copied tables, not for columns a constraint names, and not for
+conditioned samples (``sample(conditions=...)``: their shares are conditional ones).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from synthohive.log import get_logger
+from synthohive.synthesizer.rare import RARE_TOKEN
+
+if TYPE_CHECKING:
+    from synthohive.metadata.schema import Metadata
+    from synthohive.synthesizer.plan import TablePlan
+
+log = get_logger(__name__)
+
+#: ``DataFrame.attrs`` key a connector sets on a bounded read: exact per-column statistics.
+SOURCE_STATS = "synthohive.source_stats"
+TAIL = 0.01
+"""Share of the sample at each end whose values are stretched to the full min/max."""
+
+
+def _number(value: Any, datetime: bool) -> float | None:
+    """A statistic as a float (datetimes as nanoseconds since the epoch), or ``None``."""
+    try:
+        if datetime:
+            stamp = pd.Timestamp(value)
+            if stamp.tzinfo is not None:
+                stamp = stamp.tz_convert(None)
+            return float(stamp.as_unit("ns").value)
+        out = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return out if np.isfinite(out) else None
+
+
+def _as_float(series: pd.Series, datetime: bool) -> np.ndarray:
+    if datetime:
+        values = pd.to_datetime(series, errors="coerce")
+        if getattr(values.dt, "tz", None) is not None:
+            values = values.dt.tz_convert(None)
+        stamps = values.to_numpy(dtype="datetime64[ns]")
+        out = stamps.view("int64").astype("float64")
+        out[np.isnat(stamps)] = np.nan
+        return out
+    return pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _constrained(plan: TablePlan) -> str:
+    return json.dumps([c.get("params") for c in plan.constraints], default=str)
+
+
+def learn_source_stats(
+    meta: Metadata,
+    plans: dict[str, TablePlan],
+    frames: dict[str, pd.DataFrame],
+    stats: dict[str, dict[str, dict[str, Any]]],
+    *,
+    dp: bool,
+    k: int,
+) -> None:
+    """Keep in each plan the full-data statistics its generation applies (see module doc);
+    ``frames`` are the sample after rare-category protection."""
+    for name, columns in stats.items():
+        plan = plans.get(name)
+        if plan is None or plan.strategy == "copy" or not columns:
+            continue
+        if dp:
+            log.warning(
+                "synthesizer.source_stats_ignored",
+                table=name,
+                reason="full-data statistics are exact; under DP only the sample is learned",
+            )
+            continue
+        table, frame, named = meta.tables[name], frames[name], _constrained(plan)
+        kept: dict[str, dict[str, Any]] = {}
+        for col, raw in columns.items():
+            if col not in plan.modelled or col not in frame or json.dumps(col) in named:
+                continue
+            sdtype = table.columns[col].sdtype
+            if sdtype == "categorical" and isinstance(raw.get("counts"), dict):
+                shares = _shares(raw["counts"], k)
+                if shares:
+                    kept[col] = {"kind": "category", "shares": shares}
+            elif sdtype in ("numerical", "datetime") and "min" in raw and "max" in raw:
+                bounds = _bounds(frame[col], raw, sdtype == "datetime")
+                if bounds is not None:
+                    kept[col] = {"kind": sdtype, "bounds": bounds}
+        if kept:
+            plan.source_stats = kept
+            log.info("synthesizer.source_stats", table=name, columns=sorted(kept))
+
+
+def _shares(counts: dict[Any, Any], k: int) -> dict[str, float]:
+    """Shares of the categories seen at least ``k`` times; the rest as ``_RARE_``."""
+    clean = {str(v): int(n) for v, n in counts.items() if v is not None and int(n) > 0}
+    total = sum(clean.values())
+    if total == 0:
+        return {}
+    rare = sum(n for n in clean.values() if k > 1 and n < k)
+    out = {v: n / total for v, n in sorted(clean.items()) if not (k > 1 and n < k)}
+    if rare:
+        out[RARE_TOKEN] = out.get(RARE_TOKEN, 0.0) + rare / total
+    return out
+
+
+def _bounds(sample: pd.Series, raw: dict[str, Any], datetime: bool) -> list[float] | None:
+    """``[full min, sample min, low tail, high tail, sample max, full max]``, or ``None``
+    when the sample already spans the full range."""
+    lo, hi = _number(raw["min"], datetime), _number(raw["max"], datetime)
+    values = _as_float(sample, datetime)
+    values = values[np.isfinite(values)]
+    if lo is None or hi is None or len(values) == 0:
+        return None
+    s_min, s_max = float(values.min()), float(values.max())
+    if lo >= s_min and hi <= s_max:
+        return None
+    q_lo, q_hi = (float(q) for q in np.quantile(values, [TAIL, 1 - TAIL]))
+    return [min(lo, s_min), s_min, q_lo, q_hi, s_max, max(hi, s_max)]
+
+
+def apply_source_stats(plan: TablePlan, frame: pd.DataFrame, rng: np.random.Generator) -> None:
+    """Correct ``frame``'s modelled columns in place to the plan's full-data statistics."""
+    for col, spec in plan.source_stats.items():
+        if col not in frame or len(frame) == 0:
+            continue
+        if spec["kind"] == "category":
+            frame[col] = _match_shares(frame[col], spec["shares"], rng)
+        else:
+            frame[col] = _stretch(frame[col], spec["bounds"], spec["kind"] == "datetime")
+
+
+def _match_shares(series: pd.Series, shares: dict[str, float], rng: np.random.Generator) -> Any:
+    """``series`` with the fewest non-null values changed so that the counts are a
+    multinomial draw from ``shares``."""
+    labels = sorted(shares)  # stored JSON may reorder the keys
+    p = np.array([shares[v] for v in labels], dtype="float64")
+    values = series.astype(object).where(series.notna(), None).to_numpy(dtype=object, copy=True)
+    rows = np.flatnonzero(pd.notna(values))
+    want = dict(zip(labels, rng.multinomial(len(rows), p / p.sum()), strict=True))
+    free: list[np.ndarray] = []
+    current = pd.Series(values[rows]).astype(str).to_numpy()
+    for value in pd.unique(current):
+        at = rows[current == value]
+        extra = len(at) - int(want.get(str(value), 0))
+        if extra > 0:
+            free.append(rng.choice(at, size=extra, replace=False))
+    if not free:
+        return series
+    moved = np.concatenate(free)
+    have = pd.Series(current).value_counts()
+    need = [v for v in labels for _ in range(max(0, int(want[v]) - int(have.get(v, 0))))]
+    values[rng.permutation(moved)[: len(need)]] = np.array(need, dtype=object)
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        cats = list(series.cat.categories) + [v for v in labels if v not in series.cat.categories]
+        return pd.Categorical(values, categories=cats)
+    return pd.Series(values, index=series.index).astype(series.dtype)
+
+
+def _stretch(series: pd.Series, bounds: list[float], datetime: bool) -> Any:
+    """Values in the sample's tails mapped linearly onto the full min/max (see module doc)."""
+    lo, s_min, q_lo, q_hi, s_max, hi = bounds
+    x = _as_float(series, datetime)
+    out = x.copy()
+    low, high = x < q_lo, x > q_hi
+    if q_lo > s_min:
+        out[low] = q_lo - (q_lo - x[low]) * (q_lo - lo) / (q_lo - s_min)
+    if s_max > q_hi:
+        out[high] = q_hi + (x[high] - q_hi) * (hi - q_hi) / (s_max - q_hi)
+    out = np.clip(out, lo, hi)
+    if datetime:
+        stamps = pd.to_datetime(pd.Series(out, index=series.index).round(), unit="ns")
+        return stamps.astype(series.dtype) if isinstance(series.dtype, np.dtype) else stamps
+    if pd.api.types.is_integer_dtype(series.dtype):
+        out = np.round(out)  # a nullable integer takes NaN as <NA>
+    numeric = pd.api.types.is_numeric_dtype(series.dtype)
+    return pd.Series(out, index=series.index).astype(series.dtype if numeric else "float64")

@@ -1,0 +1,130 @@
+"""Exact statistics of a full table and stratified sampling, for bounded reads (#22 item 3).
+
+When a bounded read samples a table, :func:`full_stats` computes on the *whole* table, on the
+executors, what the synthesizer needs to keep full-data marginals
+(``attrs["synthohive.source_stats"]``, see :mod:`synthohive.synthesizer.source_stats`):
+
+1. one aggregation pass: min and max of every numeric, date and timestamp column, and
+   ``approx_count_distinct`` of every string column;
+2. one grouped count over the string columns with at most ``max_categories`` distinct values
+   (the count exploded into ``(column, value)`` pairs, so one pass serves every column): their
+   exact category counts. Only these small results reach the driver.
+
+:func:`stratum_fractions` sizes a stratified sample (``SparkConnector(stratify=...)``): every
+stratum keeps ``min(its rows, stratum_rows)`` rows, and the rest of the budget is shared in
+proportion to the strata's sizes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from synthohive.errors import ConnectorError
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame as SparkDataFrame
+
+MAX_CATEGORIES = 1000
+"""Most distinct values a string column may have for its exact category counts to be kept."""
+NULL_STRATUM = "\x00null"
+"""Stratum of the rows whose stratify column is null."""
+
+
+def full_stats(
+    sdf: SparkDataFrame, *, max_categories: int = MAX_CATEGORIES, force: tuple[str, ...] = ()
+) -> dict[str, dict[str, Any]]:
+    """Per column ``{"min", "max"}`` or ``{"counts": {value: rows}}`` of the whole ``sdf``;
+    ``force`` names columns whose counts are kept whatever their type or cardinality."""
+    from pyspark.sql import functions as sf
+    from pyspark.sql import types as st
+
+    ordered = (st.NumericType, st.DateType, st.TimestampType, st.TimestampNTZType)
+    fields = sdf.schema.fields
+    ranged = [f.name for f in fields if isinstance(f.dataType, ordered)]
+    strings = [f.name for f in fields if isinstance(f.dataType, st.StringType)]
+    aggs = [agg(sdf[c]) for c in ranged for agg in (sf.min, sf.max)]
+    aggs += [sf.approx_count_distinct(sdf[c]) for c in strings]
+    row = sdf.agg(*aggs).first() if aggs else None
+    out: dict[str, dict[str, Any]] = {}
+    for i, col in enumerate(ranged):
+        assert row is not None
+        low, high = row[2 * i], row[2 * i + 1]
+        if low is not None and high is not None:
+            out[col] = {"min": low, "max": high}
+    approx = {c: row[2 * len(ranged) + i] for i, c in enumerate(strings)} if row else {}
+    counted = [c for c in strings if approx[c] <= max_categories] + [
+        c for c in force if c not in strings or approx.get(c, 0) > max_categories
+    ]
+    if not counted:
+        return out
+    pairs = sf.explode(
+        sf.array(
+            *[
+                sf.struct(sf.lit(i).alias("c"), sdf[c].cast("string").alias("v"))
+                for i, c in enumerate(counted)
+            ]
+        )
+    ).alias("p")
+    grouped = (
+        sdf.select(pairs)
+        .where(sf.col("p.v").isNotNull())
+        .groupBy(sf.col("p.c").alias("c"), sf.col("p.v").alias("v"))
+        .count()
+    )
+    counts: dict[str, dict[str, int]] = {c: {} for c in counted}
+    limit = len(counted) * (max_categories + 1) + 1
+    for r in grouped.limit(limit).collect():
+        counts[counted[int(r["c"])]][str(r["v"])] = int(r["count"])
+    for col, values in counts.items():
+        if col in force or len(values) <= max_categories:  # approx may have undercounted
+            out[col] = {"counts": values}
+    return out
+
+
+def stratum_fractions(counts: dict[str, int], cap: int, stratum_rows: int) -> dict[str, float]:
+    """Per stratum the share of its rows to sample so about ``cap`` rows are kept in all,
+    each stratum at least ``min(its rows, stratum_rows)`` of them (fewer when ``cap`` cannot
+    hold that many for every stratum)."""
+    floor = {k: min(n, stratum_rows) for k, n in counts.items()}
+    need = sum(floor.values())
+    if need >= cap:
+        return {k: floor[k] * cap / need / n for k, n in counts.items() if n > 0}
+    rest = sum(n - floor[k] for k, n in counts.items())
+    base = (cap - need) / rest if rest else 0.0
+    return {k: min(1.0, (floor[k] + base * (n - floor[k])) / n) for k, n in counts.items() if n}
+
+
+def stratified_sample(
+    sdf: SparkDataFrame,
+    table: str,
+    column: str,
+    cap: int,
+    *,
+    stratum_rows: int,
+    max_categories: int,
+    seed: int,
+) -> SparkDataFrame:
+    """About ``cap`` rows of ``sdf`` with every value of ``column`` represented (``sampleBy``,
+    seeded); ``ConnectorError`` when the column is missing or has too many values."""
+    from pyspark.sql import functions as sf
+
+    if column not in sdf.columns:
+        raise ConnectorError(
+            f"stratify names column {column!r}, which the table does not have",
+            table=table,
+            column=column,
+            fix=f"stratify on one of {sdf.columns}",
+        )
+    key = "__shv_stratum"
+    keyed = sdf.withColumn(key, sf.coalesce(sdf[column].cast("string"), sf.lit(NULL_STRATUM)))
+    rows = keyed.groupBy(key).count().limit(max_categories + 1).collect()
+    if len(rows) > max_categories:
+        raise ConnectorError(
+            f"stratify column has more than {max_categories} distinct values",
+            table=table,
+            column=column,
+            fix="stratify on a low-cardinality column, or raise max_categories",
+        )
+    counts = {str(r[key]): int(r["count"]) for r in rows}
+    fractions = stratum_fractions(counts, int(0.97 * cap), stratum_rows)
+    return keyed.sampleBy(key, fractions, seed=seed).drop(key).limit(cap)
