@@ -24,6 +24,9 @@ def test_ranks_split_the_rows_and_each_step_of_the_single_process_batch() -> Non
     assert {(local, steps) for _, local, steps in shards} == {(250, 3)}
     with pytest.raises(DataError, match="smaller than the 4 training processes"):
         DataParallel(0, 4).plan(100, 3, table="t")
+    assert DataParallel(1, 3).pac_batch(500, 10, table="t") == 160  # CTGAN: whole packs
+    with pytest.raises(DataError, match="fewer than pac=10"):
+        DataParallel(0, 4).pac_batch(30, 10, table="t")
 
 
 def test_dp_sgd_under_data_parallel_training_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:

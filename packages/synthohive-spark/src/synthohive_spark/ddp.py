@@ -73,7 +73,7 @@ def fit_table_distributed(
     processes on the driver (``True``) or as Spark tasks on executors, ``use_gpu`` gives each
     one GPU (NCCL). ``staging`` is the folder the rows are staged in (default: a temporary
     folder on the driver, which executors on other machines cannot read). The model's
-    class must support data-parallel training (``supports_data_parallel``; TVAE does) and
+    class must support data-parallel training (``supports_data_parallel``: TVAE, CTGAN) and
     ``params`` must not ask for differential privacy. Returns the fitted model, loaded on
     the driver's CPU, with rank 0's ``history`` (per-epoch losses, seconds, validation
     scores).
@@ -90,7 +90,7 @@ def fit_table_distributed(
         raise DataError(
             f"model {model!r} does not support data-parallel training",
             table=table.name,
-            fix="use model='tvae', or fit the table in one process (Synthesizer.fit)",
+            fix="use model='tvae' or 'ctgan', or fit the table in one process (Synthesizer.fit)",
         )
     if getattr(fitted.params, "dp", None) is not None:
         raise PrivacyError(

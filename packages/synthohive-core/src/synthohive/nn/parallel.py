@@ -8,7 +8,10 @@ One process per rank (launched by ``torchrun``, or by Spark's ``TorchDistributor
 - each rank trains on its own shard of the training rows (``rank::world``), draws
   ``batch // world`` rows per step with its own seed, and ``DistributedDataParallel``
   averages the gradients, so every step sees a global batch of the single-process size and
-  an epoch has the single-process number of steps;
+  an epoch has the single-process number of steps (TVAE). CTGAN draws its rows with
+  replacement from all training rows, so each rank draws ``batch // world`` of them with its
+  own seed (no shard), and its gradients are averaged by one all-reduce per network and step
+  (:meth:`DataParallel.average_gradients`; DDP cannot wrap a WGAN-GP critic);
 - rank 0 decides when to score an epoch, scores it and broadcasts the score (and its noise),
   so best-epoch selection and early stopping are identical on every rank.
 
@@ -66,7 +69,7 @@ class DataParallel:
             raise DataError(
                 f"model {model.name!r} does not support data-parallel training",
                 table=tname,
-                fix="fit it in one process, or use a model that does (tvae)",
+                fix="fit it in one process, or use a model that does (tvae, ctgan)",
             )
         if getattr(model.params, "dp", None) is not None:
             raise PrivacyError(
@@ -87,6 +90,42 @@ class DataParallel:
             )
         steps = max(1, math.ceil(math.ceil(n_train / self.world) / local))
         return np.arange(self.rank, n_train, self.world), local, steps
+
+    def pac_batch(self, batch: int, pac: int, *, table: str | None) -> int:
+        """Rows per step on this rank when every process draws its own rows (with
+        replacement, as CTGAN's training-by-sampling does): ``batch // world`` rounded down to
+        a multiple of ``pac``."""
+        local = (batch // self.world) // pac * pac
+        if local < pac:
+            raise DataError(
+                f"batch size {batch} leaves fewer than pac={pac} rows for each of the "
+                f"{self.world} training processes",
+                table=table,
+                fix="raise batch_size, lower pac, or train with fewer processes",
+            )
+        return local
+
+    def broadcast_modules(self, *modules: torch.nn.Module) -> None:
+        """Give every rank rank 0's weights (the start of training without DDP)."""
+        for module in modules:
+            for tensor in [*module.parameters(), *module.buffers()]:
+                dist.broadcast(tensor.data, src=0)
+
+    def average_gradients(self, module: torch.nn.Module) -> None:
+        """Replace each gradient of ``module`` by its mean over the ranks (one all-reduce).
+
+        For training loops that ``DistributedDataParallel`` cannot wrap: WGAN-GP's gradient
+        penalty differentiates the critic twice in one step, which DDP's reducer refuses."""
+        grads = [q.grad for q in module.parameters() if q.grad is not None]
+        if not grads:
+            return
+        flat = torch.cat([g.reshape(-1) for g in grads])
+        dist.all_reduce(flat)
+        flat /= self.world
+        start = 0
+        for g in grads:
+            g.copy_(flat[start : start + g.numel()].view_as(g))
+            start += g.numel()
 
     def wrap(self, module: torch.nn.Module) -> torch.nn.Module:
         """``module`` in ``DistributedDataParallel`` (rank 0's weights are broadcast)."""
