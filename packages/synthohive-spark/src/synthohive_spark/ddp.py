@@ -7,10 +7,10 @@ Parquet in a folder every process can read (a local temporary folder in local mo
 one process per rank, each initialises ``torch.distributed`` from the environment torchrun sets
 (gloo on CPU, NCCL on CUDA), reads the rows and fits the model; the model trains
 data-parallel (see :mod:`synthohive.nn.parallel`: encoding fitted on every row by every rank,
-one shard of the training rows per rank, gradients averaged by ``DistributedDataParallel``,
-rank 0's validation decisions broadcast). Rank 0 sends the fitted state back as model-file
-members (JSON, ``.npy``, safetensors) and the driver loads them with the model file's checks
-(no pickle of a model).
+each rank's own rows per step (a shard for TVAE, draws with its own seed for CTGAN),
+gradients averaged across ranks, rank 0's validation decisions broadcast). Rank 0 sends the
+fitted state back as model-file members (JSON, ``.npy``, safetensors) and the driver loads
+them with the model file's checks (no pickle of a model).
 
 Every rank holds the whole table in memory (the encoding is fitted on all rows): the
 processes split the compute, not the memory. The processes need the model plugin: a missing
