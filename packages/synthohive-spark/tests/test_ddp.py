@@ -36,15 +36,21 @@ def _quality(data: pd.DataFrame, fake: pd.DataFrame) -> tuple[float, float]:
     return overall, float(np.corrcoef(fake["x"], fake["y"])[0, 1])
 
 
-@pytest.mark.spark
-def test_tvae_trained_on_two_processes_is_as_good_as_one_and_round_trips(spark: Any) -> None:
+def _two_fits(spark: Any, model: str, params: dict[str, Any]) -> tuple[Any, Any, list[float]]:
+    """The model fitted by 2 processes and in this process (seed 0), and the scores of 3,000
+    rows sampled from each: overall and corr(x, y) of the 2-process fit, then the other's."""
     data = _dependent()
     table = detect_table(data, name="readings")
-    ddp = fit_table_distributed(spark, data, table, "tvae", PARAMS, num_processes=2, seed=0)
-    single = get_registry().get_model("tvae")(PARAMS, seed=0, device="cpu")
+    ddp = fit_table_distributed(spark, data, table, model, params, num_processes=2, seed=0)
+    single = get_registry().get_model(model)(params, seed=0, device="cpu")
     single.fit(data, table=table, progress=False)
-    q_ddp, rho_ddp = _quality(data, ddp.sample(3000, seed=1))
-    q_one, rho_one = _quality(data, single.sample(3000, seed=1))
+    scores = [q for fit in (ddp, single) for q in _quality(data, fit.sample(3000, seed=1))]
+    return ddp, single, scores
+
+
+@pytest.mark.spark
+def test_tvae_trained_on_two_processes_is_as_good_as_one_and_round_trips(spark: Any) -> None:
+    ddp, single, (q_ddp, rho_ddp, q_one, rho_one) = _two_fits(spark, "tvae", PARAMS)
     # measured: overall 0.986 (2 processes) vs 0.984 (1), corr(x, y) 0.983 vs 0.982 (real 0.99)
     assert abs(q_ddp - q_one) <= 0.02
     assert rho_ddp > 0.95 and abs(rho_ddp - rho_one) <= 0.03
@@ -57,14 +63,8 @@ def test_tvae_trained_on_two_processes_is_as_good_as_one_and_round_trips(spark: 
 
 @pytest.mark.spark
 def test_ctgan_trained_on_two_processes_scores_like_one(spark: Any) -> None:
-    data = _dependent()
-    table = detect_table(data, name="readings")
     params = {"epochs": 100, "batch_size": 500}
-    ddp = fit_table_distributed(spark, data, table, "ctgan", params, num_processes=2, seed=0)
-    single = get_registry().get_model("ctgan")(params, seed=0, device="cpu")
-    single.fit(data, table=table, progress=False)
-    q_ddp, _ = _quality(data, ddp.sample(3000, seed=1))
-    q_one, _ = _quality(data, single.sample(3000, seed=1))
+    ddp, single, (q_ddp, _, q_one, _) = _two_fits(spark, "ctgan", params)
     # measured over seeds 0-2: overall 0.883/0.895/0.886 (2 processes) vs 0.885/0.901/0.888
     assert abs(q_ddp - q_one) <= 0.02
     assert len(ddp.history) == len(single.history) == 100
