@@ -65,6 +65,7 @@ class CTGANModel(NeuralModel):
     supports_sequences = True  # the previous row arrives as context columns
     supports_conditions = True
     supports_dp = True  # DP-SGD on the critic, the only network that sees rows (opacus)
+    supports_data_parallel = True  # gradients averaged over ranks when torch.distributed is up
     Params = CTGANParams
     params: CTGANParams
 
@@ -86,6 +87,7 @@ class CTGANModel(NeuralModel):
 
         from synthohive.nn.data import to_device
         from synthohive.nn.device import seeded
+        from synthohive.nn.parallel import DataParallel
         from synthohive.nn.spans import ConditionIndex, apply_activations
         from synthohive.nn.training import adam, effective_batch
         from synthohive_ctgan.networks import Critic, Generator
@@ -111,11 +113,15 @@ class CTGANModel(NeuralModel):
         )
         self.batch_size_, self.pac_ = batch, pac
         cond_w, ctx_w = enc.condition_width, enc.context_width
-        with seeded(seed, device) as gen:
+        par = DataParallel.current()  # None unless fitted data-parallel (synthohive.nn.parallel)
+        local = batch if par is None else par.pac_batch(batch, pac, table=tname)
+        with seeded(seed if par is None else par.rank_seed(seed), device) as gen:
             g_net = Generator(p.embedding_dim + cond_w + ctx_w, p.generator_dim, enc.width)
             d_net = Critic(enc.width + cond_w + ctx_w, p.discriminator_dim, pac)
             g_net.to(device)
             d_net.to(device)
+            if par is not None:
+                par.broadcast_modules(g_net, d_net)
             self._generator = g_net
             opt_g = adam(
                 list(g_net.parameters()),
@@ -169,7 +175,7 @@ class CTGANModel(NeuralModel):
                 sum_g = torch.zeros((), device=device)
                 for step in range(steps):
                     for _ in range(p.discriminator_steps):
-                        _, rows, extra = draw(batch)
+                        _, rows, extra = draw(local)
                         with torch.no_grad():
                             _, fake = fake_from(extra)
                         real_in = torch.cat([real_all[rows], extra], dim=1)
@@ -184,8 +190,10 @@ class CTGANModel(NeuralModel):
                         monitor.check(total_d, name="discriminator loss", epoch=epoch, step=step)
                         opt_d.zero_grad(set_to_none=True)
                         total_d.backward()
+                        if par is not None:
+                            par.average_gradients(d_net)
                         opt_d.step()
-                    slots, _, extra = draw(batch)
+                    slots, _, extra = draw(local)
                     raw, fake = fake_from(extra)
                     # the critic is frozen for the generator step: no critic weight gradients
                     for q in d_params:
@@ -196,10 +204,12 @@ class CTGANModel(NeuralModel):
                     if slots is not None:
                         has = slots >= 0
                         ce = cond_index.cross_entropy(raw, slots.clamp(min=0))
-                        loss_g = loss_g + (ce * has).sum() / batch
+                        loss_g = loss_g + (ce * has).sum() / local
                     monitor.check(loss_g, name="generator loss", epoch=epoch, step=step)
                     opt_g.zero_grad(set_to_none=True)
                     loss_g.backward()
+                    if par is not None:
+                        par.average_gradients(g_net)
                     opt_g.step()
                     sum_d += total_d.detach()
                     sum_g += loss_g.detach()
@@ -213,7 +223,7 @@ class CTGANModel(NeuralModel):
                     break
             monitor.finish()
             g_net.eval()
-            if p.calibrate:
+            if p.calibrate and (par is None or par.primary):  # only rank 0's model is kept
                 self._calibrate(train, setup.train_ctx, setup.rng, seed)
         self._end_fit(monitor)
 

@@ -1,4 +1,5 @@
-"""synthohive-spark: Spark catalog/folder connectors, distributed fitting and generation."""
+"""synthohive-spark: Spark catalog/folder connectors, distributed fitting (one executor per
+table, or one table data-parallel through TorchDistributor) and generation."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["SparkConnector", "fit", "generate", "local_session"]
+__all__ = ["SparkConnector", "fit", "fit_table_distributed", "generate", "local_session"]
 
 
 def __getattr__(name: str) -> Any:
@@ -18,6 +19,10 @@ def __getattr__(name: str) -> Any:
         from synthohive_spark.fitting import fit
 
         return fit
+    if name == "fit_table_distributed":
+        from synthohive_spark.ddp import fit_table_distributed
+
+        return fit_table_distributed
     if name == "generate":
         from synthohive_spark.distributed import generate
 

@@ -18,7 +18,7 @@ naming the table; a lost executor is retried by Spark.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from synthohive import errors
 from synthohive.errors import PluginNotFoundError, SynthoHiveError
@@ -35,6 +35,42 @@ if TYPE_CHECKING:
 _Result = tuple[str, Any, Any]
 
 
+def error_detail(exc: SynthoHiveError, table: str) -> dict[str, Any]:
+    """What a remote process sends back about ``exc``, raised while fitting ``table`` (a
+    missing model plugin becomes a :class:`ConnectorError` asking to install it there)."""
+    if isinstance(exc, PluginNotFoundError):
+        return {
+            "type": "ConnectorError",
+            "message": f"an executor cannot fit the table's model: {exc.bare_message}",
+            "table": table,
+            "column": None,
+            "fix": "install the same SynthoHive packages (e.g. pip install synthohive-ctgan) "
+            "on every executor of the cluster",
+        }
+    return {
+        "type": type(exc).__name__,
+        "message": exc.bare_message,
+        "table": exc.table or table,
+        "column": exc.column,
+        "fix": exc.fix,
+    }
+
+
+def raise_detail(detail: dict[str, Any], what: str) -> NoReturn:
+    """Raise the error that :func:`error_detail` described, on the driver, as its own
+    SynthoHive type (``SynthoHiveError`` for a type this version does not know)."""
+    cls = getattr(errors, str(detail.get("type")), None)
+    if not (isinstance(cls, type) and issubclass(cls, SynthoHiveError)):
+        cls = SynthoHiveError
+    where = {k: detail.get(k) for k in ("table", "column", "fix")}
+    try:
+        raise cls(f"{what}: {detail['message']}", **where)
+    except TypeError:  # an error type with its own constructor
+        raise SynthoHiveError(
+            f"{what} ({detail.get('type')}): {detail['message']}", **where
+        ) from None
+
+
 def _fit_one(item: tuple[int, FitTask]) -> tuple[int, _Result]:
     """Executor side: fit one task, return its model state as model-file members."""
     from synthohive.artifacts.memory import MemoryStore
@@ -43,25 +79,8 @@ def _fit_one(item: tuple[int, FitTask]) -> tuple[int, _Result]:
     index, task = item
     try:
         model = run_fit_task(task, progress=False)
-    except PluginNotFoundError as exc:
-        detail = {
-            "type": "ConnectorError",
-            "message": f"an executor cannot fit the table's model: {exc.bare_message}",
-            "table": task.table,
-            "column": None,
-            "fix": "install the same SynthoHive packages (e.g. pip install synthohive-ctgan) "
-            "on every executor of the cluster",
-        }
-        return index, ("error", detail, None)
     except SynthoHiveError as exc:
-        detail = {
-            "type": type(exc).__name__,
-            "message": exc.bare_message,
-            "table": exc.table or task.table,
-            "column": exc.column,
-            "fix": exc.fix,
-        }
-        return index, ("error", detail, None)
+        return index, ("error", error_detail(exc, task.table), None)
     store = MemoryStore()
     model.save(store.writer())
     return index, ("ok", model.name, dict(store.members))
@@ -74,23 +93,7 @@ def _land(task: FitTask, result: _Result) -> GenerativeModel:
 
     status, first, members = result
     if status != "ok":
-        cls = getattr(errors, str(first.get("type")), None)
-        if not (isinstance(cls, type) and issubclass(cls, SynthoHiveError)):
-            cls = SynthoHiveError
-        try:
-            raise cls(
-                f"fitting on a Spark executor failed: {first['message']}",
-                table=first.get("table"),
-                column=first.get("column"),
-                fix=first.get("fix"),
-            )
-        except TypeError:  # an error type with its own constructor
-            raise SynthoHiveError(
-                f"fitting on a Spark executor failed ({first.get('type')}): {first['message']}",
-                table=first.get("table"),
-                column=first.get("column"),
-                fix=first.get("fix"),
-            ) from None
+        raise_detail(first, "fitting on a Spark executor failed")
     model_cls = get_registry().get_model(str(first))
     return model_cls.load(MemoryStore(members).reader(), device=task.device)
 

@@ -58,6 +58,7 @@ class TVAEModel(NeuralModel):
     supports_sequences = True  # the previous row arrives as context columns
     supports_conditions = True
     supports_dp = True  # DP-SGD on encoder and decoder together (opacus)
+    supports_data_parallel = True  # DDP over the rows when torch.distributed is initialised
     Params = TVAEParams
     params: TVAEParams
 
@@ -80,11 +81,13 @@ class TVAEModel(NeuralModel):
 
         from synthohive.nn.data import to_device
         from synthohive.nn.device import seeded
+        from synthohive.nn.parallel import DataParallel
         from synthohive.nn.spans import reconstruction_loss
         from synthohive.nn.training import adam, effective_batch
         from synthohive_tvae.networks import Decoder, Encoder
 
         p = self.params
+        par = DataParallel.current()  # None unless fitted data-parallel (synthohive.nn.parallel)
         if p.dp is not None:
             self._fit_dp(data, context, progress, seed, p.dp)
             return
@@ -98,7 +101,11 @@ class TVAEModel(NeuralModel):
         batch, _ = effective_batch(n_train, p.batch_size, model=self.name, table=tname)
         self.batch_size_ = batch
         ctx_w = enc.context_width
-        with seeded(seed, device) as gen:
+        if par is None:
+            shard, local, steps = None, batch, max(1, math.ceil(n_train / batch))
+        else:  # this rank's rows and share of each step's batch
+            shard, local, steps = par.plan(n_train, batch, table=tname)
+        with seeded(seed if par is None else par.rank_seed(seed), device) as gen:
             encoder = Encoder(enc.width + ctx_w, p.compress_dims, p.embedding_dim).to(device)
             decoder = Decoder(p.embedding_dim + ctx_w, p.decompress_dims, enc.width).to(device)
             self._encoder, self._decoder = encoder, decoder
@@ -107,26 +114,32 @@ class TVAEModel(NeuralModel):
             )
             real_all = to_device(setup.train, device)
             ctx_all = to_device(setup.train_ctx, device)
+            real_mine, ctx_mine = real_all, ctx_all
+            encode: torch.nn.Module = encoder
+            decode: torch.nn.Module = decoder
+            if par is not None:
+                real_mine, ctx_mine = real_all[shard], ctx_all[shard]
+                encode, decode = par.wrap(encoder), par.wrap(decoder)
+            n_mine = len(real_mine)
             layout = enc.layout.to(device)
-            steps = max(1, math.ceil(n_train / batch))
             monitor = self._monitor({"encoder": encoder, "decoder": decoder}, progress)
             for epoch in range(p.epochs):
                 encoder.train()
                 decoder.train()
-                order = torch.randperm(n_train, generator=gen, device=device)
-                if steps * batch > n_train:  # top up the last batch so no row is dropped
+                order = torch.randperm(n_mine, generator=gen, device=device)
+                if steps * local > n_mine:  # top up the last batch so no row is dropped
                     extra = torch.randint(
-                        0, n_train, (steps * batch - n_train,), generator=gen, device=device
+                        0, n_mine, (steps * local - n_mine,), generator=gen, device=device
                     )
                     order = torch.cat([order, extra])
                 sums = torch.zeros(3, device=device)
                 for step in range(steps):
-                    rows = order[step * batch : (step + 1) * batch]
-                    x, c = real_all[rows], ctx_all[rows]
-                    mu, logvar = encoder(torch.cat([x, c], dim=1))
+                    rows = order[step * local : (step + 1) * local]
+                    x, c = real_mine[rows], ctx_mine[rows]
+                    mu, logvar = encode(torch.cat([x, c], dim=1))
                     eps = torch.randn(mu.shape, generator=gen, device=device)
                     z = mu + eps * torch.exp(0.5 * logvar)
-                    raw = decoder(torch.cat([z, c], dim=1))
+                    raw = decode(torch.cat([z, c], dim=1))
                     rec = reconstruction_loss(raw, x, decoder.sigma, layout)
                     kld = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum() / x.shape[0]
                     loss = p.loss_factor * rec + kld
@@ -143,16 +156,17 @@ class TVAEModel(NeuralModel):
                     "loss": means[0],
                     "reconstruction": means[1],
                     "kl": means[2],
-                    "rows": float(steps * batch),
+                    "rows": float(steps * local),
                 }
                 if monitor.end_epoch(epoch, losses, score):
                     break
             monitor.finish()
             encoder.eval()
             decoder.eval()
-            if p.calibrate:
-                self._calibrate(setup.train, setup.train_ctx, setup.rng, seed)
-            self._fit_latent_stats(real_all, ctx_all)
+            if par is None or par.primary:  # the other ranks' models are not kept
+                if p.calibrate:
+                    self._calibrate(setup.train, setup.train_ctx, setup.rng, seed)
+                self._fit_latent_stats(real_all, ctx_all)
         self._end_fit(monitor)
 
     def _fit_dp(

@@ -11,6 +11,8 @@
 - :mod:`synthohive.nn.training` — ``TrainingMonitor``, ``column_score``, ``score_noise``,
   ``validation_score``, ``check_finite``
 - :mod:`synthohive.nn.data` — ``EncodedTable`` (transformer + context transformer + tensors)
+- :mod:`synthohive.nn.parallel` — ``DataParallel``: what a fit does under ``torch.distributed``
+  (row shards, DDP, rank 0's validation decisions broadcast)
 
 The names below are loaded lazily (PEP 562): importing ``synthohive.nn`` or
 ``synthohive.nn.model`` does not import torch, so a plugin's model module can subclass

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -61,6 +61,9 @@ class NeuralModel(GenerativeModel):
     """
 
     state_format: int = 1
+    supports_data_parallel: ClassVar[bool] = False
+    """Whether ``_fit`` trains data-parallel when ``torch.distributed`` is initialised
+    (see :mod:`synthohive.nn.parallel`)."""
 
     def __init__(
         self,
@@ -122,7 +125,11 @@ class NeuralModel(GenerativeModel):
         """Forget what an earlier fit learned (shared state and :meth:`_init_state`) and
         resolve the device; the first step of every ``_fit``."""
         from synthohive.nn.device import resolve_device
+        from synthohive.nn.parallel import DataParallel
 
+        par = DataParallel.current()
+        if par is not None:
+            par.check_model(self)
         self._init_state()
         self._logit_bias = self._scalar_maps = None
         self.best_epoch = None
@@ -133,9 +140,14 @@ class NeuralModel(GenerativeModel):
         """:meth:`_begin_fit`, then fit the encoding, encode the rows and their context, and
         hold out ``validation_fraction`` of them (drawn from ``np.random.default_rng(seed)``)."""
         from synthohive.nn.data import split_rows
+        from synthohive.nn.parallel import DataParallel
 
         device = self._begin_fit()
         enc = self._fit_encoding(data, context, seed)
+        par = DataParallel.current()
+        if par is not None:  # every rank fitted the encoding on all rows, with the same seed
+            tname = self.table.name if self.table else None
+            par.check_same("encoded width", enc.width + enc.context_width, table=tname)
         matrix = enc.encode(data)
         ctx = enc.encode_context(context, len(data))
         rng = np.random.default_rng(seed)
@@ -175,7 +187,19 @@ class NeuralModel(GenerativeModel):
     def _epoch_score(
         self, setup: FitSetup, monitor: TrainingMonitor, epoch: int, seed: int
     ) -> float | None:
-        """The validation score of ``epoch`` when the monitor asks for one, else ``None``."""
+        """The validation score of ``epoch`` when the monitor asks for one, else ``None``
+        (in data-parallel training rank 0's decision and score, on every rank)."""
+        from synthohive.nn.parallel import DataParallel
+
+        par = DataParallel.current()
+        if par is not None:
+            return par.epoch_score(
+                monitor,
+                epoch,
+                lambda: self._validation_score(
+                    setup.val_real, setup.val_ctx, seed + epoch + 1, monitor
+                ),
+            )
         if not monitor.should_evaluate(epoch):
             return None
         return self._validation_score(setup.val_real, setup.val_ctx, seed + epoch + 1, monitor)
