@@ -113,10 +113,12 @@ def tests_core(session: nox.Session) -> None:
 @nox.parametrize("package", ["ctgan", "tvae", "sql", "spark"])
 def tests(session: nox.Session, package: str) -> None:
     """One plugin package's own tests, with the core and that plugin installed."""
-    if package in ("ctgan", "tvae"):
+    if package in ("ctgan", "tvae", "spark"):
         session.install(TORCH)
     extras = {"sql": "[postgres,mysql,snowflake,bigquery]", "spark": ""}.get(package, "[dp]")
-    session.install(*TEST_DEPS, PKG["core"], f"{PKG[package]}{extras}")
+    # Spark's data-parallel training tests fit CTGAN and TVAE through TorchDistributor.
+    neural = [PKG["ctgan"], PKG["tvae"]] if package == "spark" else []
+    session.install(*TEST_DEPS, PKG["core"], f"{PKG[package]}{extras}", *neural)
     _pytest(session, package, f"{PKG[package]}/tests")
     _prune(session)
 
