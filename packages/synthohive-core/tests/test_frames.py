@@ -75,3 +75,8 @@ def test_synthesizer_as_null_covers_floats_held_as_objects() -> None:
     ratio = pd.to_numeric(out["ratio"])
     assert np.isfinite(ratio.dropna()).all()
     assert 0.03 < ratio.isna().mean() < 0.2  # 40 of 400 real rows were infinite
+
+
+def test_an_empty_input_says_it_holds_no_tables() -> None:
+    with pytest.raises(InvalidDataError, match="the input holds no tables"):
+        Synthesizer(seed=0, progress=False).fit({})

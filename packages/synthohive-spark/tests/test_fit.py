@@ -108,3 +108,22 @@ def test_a_source_larger_than_max_rows_is_sampled_by_subtrees_and_regenerated_wh
     fake = fake.reindex(out["customers"]["customer_id"], fill_value=0).to_numpy(float)
     real = per_full.reindex(full["customers"]["customer_id"], fill_value=0).to_numpy(float)
     assert ks_statistic(real, fake) < 0.05
+
+
+@pytest.mark.spark
+def test_a_folder_of_table_files_is_refused_with_the_layout_spark_reads(
+    spark: Any, tmp_path: Path
+) -> None:
+    """Found fitting the Chinook CSV folder through spark+csv://: Spark's folder layout is one
+    sub-folder per table, so a folder of <table>.csv files held no tables and the fit failed
+    with 'cannot learn from a dict'."""
+    import pandas as pd
+
+    from synthohive_spark import SparkConnector
+
+    for name in ("artist", "album"):
+        pd.DataFrame({f"{name}_id": [1, 2, 3]}).to_csv(tmp_path / f"{name}.csv", index=False)
+    source = SparkConnector(f"spark+csv://{tmp_path}", session=spark, max_rows=100)
+    with pytest.raises(ConnectorError, match="no tables in spark\\+csv://") as info:
+        Synthesizer(seed=0, progress=False).fit(source)
+    assert "file connector" in str(info.value)

@@ -329,6 +329,14 @@ class SparkConnector(Connector):
 
         meta = metadata if metadata is not None else self._metadata
         names = list(tables) if tables is not None else self._tables(meta)
+        if not names:
+            raise ConnectorError(
+                f"no tables in {self.url}"
+                + (": each table is a folder of this format here" if self.format else ""),
+                fix="point at a folder of one sub-folder per table (as Spark writes them), or "
+                "read a folder of <table>.csv/.parquet files with the core's file connector "
+                "(the folder path itself)",
+            )
         snap = self.snapshot(names, meta)
         frames = drop_orphans(snap.frames, meta, orphans)
         related = meta is not None and bool(meta.relations) and set(names) >= set(meta.tables)

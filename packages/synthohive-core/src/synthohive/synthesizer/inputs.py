@@ -265,7 +265,12 @@ def read_input(data: Any, metadata: Metadata | None) -> InputData:
         name = next(iter(metadata.tables)) if metadata is not None and known else "table"
         single = True
         data = {name: data}
-    if not isinstance(data, Mapping) or not data:
+    if isinstance(data, Mapping) and not data:
+        raise InvalidDataError(
+            "the input holds no tables",
+            fix="pass at least one table (a non-empty dict of DataFrames, or a source with tables)",
+        )
+    if not isinstance(data, Mapping):
         raise InvalidDataError(
             f"cannot learn from a {type(data).__name__}",
             fix="pass a DataFrame, a dict of DataFrames, a connector or a URL",
