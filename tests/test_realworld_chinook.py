@@ -131,7 +131,9 @@ def test_quality_report_scores_the_schema(
     real: dict[str, pd.DataFrame], meta: sh.Metadata, fake: dict[str, pd.DataFrame]
 ) -> None:
     report = sh.evaluate(real, fake, meta)
-    assert report.overall >= 0.55, report  # unique names become _RARE_ (privacy)
+    # unique titles and names are text (fake labels, outside Column Shapes); columns whose
+    # categories all occur fewer than k times still become _RARE_ (privacy) and score 0
+    assert report.overall >= 0.6, report
 
 
 @pytest.mark.slow

@@ -185,3 +185,41 @@ def test_fit_with_orphans_raises_no_future_warning(
         assert reps.isin(out["employee"]["employee_id"]).all()
         boss = out["employee"]["reports_to"].dropna().to_numpy(dtype=float)
         assert np.isin(boss, out["employee"]["employee_id"].to_numpy(dtype=float)).all()
+
+
+def test_unique_titles_are_labels_not_categories(
+    meta: Metadata, chinook: dict[str, pd.DataFrame]
+) -> None:
+    """Album titles and artist names (every value distinct) would all be rare categories and
+    come out as ``_RARE_``; they are detected as text and filled with fake labels of a similar
+    number of words. Codes with digits (postal codes) and lookup names (25 genres, copied)
+    stay categories."""
+    for table, col in (("album", "title"), ("artist", "name"), ("track", "name")):
+        assert meta.tables[table].columns[col].sdtype == "text", (table, col)
+    assert meta.tables["customer"].columns["postal_code"].sdtype == "categorical"
+    assert meta.tables["genre"].columns["name"].sdtype == "categorical"
+    out = Synthesizer(meta, seed=0, progress=False).fit(chinook).sample(seed=1)
+    assert out["genre"]["name"].tolist() == chinook["genre"]["name"].tolist()  # copied lookup
+    for table, col in (("album", "title"), ("artist", "name")):
+        real, fake = chinook[table][col].astype(str), out[table][col].astype(str)
+        assert not fake.isin(set(real)).any()  # no real title replayed
+        assert fake.nunique() >= 0.95 * len(fake)  # labels, not a handful of repeated values
+        words_real = float((real.str.count(" ") + 1).mean())
+        words_fake = float((fake.str.count(" ") + 1).mean())
+        assert abs(words_fake - words_real) <= 0.5, (table, words_real, words_fake)
+        assert (fake.str.len() > 0).all()
+
+
+def test_report_names_columns_left_as_rare(
+    meta: Metadata, chinook: dict[str, pd.DataFrame]
+) -> None:
+    """Columns whose categories all occur fewer than k times come out as ``_RARE_`` only; the
+    report says so (and the summary prints it) instead of leaving a bare low score."""
+    from synthohive.validation import evaluate
+
+    out = Synthesizer(meta, seed=0, progress=False).fit(chinook).sample(seed=1)
+    report = evaluate(chinook, out, meta)
+    rare = [n for n in report.notes if n.startswith("rare categories:")]
+    assert any("customer.company" in n and "postal_code" in n for n in rare), rare
+    assert not any("album." in n or "invoice." in n for n in rare), rare
+    assert "note: rare categories: customer." in report.summary()

@@ -22,6 +22,12 @@ from synthohive.values.formats import best_format, parse_with
 from synthohive.values.names import is_key_name
 
 DATETIME_TOLERANCE = 0.05
+LABEL_MIN_ROWS = 50
+"""Above this many non-null strings, a column of (nearly) all-distinct values is text, not
+categories (lookup tables, at most this size, keep theirs and are copied)."""
+LABEL_DISTINCT_SHARE = 0.9
+"""Share of distinct values from which a column of words (most values without digits) is read
+as labels (titles, names of things); codes with digits stay categories or ids."""
 _UUID = re.compile(
     r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
 )
@@ -301,6 +307,14 @@ def _object_column(
         why = "unique code-like strings" if unique else f"name {name!r} reads like a key"
         return Column(
             sdtype="id", **base, generator="regex", pattern=pattern, reason=f"{why}; {pattern}"
+        )
+    wordy = float(sample.str.contains(r"\d", regex=True).mean()) < 0.5
+    if n > LABEL_MIN_ROWS and nuniq >= LABEL_DISTINCT_SHARE * n and wordy:
+        return Column(
+            sdtype="text",
+            **base,
+            reason=f"labels: {nuniq} distinct values in {n} non-null rows (as categories nearly "
+            "all would occur fewer than k times and become _RARE_); filled with fake text",
         )
     return Column(
         sdtype="categorical", **base, reason=f"{nuniq} distinct values in {n} non-null rows"

@@ -255,8 +255,27 @@ def _dates_of_birth(d: Draw, profile: dict[str, Any]) -> pd.Series:
     return pd.Series(start + pd.to_timedelta(d.index(days), unit="D"))
 
 
+LABEL_MAX_WORDS = 8
+"""Most words of a generated label (a short text column: titles, names of things)."""
+
+
+def _labels(pools: dict[str, list[str]], d: Draw, mean_words: float) -> pd.Series:
+    """Short title-cased labels of 1 to ``2 * mean_words - 1`` words (mean ``mean_words``)."""
+    words = sorted({w.strip(".,").capitalize() for s in pools["sentence"] for w in s.split()})
+    spread = max(1.0, 2.0 * mean_words - 1.0)
+    count = np.clip(1 + np.floor(d.uniform() * spread), 1, LABEL_MAX_WORDS).astype(np.int64)
+    parts = [_pick(words, d.index(len(words))) for _ in range(LABEL_MAX_WORDS)]
+    out = parts[0].astype(object)
+    for j, part in enumerate(parts[1:], start=2):
+        out = out.where(count < j, out + " " + part)
+    return out.astype(object)
+
+
 def _texts(pools: dict[str, list[str]], d: Draw, profile: dict[str, Any]) -> pd.Series:
     target = float(profile.get("mean_length", 80.0))
+    mean_words = profile.get("mean_words")
+    if mean_words is not None and target < 50:  # labels (titles, names of things)
+        return _labels(pools, d, float(mean_words))
     sent = pools["sentence"]
     mean_len = float(np.mean([len(s) for s in sent])) if sent else 1.0
     per = max(1, round(target / max(mean_len, 1.0)))

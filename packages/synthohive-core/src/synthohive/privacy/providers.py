@@ -243,4 +243,7 @@ def learn_profile(series: pd.Series, column: Column) -> dict[str, Any]:
             prof["max_year"] = int(years.quantile(0.99))
     else:
         prof["mean_length"] = float(s.str.len().mean())
+        words = float((s.str.count(" ") + 1).mean())
+        if column.sdtype == "text" and prof["mean_length"] < 50 and words < 6:  # labels
+            prof["mean_words"] = words
     return prof

@@ -96,6 +96,7 @@ class FillProfileDoc(BaseModel):
     min_year: int | None = Field(default=None, ge=1, le=9999)
     max_year: int | None = Field(default=None, ge=1, le=9999)
     mean_length: float | None = Field(default=None, ge=0.0, le=1e9, allow_inf_nan=False)
+    mean_words: float | None = Field(default=None, ge=1.0, le=1e6, allow_inf_nan=False)
 
     @_model_validator(mode="after")
     def _consistent(self) -> FillProfileDoc:

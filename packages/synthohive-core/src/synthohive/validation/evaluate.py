@@ -23,6 +23,9 @@ from synthohive.validation.validators import (
 
 log = get_logger(__name__)
 
+RARE_NOTE = "rare categories:"
+"""Prefix of the report notes on columns that hold only ``_RARE_`` (the summary prints them)."""
+
 Frames = pd.DataFrame | dict[str, pd.DataFrame]
 
 
@@ -183,6 +186,8 @@ def evaluate(
 
         results.append(ml_efficacy(real_d, syn, metadata, target, holdout=hold_d, seed=seed))
     _annotate_continuous(results, metadata, real_d)
+    if real_d is not None:
+        ctx.notes.extend(rare_notes(metadata, real_d, syn))
     for r in results:
         if r.score is None:
             ctx.notes.append(
@@ -195,6 +200,39 @@ def evaluate(
     if gate is not None:
         gate.check(report)
     return report
+
+
+def rare_notes(
+    metadata: Metadata, real: dict[str, pd.DataFrame], synthetic: dict[str, pd.DataFrame]
+) -> list[str]:
+    """One note per table whose synthetic categorical columns hold only ``_RARE_``.
+
+    The synthesizer replaces categories seen fewer than ``k`` times by ``_RARE_`` before a
+    model sees them (:mod:`synthohive.synthesizer.rare`); a column of (nearly) unique names or
+    titles then scores 0 on Column Shapes by design, which reads as poor quality unless said.
+    """
+    from synthohive.synthesizer.rare import RARE_TOKEN
+
+    notes = []
+    for table, syn in synthetic.items():
+        if table not in real or table not in metadata.tables:
+            continue
+        hit = []
+        for col, spec in metadata.tables[table].columns.items():
+            if spec.sdtype != "categorical" or col not in syn.columns:
+                continue
+            values = syn[col].dropna()
+            only_rare = len(values) > 0 and bool((values.astype(str) == RARE_TOKEN).all())
+            if only_rare and not (real[table][col].astype(str) == RARE_TOKEN).any():
+                hit.append(col)
+        if hit:
+            notes.append(
+                f"{RARE_NOTE} {table}.{', '.join(hit)}: every synthetic value is {RARE_TOKEN} "
+                "(each real category occurs fewer than k times, so none is learned; these "
+                "columns score 0 on Column Shapes by design) - mark them as pii (fake values) "
+                "or lower rare_category_threshold if the values are not sensitive"
+            )
+    return notes
 
 
 def _annotate_continuous(

@@ -125,6 +125,7 @@ class Report:
         if self.gate_failures is not None:
             lines.append("gate: " + ("passed" if not self.gate_failures else "FAILED"))
             lines.extend(f"  - {f}" for f in self.gate_failures)
+        lines.extend(f"note: {n}" for n in self.notes if n.startswith("rare categories:"))
         return "\n".join(lines)
 
     def __repr__(self) -> str:
