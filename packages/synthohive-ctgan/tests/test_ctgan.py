@@ -97,8 +97,9 @@ def test_folded_generator_equals_the_eval_forward_pass() -> None:
 
 
 def test_same_seed_gives_the_pinned_rows() -> None:
-    """Output pinned before the core redesign (#23), in a fresh process with torch's portable
-    kernels (``portable_model_digest``): the in-process digest depends on the CPU."""
+    """Output pinned in a fresh process with torch's portable kernels on one thread
+    (``portable_model_digest``): the in-process digest depends on the CPU, and at two threads
+    the CTGAN digest differed between an AMD EPYC and an Intel Xeon machine."""
     from synthohive.testing.data import portable_model_digest
 
-    assert portable_model_digest(CTGANModel, {"epochs": 2}) == "0df2a0cc15b7ebd4"
+    assert portable_model_digest(CTGANModel, {"epochs": 2}) == "0aaa0967c53b9a8b"

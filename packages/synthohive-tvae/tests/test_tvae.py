@@ -85,8 +85,9 @@ def test_span_major_decoder_head_equals_the_forward_pass() -> None:
 
 
 def test_same_seed_gives_the_pinned_rows() -> None:
-    """Output pinned before the core redesign (#23), in a fresh process with torch's portable
-    kernels (``portable_model_digest``): the in-process digest depends on the CPU."""
+    """Output pinned in a fresh process with torch's portable kernels on one thread
+    (``portable_model_digest``): the in-process digest depends on the CPU, and at two threads
+    the CTGAN digest differed between an AMD EPYC and an Intel Xeon machine."""
     from synthohive.testing.data import portable_model_digest
 
-    assert portable_model_digest(TVAEModel, {"epochs": 2}) == "5cb52b8619c631a3"
+    assert portable_model_digest(TVAEModel, {"epochs": 2}) == "c133d65694804fd3"

@@ -218,9 +218,16 @@ def model_digest(model_cls: Any, params: dict[str, Any] | None = None, digits: i
 
 
 # Torch settings under which float sums are the same on every x86-64 CPU: ATen's scalar
-# kernels instead of the AVX2/AVX-512 ones picked per machine, and MKL's conditional numerical
-# reproducibility. Read when torch starts, so they apply to a fresh process only.
-PORTABLE_TORCH_ENV = {"ATEN_CPU_CAPABILITY": "default", "MKL_CBWR": "COMPATIBLE"}
+# kernels instead of the AVX2/AVX-512 ones picked per machine, MKL's conditional numerical
+# reproducibility, and one thread (a reduction split over threads sums in another order; the
+# fresh process imports torch only inside fit, after model_digest looked for it, so the thread
+# count must come from the environment). Read when torch starts: a fresh process only.
+PORTABLE_TORCH_ENV = {
+    "ATEN_CPU_CAPABILITY": "default",
+    "MKL_CBWR": "COMPATIBLE",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
 
 
 def portable_model_digest(model_cls: Any, params: dict[str, Any] | None = None) -> str:
