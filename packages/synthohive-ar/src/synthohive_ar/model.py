@@ -36,15 +36,24 @@ class AutoregressiveParams(ModelParams):
 
     epochs: int = Field(100, ge=1, description="most passes over the training rows")
     batch_size: int = Field(500, ge=2, description="rows per step (clamped to the data)")
+    min_steps: int = Field(
+        10, ge=1, description="small tables get smaller batches: at least this many steps/epoch"
+    )
     lr: float = Field(2e-3, gt=0, description="Adam learning rate")
     weight_decay: float = Field(0.0, ge=0, description="Adam weight decay")
     embedding_dim: int = Field(16, ge=1, description="embedding size of each column's tokens")
     hidden_dim: int = Field(256, ge=1, description="width of the masked hidden layers")
     blocks: int = Field(2, ge=0, description="masked residual blocks")
     dropout: float = Field(0.1, ge=0, lt=1, description="dropout inside the residual blocks")
-    bins: int = Field(64, ge=2, le=4096, description="quantile bins per continuous column")
+    bins: int = Field(64, ge=2, le=4096, description="most quantile bins per continuous column")
+    rows_per_bin: int = Field(
+        20, ge=1, description="small tables get fewer bins: rows / rows_per_bin (at least 8)"
+    )
     max_discrete: int = Field(
-        64, ge=1, le=10_000, description="numbers with at most this many values are categories"
+        64,
+        ge=1,
+        le=10_000,
+        description="numbers with at most this many values (and no more than bins) are categories",
     )
     max_categories: int = Field(
         500, ge=2, description="tokens per categorical column (the rarest values share one)"
@@ -113,14 +122,15 @@ class AutoregressiveModel(GenerativeModel):
         device = resolve_device(self.device)
         rng = np.random.default_rng(seed)
         self._tokens, codes = [], []
+        bins = max(min(p.bins, len(data) // p.rows_per_bin), min(8, p.bins))
         for col in self.columns:
             meta = table.columns.get(str(col)) if table is not None else None
             tokens, ids = ColumnTokens.fit(
                 data[col],
                 meta,
                 table=tname,
-                bins=p.bins,
-                max_discrete=p.max_discrete,
+                bins=bins,
+                max_discrete=min(p.max_discrete, bins),
                 max_categories=p.max_categories,
                 rng=rng,
             )
@@ -140,7 +150,8 @@ class AutoregressiveModel(GenerativeModel):
             return
         matrix = np.stack([codes[i] for i in self._modelled], axis=1)
         train_idx, val_idx = split_rows(len(matrix), p.validation_fraction, rng)
-        batch, _ = effective_batch(len(train_idx), p.batch_size, model=self.name, table=tname)
+        wanted = min(p.batch_size, max(16, math.ceil(len(train_idx) / p.min_steps)))
+        batch, _ = effective_batch(len(train_idx), wanted, model=self.name, table=tname)
         self.batch_size_ = batch
         steps = max(1, math.ceil(len(train_idx) / batch))
         with seeded(seed, device) as gen:
@@ -196,8 +207,14 @@ class AutoregressiveModel(GenerativeModel):
         from synthohive_ar.networks import MADE
 
         p = self.params
+        import torch
+
+        cols = [self._tokens[i] for i in self._modelled]
+        scores, ordinal = zip(*(t.scores() for t in cols), strict=True)
         return MADE(
-            [self._tokens[i].vocab for i in self._modelled],
+            [t.vocab for t in cols],
+            torch.as_tensor(np.concatenate(scores)),
+            torch.as_tensor(np.concatenate(ordinal)),
             embedding_dim=p.embedding_dim,
             hidden=p.hidden_dim,
             blocks=p.blocks,
@@ -259,7 +276,7 @@ class AutoregressiveModel(GenerativeModel):
                 m = len(c)
                 x = torch.zeros((m, len(self._modelled)), dtype=torch.int64, device=device)
                 for j in range(len(self._modelled)):
-                    logits = net.column_logits(net.hidden(x, c), j)
+                    logits = net.column_logits(*net.hidden(x, c), j)
                     u = torch.rand(logits.shape, generator=gen, device=device)
                     gumbel = -torch.log(-torch.log(u.clamp_(1e-20, 1.0 - 1e-7)))
                     x[:, j] = torch.argmax(logits + gumbel, dim=1)

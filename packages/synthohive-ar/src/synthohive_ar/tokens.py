@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtr
+from scipy.special import ndtr, ndtri
 
 from synthohive.artifacts.api import ArtifactReader, ArtifactWriter
 from synthohive.errors import IncompatibleArtifactError
@@ -119,6 +119,21 @@ class ColumnTokens:
         if self.has_null:
             out[null] = self.n_value
         return out
+
+    def scores(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per token: the normal score of its place in the column's distribution, and whether
+        it is ordinal (bins and numbers; categories, the rare bucket and nulls score 0)."""
+        out = np.zeros(self.vocab, dtype=np.float32)
+        ordinal = np.zeros(self.vocab, dtype=bool)
+        cm = self.marginal
+        if self.kind == "bins":
+            out[: self.bins] = ndtri((np.arange(self.bins) + 0.5) / self.bins)
+            ordinal[: self.bins] = True
+        elif self.kind == "codes" and cm.spec["domain"] != "category" and not self.truncated:
+            cum = cm.arrays["cum"][: self.n_value + 1]
+            out[: self.n_value] = ndtri(np.clip((cum[:-1] + cum[1:]) / 2, 1e-6, 1 - 1e-6))
+            ordinal[: self.n_value] = True
+        return out, ordinal
 
     # --- generating ----------------------------------------------------------------------------
     def decode(self, tokens: np.ndarray, rng: np.random.Generator) -> pd.Series:
