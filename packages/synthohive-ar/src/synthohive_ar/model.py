@@ -41,7 +41,7 @@ class AutoregressiveParams(ModelParams):
     )
     lr: float = Field(2e-3, gt=0, description="Adam learning rate")
     weight_decay: float = Field(0.0, ge=0, description="Adam weight decay")
-    embedding_dim: int = Field(16, ge=1, description="embedding size of each column's tokens")
+    embedding_dim: int = Field(2, ge=1, description="embedding size of each column's tokens")
     hidden_dim: int = Field(256, ge=1, description="width of the masked hidden layers")
     blocks: int = Field(2, ge=0, description="masked residual blocks")
     dropout: float = Field(0.1, ge=0, lt=1, description="dropout inside the residual blocks")
