@@ -173,3 +173,18 @@ def test_rare_categories_share_one_token_decoded_by_frequency() -> None:
 def test_model_module_imports_without_torch() -> None:
     code = "import sys, synthohive_ar.model, synthohive_ar.plugin; sys.exit('torch' in sys.modules)"
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_synthesizer_refuses_conditions_naming_models_that_take_them() -> None:
+    import synthohive as sh
+
+    df, table = mixed_table(400)
+    meta = sh.Metadata(tables={"people": table})
+    synth = sh.Synthesizer(meta, model="autoregressive", model_params=TINY, seed=0)
+    synth.progress = False
+    synth.fit({"people": df})
+    assert synth.fitted_.models["people"].name == "autoregressive"
+    assert len(synth.sample(50)) == 50
+    with pytest.raises(DataError, match="does not support conditions") as info:
+        synth.sample(50, conditions={"colour": "red"})
+    assert "gaussian_copula" in str(info.value.fix)
