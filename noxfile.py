@@ -23,7 +23,9 @@ nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
 ROOT = Path(__file__).parent
-PKG = {name: f"packages/synthohive-{name}" for name in ("core", "ctgan", "tvae", "sql", "spark")}
+PKG = {
+    name: f"packages/synthohive-{name}" for name in ("core", "ctgan", "tvae", "ar", "sql", "spark")
+}
 TORCH = "torch==2.13.0"
 TEST_DEPS = ["pytest>=8", "hypothesis>=6.100", "pytest-timeout>=2.3"]
 RESULTS = ROOT / ".ci-results"
@@ -87,6 +89,7 @@ def typecheck(session: nox.Session) -> None:
         f"{PKG['core']}[torch]",
         f"{PKG['ctgan']}[dp]",
         f"{PKG['tvae']}[dp]",
+        PKG["ar"],
         f"{PKG['sql']}[postgres,mysql,snowflake,bigquery]",
         PKG["spark"],
     )
@@ -110,12 +113,14 @@ def tests_core(session: nox.Session) -> None:
 
 
 @nox.session(python=PY, tags=["ci"])
-@nox.parametrize("package", ["ctgan", "tvae", "sql", "spark"])
+@nox.parametrize("package", ["ctgan", "tvae", "ar", "sql", "spark"])
 def tests(session: nox.Session, package: str) -> None:
     """One plugin package's own tests, with the core and that plugin installed."""
-    if package in ("ctgan", "tvae", "spark"):
+    if package in ("ctgan", "tvae", "ar", "spark"):
         session.install(TORCH)
-    extras = {"sql": "[postgres,mysql,snowflake,bigquery]", "spark": ""}.get(package, "[dp]")
+    extras = {"sql": "[postgres,mysql,snowflake,bigquery]", "spark": "", "ar": ""}.get(
+        package, "[dp]"
+    )
     # Spark's data-parallel training tests fit CTGAN and TVAE through TorchDistributor.
     neural = [PKG["ctgan"], PKG["tvae"]] if package == "spark" else []
     session.install(*TEST_DEPS, PKG["core"], f"{PKG[package]}{extras}", *neural)
@@ -146,6 +151,7 @@ def integration(session: nox.Session) -> None:
         f"{PKG['core']}[torch,delta]",
         f"{PKG['ctgan']}[dp]",
         f"{PKG['tvae']}[dp]",
+        PKG["ar"],
         f"{PKG['sql']}[postgres,mysql,snowflake,bigquery]",
         PKG["spark"],
     )
@@ -203,6 +209,7 @@ def bench(session: nox.Session) -> None:
         f"{PKG['core']}[torch]",
         f"{PKG['ctgan']}[dp]",
         f"{PKG['tvae']}[dp]",
+        PKG["ar"],
         f"{PKG['sql']}[postgres]",
         "sdv>=1.10",
         "sdmetrics",

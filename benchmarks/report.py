@@ -493,6 +493,7 @@ def write_docs(files: list[Path], docs: Path) -> None:
     lines += scaling_tables(docs.parent.parent / "benchmarks" / "results")
     lines += neural_selection_tables(docs.parent.parent / "benchmarks" / "results")
     lines += neural_encoding_table(docs.parent.parent / "benchmarks" / "results")
+    lines += autoregressive_table(docs.parent.parent / "benchmarks" / "results")
     lines += constraints_table(docs.parent.parent / "benchmarks" / "results")
     lines += constraints_schema_table(docs.parent.parent / "benchmarks" / "results")
     lines += sequences_table(docs.parent.parent / "benchmarks" / "results")
@@ -662,6 +663,52 @@ def neural_encoding_table(results: Path) -> list[str]:
         "quantiles plus the post-training marginal map (`quantile`, TVAE's default).",
         "",
         *_table(["dataset", "model", "modes", "quantile", "Δ", "gaussian_copula"], rows),
+    ]
+
+
+def autoregressive_table(results: Path) -> list[str]:
+    """sdmetrics-compatible quality of the autoregressive model against the copula (same
+    run, ``ar.json``) and TVAE (``neural_encoding.json``, ``quantile``)."""
+    run = _load(results / "ar.json")
+    if not run or not run.get("results"):
+        return []
+    cell = {(r["dataset"], r["model"]): r for r in run["results"]}
+    tvae = {
+        r["dataset"]: r
+        for r in (_load(results / "neural_encoding.json") or {}).get("results", [])
+        if r["model"] == "tvae" and r.get("numeric_encoding") == "quantile"
+    }
+    rows = []
+    for ds in dict.fromkeys(r["dataset"] for r in run["results"]):
+        ar, copula = cell.get((ds, "autoregressive")), cell.get((ds, "gaussian_copula"))
+        if not ar or not copula:
+            continue
+        best = max(ar["quality_sdmetrics"], copula["quality_sdmetrics"])
+        mark = {True: "**{}**", False: "{}"}
+        rows.append(
+            [
+                f"{ds} ({ar['rows']} rows)",
+                mark[ar["quality_sdmetrics"] == best].format(_f(ar["quality_sdmetrics"])),
+                mark[copula["quality_sdmetrics"] == best].format(_f(copula["quality_sdmetrics"])),
+                _f(tvae[ds]["quality_sdmetrics"]) if ds in tvae else "–",
+                f"{_f(ar['fit_s'])} ({ar['epochs_run']})",
+            ]
+        )
+    return [
+        "",
+        "### Autoregressive model (issue #24, `benchmarks/bench_ar.py`, `ar.json`)",
+        "",
+        f"`python benchmarks/bench_ar.py --datasets {run['args']['datasets']} --out "
+        "benchmarks/results/ar.json`: the `autoregressive` model (`synthohive-ar`, its defaults: "
+        "at most 100 epochs, early stopping on the held-out likelihood) and the copula on the "
+        "same splits, sdmetrics-compatible quality against the training rows; TVAE "
+        "(`quantile`, 100 epochs) from `neural_encoding.json`. Fit seconds are wall time, one "
+        "torch thread, on a shared 2-core machine at load average ~11 (the package README has "
+        "CPU seconds).",
+        "",
+        *_table(
+            ["dataset", "autoregressive", "gaussian_copula", "tvae", "fit s (epochs run)"], rows
+        ),
     ]
 
 

@@ -68,7 +68,7 @@ def test_auto_tries_every_installed_model_and_keeps_the_best() -> None:
     synth = sh.Synthesizer(model="auto", seed=0, progress=False).fit(df)
     text = synth.explain()
     scores = {m: float(v) for m, v in re.findall(r"(\w+) (0\.\d{3})", text)}
-    assert set(scores) == {"gaussian_copula", "tvae", "ctgan"}
+    assert set(scores) == {"gaussian_copula", "autoregressive", "tvae", "ctgan"}
     chosen = re.search(r"auto chose '(\w+)'", text)
     assert chosen is not None and scores[chosen.group(1)] == max(scores.values())
     assert len(synth.sample(100)) == 100

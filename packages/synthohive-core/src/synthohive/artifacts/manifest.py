@@ -41,6 +41,7 @@ FIRST_PARTY_MODELS = {
     "gaussian_copula": "synthohive-core",
     "ctgan": "synthohive-ctgan",
     "tvae": "synthohive-tvae",
+    "autoregressive": "synthohive-ar",
 }
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")

@@ -29,13 +29,14 @@ if TYPE_CHECKING:
 log = get_logger(__name__)
 
 AUTO = "auto"
-CANDIDATES = ("gaussian_copula", "tvae", "ctgan")
+CANDIDATES = ("gaussian_copula", "autoregressive", "tvae", "ctgan")
 """Models ``auto`` tries, in tie-break order (those installed)."""
 TRIAL_ROWS = 5000
 """Rows of a table used for the trial (train and held-out together)."""
 MIN_HOLDOUT = 50
 """Fewest held-out rows for a comparison."""
 TRIAL_PARAMS: dict[str, dict[str, Any]] = {
+    "autoregressive": {"epochs": 30},
     "tvae": {"epochs": 30},
     "ctgan": {"epochs": 30},
 }

@@ -1,0 +1,3 @@
+"""synthohive-ar: the autoregressive per-column model for SynthoHive."""
+
+__version__ = "0.1.0"
