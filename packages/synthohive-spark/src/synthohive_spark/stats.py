@@ -10,6 +10,11 @@ executors, what the synthesizer needs to keep full-data marginals
    (the count exploded into ``(column, value)`` pairs, so one pass serves every column): their
    exact category counts. Only these small results reach the driver.
 
+:func:`add_children_stats` adds, for each foreign key of a sampled related read, the exact
+children-per-parent histogram of the full tables (how many parents have ``k`` children, for
+every ``k`` that occurs, zero included): one grouped count of the child keys, left-joined to
+the parent keys, grouped again by the count; only the histogram reaches the driver.
+
 :func:`stratum_fractions` sizes a stratified sample (``SparkConnector(stratify=...)``): every
 stratum keeps ``min(its rows, stratum_rows)`` rows, and the rest of the budget is shared in
 proportion to the strata's sizes.
@@ -17,15 +22,24 @@ proportion to the strata's sizes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from synthohive.errors import ConnectorError
+from synthohive.log import get_logger
 
 if TYPE_CHECKING:
+    import pandas as pd
     from pyspark.sql import DataFrame as SparkDataFrame
+
+    from synthohive.metadata.schema import Metadata
+
+log = get_logger(__name__)
 
 MAX_CATEGORIES = 1000
 """Most distinct values a string column may have for its exact category counts to be kept."""
+MAX_CHILD_COUNTS = 10_000
+"""Most distinct children-per-parent numbers a histogram may have to be kept."""
 NULL_STRATUM = "\x00null"
 """Stratum of the rows whose stratify column is null."""
 
@@ -128,3 +142,62 @@ def stratified_sample(
     counts = {str(r[key]): int(r["count"]) for r in rows}
     fractions = stratum_fractions(counts, int(0.97 * cap), stratum_rows)
     return keyed.sampleBy(key, fractions, seed=seed).drop(key).limit(cap)
+
+
+def children_histogram(
+    parent: SparkDataFrame,
+    child: SparkDataFrame,
+    parent_columns: list[str],
+    child_columns: list[str],
+    *,
+    max_values: int = MAX_CHILD_COUNTS,
+) -> list[list[int]] | None:
+    """``[[children, parents], ...]`` over every row of ``parent`` (a child key with a null part
+    references nothing), or ``None`` when more than ``max_values`` numbers occur."""
+    from pyspark.sql import functions as sf
+
+    keys = [f"__shv_k{j}" for j in range(len(parent_columns))]
+    kids = (
+        child.select(*[child[c].alias(k) for c, k in zip(child_columns, keys, strict=True)])
+        .dropna()
+        .groupBy(*keys)
+        .agg(sf.count(sf.lit(1)).alias("__shv_n"))
+    )
+    par = parent.select(*[parent[c].alias(k) for c, k in zip(parent_columns, keys, strict=True)])
+    per = par.join(kids, on=keys, how="left").select(
+        sf.coalesce(sf.col("__shv_n"), sf.lit(0)).alias("k")
+    )
+    rows = per.groupBy("k").count().limit(max_values + 1).collect()
+    if len(rows) > max_values:
+        return None
+    return sorted([int(r["k"]), int(r["count"])] for r in rows)
+
+
+def add_children_stats(
+    frames: Mapping[str, pd.DataFrame], full: Mapping[str, SparkDataFrame], meta: Metadata
+) -> None:
+    """For each foreign key between ``frames`` of which one was sampled, the children-per-parent
+    histogram of the ``full`` tables in the child frame's ``source_stats`` (under the key's
+    first column, ``"children"``)."""
+    from synthohive.synthesizer.plan import SOURCE_ROWS
+    from synthohive.synthesizer.source_stats import CHILDREN, SOURCE_STATS
+
+    for fk in meta.relations:
+        if fk.parent not in frames or fk.child not in frames:
+            continue
+        pair = (frames[fk.parent], frames[fk.child])
+        if all(f.attrs.get(SOURCE_ROWS, 0) <= len(f) for f in pair):
+            continue  # both read whole: the fit counts them itself
+        hist = children_histogram(
+            full[fk.parent], full[fk.child], list(fk.parent_columns), list(fk.child_columns)
+        )
+        if hist is None:
+            log.warning("spark.read.children_stats_skipped", child=fk.child, parent=fk.parent)
+            continue
+        stats = frames[fk.child].attrs.setdefault(SOURCE_STATS, {})
+        stats.setdefault(fk.child_columns[0], {})[CHILDREN] = {
+            "parent": fk.parent,
+            "parent_columns": list(fk.parent_columns),
+            "child_columns": list(fk.child_columns),
+            "histogram": hist,
+        }

@@ -162,6 +162,13 @@ class TablePlanDoc(BaseModel):
         Field(default_factory=dict, max_length=MAX_RELATIONS)
     )
     count_max: dict[Index, Count] = Field(default_factory=dict, max_length=MAX_RELATIONS)
+    count_hist: dict[
+        Index,
+        Annotated[
+            list[Annotated[list[Count], Field(min_length=2, max_length=2)]],
+            Field(max_length=MAX_CATEGORIES),
+        ],
+    ] = Field(default_factory=dict, max_length=MAX_RELATIONS)
     context_relation: Annotated[int, Field(ge=0, lt=MAX_RELATIONS)] | None
     context_columns: list[Name] = Field(max_length=MAX_COLUMNS)
     null_share: dict[Index, Share] = Field(max_length=MAX_RELATIONS)
@@ -268,7 +275,7 @@ def plan_problems(doc: TablePlanDoc) -> list[str]:
     for k, cols in doc.sequence_columns.items():
         if k not in doc.count_columns or cols != sequence_columns(int(k)):
             out.append(f"sequence_columns[{k}] must be {sequence_columns(int(k))!r}")
-    for fieldname in ("count_caps", "count_means", "count_max"):
+    for fieldname in ("count_caps", "count_means", "count_max", "count_hist"):
         extra = sorted(set(getattr(doc, fieldname)) - set(doc.count_columns))
         if extra:
             out.append(f"{fieldname} has relations {extra[:3]} without a count column")

@@ -19,6 +19,14 @@ The model is fitted on the sample as usual. :func:`learn_source_stats` keeps in 
 * **numbers and datetimes**: values in the sample's lowest/highest 1 % are stretched linearly
   so the sample's min/max map onto the full data's min/max; the centre is unchanged.
 
+* **children per parent**: a foreign key's first child column may carry
+  ``{"children": {"parent": ..., "parent_columns": [...], "child_columns": [...],
+  "histogram": [[children, parents], ...]}}``, the exact number of parents with each number
+  of children in the full tables. :func:`learn_children_stats` keeps it as the parent plan's
+  ``count_hist`` (and its mean and maximum as the relation's ``count_means``/``count_max``);
+  :func:`match_histogram` then replaces each chunk's sampled counts, rank for rank, by a
+  systematic draw from it, so parents the model gives more children still get more.
+
 Not under differential privacy (exact statistics of the rows; ignored with a warning, like
 the full row count), not for copied tables, not for columns a constraint names, and not for
 conditioned samples (``sample(conditions=...)``: their shares are conditional ones).
@@ -43,6 +51,9 @@ log = get_logger(__name__)
 
 #: ``DataFrame.attrs`` key a connector sets on a bounded read: exact per-column statistics.
 SOURCE_STATS = "synthohive.source_stats"
+CHILDREN = "children"
+"""Key, in a foreign key's first child column's statistics, of the children-per-parent
+histogram of the full tables."""
 TAIL = 0.01
 """Share of the sample at each end whose values are stretched to the full min/max."""
 
@@ -116,6 +127,65 @@ def learn_source_stats(
         if kept:
             plan.source_stats = kept
             log.info("synthesizer.source_stats", table=name, columns=sorted(kept))
+
+
+def learn_children_stats(
+    meta: Metadata,
+    plans: dict[str, TablePlan],
+    stats: dict[str, dict[str, dict[str, Any]]],
+    *,
+    dp: bool,
+) -> None:
+    """Keep each relation's exact children-per-parent histogram in its parent's plan."""
+    for i, fk in enumerate(meta.relations):
+        raw = stats.get(fk.child, {}).get(fk.child_columns[0], {}).get(CHILDREN)
+        plan = plans.get(fk.parent)
+        if not isinstance(raw, dict) or plan is None or i not in plan.count_columns:
+            continue
+        same = (
+            raw.get("parent") == fk.parent
+            and list(raw.get("parent_columns") or []) == list(fk.parent_columns)
+            and list(raw.get("child_columns") or []) == list(fk.child_columns)
+        )
+        if not same or plan.strategy == "copy":
+            continue
+        if dp:
+            log.warning(
+                "synthesizer.source_stats_ignored",
+                table=fk.child,
+                reason="children per parent are exact; under DP only the sample is learned",
+            )
+            continue
+        hist = sorted(
+            [int(k), int(n)] for k, n in raw.get("histogram") or [] if int(k) >= 0 and int(n) > 0
+        )
+        if hist:
+            plan.count_hist[i] = hist
+            log.info("synthesizer.children_stats", table=fk.parent, child=fk.child, relation=i)
+
+
+def histogram_mean_max(hist: list[list[int]]) -> tuple[float, int]:
+    """Mean number of children per parent and the largest number, of a stored histogram."""
+    parents = sum(n for _, n in hist)
+    return sum(k * n for k, n in hist) / parents, max(k for k, _ in hist)
+
+
+def match_histogram(
+    counts: np.ndarray, hist: list[list[int]], rng: np.random.Generator
+) -> np.ndarray:
+    """``counts`` replaced, rank for rank (ties in random order), by a systematic draw of as
+    many values from the histogram ``[[children, parents], ...]``."""
+    n = len(counts)
+    if n == 0:
+        return counts
+    values = np.array([k for k, _ in hist], dtype=np.int64)
+    cdf = np.cumsum(np.array([p for _, p in hist], dtype="float64"))
+    cdf /= cdf[-1]
+    u = (np.arange(n) + rng.random()) / n
+    target = values[np.minimum(np.searchsorted(cdf, u, side="right"), len(values) - 1)]
+    out = np.empty(n, dtype=np.int64)
+    out[np.lexsort((rng.random(n), counts))] = target
+    return out
 
 
 def _shares(counts: dict[Any, Any], k: int) -> dict[str, float]:
