@@ -4,8 +4,11 @@ When a bounded read samples a table, :func:`full_stats` computes on the *whole* 
 executors, what the synthesizer needs to keep full-data marginals
 (``attrs["synthohive.source_stats"]``, see :mod:`synthohive.synthesizer.source_stats`):
 
-1. one aggregation pass: min and max of every numeric, date and timestamp column, and
-   ``approx_count_distinct`` of every string column;
+1. one aggregation pass: min and max of every numeric, date and timestamp column, its tail
+   quantiles (``"low"`` at ``1 - p``, ``"high"`` at ``p`` for ``p`` in
+   :data:`~synthohive.synthesizer.source_stats.TAIL_GRID`, 0.99 to 0.9999) by
+   ``percentile_approx`` with accuracy :data:`TAIL_ACCURACY` (a quantile's rank is off by at
+   most 1/100,000 of the rows), and ``approx_count_distinct`` of every string column;
 2. one grouped count over the string columns with at most ``max_categories`` distinct values
    (the count exploded into ``(column, value)`` pairs, so one pass serves every column): their
    exact category counts. Only these small results reach the driver.
@@ -38,6 +41,8 @@ log = get_logger(__name__)
 
 MAX_CATEGORIES = 1000
 """Most distinct values a string column may have for its exact category counts to be kept."""
+TAIL_ACCURACY = 100_000
+"""``percentile_approx`` accuracy of the tail quantiles: rank error at most 1/accuracy."""
 MAX_CHILD_COUNTS = 10_000
 """Most distinct children-per-parent numbers a histogram may have to be kept."""
 NULL_STRATUM = "\x00null"
@@ -56,16 +61,30 @@ def full_stats(
     fields = sdf.schema.fields
     ranged = [f.name for f in fields if isinstance(f.dataType, ordered)]
     strings = [f.name for f in fields if isinstance(f.dataType, st.StringType)]
-    aggs = [agg(sdf[c]) for c in ranged for agg in (sf.min, sf.max)]
+    from synthohive.synthesizer.source_stats import TAIL_GRID
+
+    probs = [1 - p for p in reversed(TAIL_GRID)] + list(TAIL_GRID)
+    aggs = [
+        agg
+        for c in ranged
+        for agg in (
+            sf.min(sdf[c]),
+            sf.max(sdf[c]),
+            sf.percentile_approx(sdf[c], probs, TAIL_ACCURACY),
+        )
+    ]
     aggs += [sf.approx_count_distinct(sdf[c]) for c in strings]
     row = sdf.agg(*aggs).first() if aggs else None
     out: dict[str, dict[str, Any]] = {}
     for i, col in enumerate(ranged):
         assert row is not None
-        low, high = row[2 * i], row[2 * i + 1]
+        low, high, tails = row[3 * i], row[3 * i + 1], row[3 * i + 2]
         if low is not None and high is not None:
             out[col] = {"min": low, "max": high}
-    approx = {c: row[2 * len(ranged) + i] for i, c in enumerate(strings)} if row else {}
+            if tails is not None and len(tails) == len(probs):
+                half = len(TAIL_GRID)
+                out[col] |= {"low": list(tails[:half]), "high": list(tails[half:])}
+    approx = {c: row[3 * len(ranged) + i] for i, c in enumerate(strings)} if row else {}
     counted = [c for c in strings if approx[c] <= max_categories] + [
         c for c in force if c not in strings or approx.get(c, 0) > max_categories
     ]

@@ -124,6 +124,12 @@ class SourceStatDoc(BaseModel):
     bounds: list[Annotated[float, Field(allow_inf_nan=False)]] | None = Field(
         default=None, min_length=6, max_length=6
     )
+    low: list[Annotated[float, Field(allow_inf_nan=False)]] | None = Field(
+        default=None, min_length=1, max_length=64
+    )
+    high: list[Annotated[float, Field(allow_inf_nan=False)]] | None = Field(
+        default=None, min_length=1, max_length=64
+    )
 
     @_model_validator(mode="after")
     def _shape(self) -> SourceStatDoc:
@@ -132,6 +138,17 @@ class SourceStatDoc(BaseModel):
             raise ValueError(f"a {self.kind} statistic holds {'shares' if category else 'bounds'}")
         if self.bounds is not None and self.bounds != sorted(self.bounds):
             raise ValueError("bounds must be in increasing order")
+        if (self.low is None) != (self.high is None) or (self.low and self.bounds is None):
+            raise ValueError("tail quantiles come as low and high, with bounds")
+        if self.low is not None and self.high is not None and self.bounds is not None:
+            from synthohive.synthesizer.source_stats import TAIL_GRID
+
+            lo, hi = self.bounds[0], self.bounds[-1]
+            for tail in (self.low, self.high):
+                if len(tail) != len(TAIL_GRID) or tail != sorted(tail) or tail[0] < lo:
+                    raise ValueError("tail quantiles must be increasing, one per grid point")
+                if tail[-1] > hi:
+                    raise ValueError("tail quantiles must lie within the bounds")
         return self
 
 
