@@ -100,3 +100,45 @@ def test_children_per_parent_follow_the_full_tables_not_the_sample(
     print(f"TVD sample {sample_tvd:.4f} exact {exact_tvd:.4f} baseline {base_tvd:.4f}")
     assert exact_tvd <= TVD_BOUND
     assert base_tvd > 2 * exact_tvd and base_tvd > TVD_BOUND
+
+
+@pytest.mark.spark
+def test_a_stratified_root_keeps_its_subtrees(spark: Any, folder: Path) -> None:
+    """``stratify`` on a root table of a subtree sample: every value keeps its rows, and every
+    kept parent all its children; a table with a parent cannot be stratified."""
+    from synthohive.errors import ConnectorError
+    from synthohive_spark import SparkConnector
+
+    full = _tables()
+    vip = np.zeros(PARENTS, dtype=bool)
+    vip[np.random.default_rng(4).choice(PARENTS, 30, replace=False)] = True
+    full["customers"]["tier"] = np.where(vip, "vip", "basic")
+    meta = Metadata.detect(full)
+    url = f"spark+parquet://{folder}"
+    conn = SparkConnector(
+        url,
+        session=spark,
+        max_rows=1500,
+        metadata=meta,
+        stratify={"customers": "tier"},
+        stratum_rows=20,
+    )
+    for name, frame in full.items():
+        conn.write(name, frame)
+    read = conn.read_all()
+    kept = read["customers"]
+    assert (kept["tier"] == "vip").sum() >= 20  # a uniform 8 % share would keep about 2
+    assert len(kept) < 0.2 * PARENTS
+    per_read = read["orders"].groupby("customer_id").size()
+    per_full = full["orders"].groupby("customer_id").size()
+    assert set(read["orders"]["customer_id"]) <= set(kept["customer_id"])
+    assert (per_read == per_full.reindex(per_read.index)).all()  # every child of a kept parent
+    assert set(per_full.index[per_full.index.isin(kept["customer_id"])]) == set(per_read.index)
+    assert kept.attrs[SOURCE_STATS]["tier"] == {"counts": {"basic": PARENTS - 30, "vip": 30}}
+
+    child = SparkConnector(
+        url, session=spark, max_rows=1500, metadata=meta, stratify={"orders": "amount"}
+    )
+    with pytest.raises(ConnectorError, match="parent tables") as info:
+        child.read_all()
+    assert info.value.table == "orders"

@@ -346,17 +346,13 @@ class SparkConnector(Connector):
             # sampling each table on its own would cut children from their parents: keep
             # whole parent subtrees instead, a share sized so the largest table fits
             assert meta is not None
-            if set(self.stratify) & set(names):
-                raise ConnectorError(
-                    f"stratify names {sorted(set(self.stratify) & set(names))}, but related "
-                    "tables are sampled by whole parent subtrees",
-                    table=sorted(set(self.stratify) & set(names))[0],
-                    fix="drop stratify for related tables, or read the table on its own",
-                )
             share = min(1.0, 0.8 * self.max_rows / max(counts.values()))
             log.warning("spark.read.subset", fraction=round(share, 6), largest=max(counts.values()))
             full = {t: frames[t] for t in names}
-            sub = key_safe_subset(self, meta, fraction=share, seed=self.seed, frames=full)
+            strata = {t: c for t, c in self.stratify.items() if t in names}
+            sub = key_safe_subset(
+                self, meta, fraction=share, seed=self.seed, frames=full, stratify=strata
+            )
             out = {t: self._to_pandas(t, sub[t], None, counts[t], full[t]) for t in names}
         else:
             out = {t: self._to_pandas(t, frames[t], None, counts.get(t)) for t in names}
