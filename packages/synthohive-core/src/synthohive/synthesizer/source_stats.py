@@ -25,7 +25,6 @@ The model is fitted on the sample as usual. :func:`learn_source_stats` keeps in 
   data's ``1 - 1/N`` quantile, next to its max. Without them (older model files), values in
   the sample's 1 % tails are stretched linearly so the sample's min/max map onto the full
   min/max. The centre is unchanged.
-
 * **children per parent**: a foreign key's first child column may carry
   ``{"children": {"parent": ..., "parent_columns": [...], "child_columns": [...],
   "histogram": [[children, parents], ...]}}``, the exact number of parents with each number
@@ -228,7 +227,7 @@ def _numeric_spec(sample: pd.Series, raw: dict[str, Any], datetime: bool) -> dic
     lo, hi = min(lo, s_min), max(hi, s_max)
     out: dict[str, Any] = {"bounds": [lo, s_min, q_lo, q_hi, s_max, hi]}
     if tails is not None:
-        out["low"], out["high"] = (list(np.clip(t, lo, hi)) for t in tails)
+        out["low"], out["high"] = ([float(v) for v in np.clip(t, lo, hi)] for t in tails)
     return out
 
 
