@@ -197,6 +197,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=20_000_000)
     parser.add_argument("--workdir", default="/tmp/sh-large")
+    parser.add_argument("--out", default="spark_large.json", help="file in benchmarks/results")
     parser.add_argument("--child", action="store_true")
     args = parser.parse_args()
     workdir = Path(args.workdir)
@@ -221,7 +222,8 @@ def main() -> None:
     result["pandas_mib_estimate"] = round(args.rows * (8 * 10 + 60) / 2**20)
     result["cores"] = os.cpu_count()
     result["load_avg_start"] = round(load, 2)
-    path = Path(__file__).parent / "results" / "spark_large.json"
+    result["rows_built"] = args.rows
+    path = Path(__file__).parent / "results" / args.out
     path.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 

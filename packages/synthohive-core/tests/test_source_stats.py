@@ -95,6 +95,12 @@ def test_dp_ignores_the_exact_statistics() -> None:
 def test_a_stored_statistic_is_checked() -> None:
     with pytest.raises(ValueError, match="increasing"):
         SourceStatDoc.model_validate({"kind": "numerical", "bounds": [3.0, 1, 2, 4, 5, 6]})
+    with pytest.raises(ValueError, match="low and high"):
+        SourceStatDoc.model_validate({"kind": "numerical", "bounds": [1.0] * 6, "low": [1.0]})
+    with pytest.raises(ValueError, match="one per grid point"):
+        SourceStatDoc.model_validate(
+            {"kind": "numerical", "bounds": [1.0] * 6, "low": [1.0], "high": [1.0]}
+        )
     with pytest.raises(ValueError, match="shares"):
         SourceStatDoc.model_validate(json.loads('{"kind": "category", "bounds": [1,2,3,4,5,6]}'))
 
@@ -119,3 +125,34 @@ def test_the_correction_keeps_dtypes_nulls_and_the_rows_it_need_not_move() -> No
     assert abs((frame["c"] == "new").sum() - 248) < 50
     assert str(frame["n"].dtype) == "Int64" and frame["n"].isna().sum() == 200
     assert set(frame["n"].dropna()) == {-100, 1, 5, 10}  # the low tail stretched, the top kept
+
+
+def test_tail_quantiles_bring_the_generated_extremes_to_the_full_min_and_max() -> None:
+    """With the full tail quantiles, scale 1 reaches the full data's extremes; KS stays low."""
+    from synthohive.synthesizer.source_stats import TAIL_GRID
+    from synthohive.validation.stats import ks_statistic
+
+    n = 100_000
+    rng = np.random.default_rng(5)
+    full = pd.DataFrame(
+        {"amount": rng.lognormal(3.0, 0.9, n).round(2), "k": rng.integers(0, 5, n).astype(str)}
+    )
+    meta = Metadata.detect(full, table_name="t")
+    probs = [1 - p for p in reversed(TAIL_GRID)] + list(TAIL_GRID)
+    quantiles = np.quantile(full["amount"], probs).tolist()
+    tops = np.sort(full["amount"].to_numpy())
+    result = {}
+    for tails in (True, False):
+        sample = full.sample(10_000, random_state=2).reset_index(drop=True)
+        sample.attrs[SOURCE_ROWS] = n
+        stats = {"min": tops[0], "max": tops[-1]}
+        if tails:
+            stats |= {"low": quantiles[: len(TAIL_GRID)], "high": quantiles[len(TAIL_GRID) :]}
+        sample.attrs[SOURCE_STATS] = {"amount": stats}
+        synth = Synthesizer(meta, seed=0, progress=False).fit(sample)
+        out = synth.sample(scale=1.0, seed=1)["t"]["amount"]
+        result[tails] = (out.max(), out.min(), ks_statistic(full["amount"], out))
+    high, low, ks = result[True]
+    assert high >= tops[-10] and low <= tops[9]  # among the 10 most extreme full values
+    assert ks <= 0.02
+    assert tops[-1] - result[False][0] > 3 * (tops[-1] - high)  # the linear stretch: short

@@ -325,6 +325,7 @@ class SparkConnector(Connector):
         and logged (``orphans="keep"`` keeps them, ``"error"`` raises ``ConnectorError``).
         """
         from synthohive_spark.snapshot import drop_orphans
+        from synthohive_spark.stats import add_children_stats
         from synthohive_spark.subset import key_safe_subset
 
         meta = metadata if metadata is not None else self._metadata
@@ -345,19 +346,19 @@ class SparkConnector(Connector):
             # sampling each table on its own would cut children from their parents: keep
             # whole parent subtrees instead, a share sized so the largest table fits
             assert meta is not None
-            if set(self.stratify) & set(names):
-                raise ConnectorError(
-                    f"stratify names {sorted(set(self.stratify) & set(names))}, but related "
-                    "tables are sampled by whole parent subtrees",
-                    table=sorted(set(self.stratify) & set(names))[0],
-                    fix="drop stratify for related tables, or read the table on its own",
-                )
             share = min(1.0, 0.8 * self.max_rows / max(counts.values()))
             log.warning("spark.read.subset", fraction=round(share, 6), largest=max(counts.values()))
             full = {t: frames[t] for t in names}
-            frames = key_safe_subset(self, meta, fraction=share, seed=self.seed, frames=full)
-            return {t: self._to_pandas(t, frames[t], None, counts[t], full[t]) for t in names}
-        return {t: self._to_pandas(t, frames[t], None, counts.get(t)) for t in names}
+            strata = {t: c for t, c in self.stratify.items() if t in names}
+            sub = key_safe_subset(
+                self, meta, fraction=share, seed=self.seed, frames=full, stratify=strata
+            )
+            out = {t: self._to_pandas(t, sub[t], None, counts[t], full[t]) for t in names}
+        else:
+            out = {t: self._to_pandas(t, frames[t], None, counts.get(t)) for t in names}
+        if self.source_stats and meta is not None:
+            add_children_stats(out, frames, meta)
+        return out
 
     def read_subset(
         self,
@@ -369,15 +370,19 @@ class SparkConnector(Connector):
     ) -> dict[str, pd.DataFrame]:
         """A key-safe sample of a schema (see ``synthohive_spark.subset``), from one snapshot."""
         from synthohive_spark.snapshot import drop_orphans
+        from synthohive_spark.stats import add_children_stats
         from synthohive_spark.subset import key_safe_subset
 
         full = drop_orphans(self.snapshot(metadata.tables, metadata).frames, metadata, orphans)
         frames = key_safe_subset(
             self, metadata, roots=roots, fraction=fraction, seed=self.seed, frames=full
         )
-        return {
+        out = {
             t: self._to_pandas(t, sdf, None, full[t].count(), full[t]) for t, sdf in frames.items()
         }
+        if self.source_stats:
+            add_children_stats(out, full, metadata)
+        return out
 
     # --- writing -------------------------------------------------------------------------------
     def begin_write(

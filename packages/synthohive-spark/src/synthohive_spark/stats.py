@@ -4,11 +4,19 @@ When a bounded read samples a table, :func:`full_stats` computes on the *whole* 
 executors, what the synthesizer needs to keep full-data marginals
 (``attrs["synthohive.source_stats"]``, see :mod:`synthohive.synthesizer.source_stats`):
 
-1. one aggregation pass: min and max of every numeric, date and timestamp column, and
-   ``approx_count_distinct`` of every string column;
+1. one aggregation pass: min and max of every numeric, date and timestamp column, its tail
+   quantiles (``"low"`` at ``1 - p``, ``"high"`` at ``p`` for ``p`` in
+   :data:`~synthohive.synthesizer.source_stats.TAIL_GRID`, 0.99 to 0.9999) by
+   ``percentile_approx`` with accuracy :data:`TAIL_ACCURACY` (a quantile's rank is off by at
+   most 1/100,000 of the rows), and ``approx_count_distinct`` of every string column;
 2. one grouped count over the string columns with at most ``max_categories`` distinct values
    (the count exploded into ``(column, value)`` pairs, so one pass serves every column): their
    exact category counts. Only these small results reach the driver.
+
+:func:`add_children_stats` adds, for each foreign key of a sampled related read, the exact
+children-per-parent histogram of the full tables (how many parents have ``k`` children, for
+every ``k`` that occurs, zero included): one grouped count of the child keys, left-joined to
+the parent keys, grouped again by the count; only the histogram reaches the driver.
 
 :func:`stratum_fractions` sizes a stratified sample (``SparkConnector(stratify=...)``): every
 stratum keeps ``min(its rows, stratum_rows)`` rows, and the rest of the budget is shared in
@@ -17,15 +25,26 @@ proportion to the strata's sizes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from synthohive.errors import ConnectorError
+from synthohive.log import get_logger
 
 if TYPE_CHECKING:
+    import pandas as pd
     from pyspark.sql import DataFrame as SparkDataFrame
+
+    from synthohive.metadata.schema import Metadata
+
+log = get_logger(__name__)
 
 MAX_CATEGORIES = 1000
 """Most distinct values a string column may have for its exact category counts to be kept."""
+TAIL_ACCURACY = 100_000
+"""``percentile_approx`` accuracy of the tail quantiles: rank error at most 1/accuracy."""
+MAX_CHILD_COUNTS = 10_000
+"""Most distinct children-per-parent numbers a histogram may have to be kept."""
 NULL_STRATUM = "\x00null"
 """Stratum of the rows whose stratify column is null."""
 
@@ -42,16 +61,30 @@ def full_stats(
     fields = sdf.schema.fields
     ranged = [f.name for f in fields if isinstance(f.dataType, ordered)]
     strings = [f.name for f in fields if isinstance(f.dataType, st.StringType)]
-    aggs = [agg(sdf[c]) for c in ranged for agg in (sf.min, sf.max)]
+    from synthohive.synthesizer.source_stats import TAIL_GRID
+
+    probs = [1 - p for p in reversed(TAIL_GRID)] + list(TAIL_GRID)
+    aggs = [
+        agg
+        for c in ranged
+        for agg in (
+            sf.min(sdf[c]),
+            sf.max(sdf[c]),
+            sf.percentile_approx(sdf[c], probs, TAIL_ACCURACY),
+        )
+    ]
     aggs += [sf.approx_count_distinct(sdf[c]) for c in strings]
     row = sdf.agg(*aggs).first() if aggs else None
     out: dict[str, dict[str, Any]] = {}
     for i, col in enumerate(ranged):
         assert row is not None
-        low, high = row[2 * i], row[2 * i + 1]
+        low, high, tails = row[3 * i], row[3 * i + 1], row[3 * i + 2]
         if low is not None and high is not None:
             out[col] = {"min": low, "max": high}
-    approx = {c: row[2 * len(ranged) + i] for i, c in enumerate(strings)} if row else {}
+            if tails is not None and len(tails) == len(probs):
+                half = len(TAIL_GRID)
+                out[col] |= {"low": list(tails[:half]), "high": list(tails[half:])}
+    approx = {c: row[3 * len(ranged) + i] for i, c in enumerate(strings)} if row else {}
     counted = [c for c in strings if approx[c] <= max_categories] + [
         c for c in force if c not in strings or approx.get(c, 0) > max_categories
     ]
@@ -128,3 +161,62 @@ def stratified_sample(
     counts = {str(r[key]): int(r["count"]) for r in rows}
     fractions = stratum_fractions(counts, int(0.97 * cap), stratum_rows)
     return keyed.sampleBy(key, fractions, seed=seed).drop(key).limit(cap)
+
+
+def children_histogram(
+    parent: SparkDataFrame,
+    child: SparkDataFrame,
+    parent_columns: list[str],
+    child_columns: list[str],
+    *,
+    max_values: int = MAX_CHILD_COUNTS,
+) -> list[list[int]] | None:
+    """``[[children, parents], ...]`` over every row of ``parent`` (a child key with a null part
+    references nothing), or ``None`` when more than ``max_values`` numbers occur."""
+    from pyspark.sql import functions as sf
+
+    keys = [f"__shv_k{j}" for j in range(len(parent_columns))]
+    kids = (
+        child.select(*[child[c].alias(k) for c, k in zip(child_columns, keys, strict=True)])
+        .dropna()
+        .groupBy(*keys)
+        .agg(sf.count(sf.lit(1)).alias("__shv_n"))
+    )
+    par = parent.select(*[parent[c].alias(k) for c, k in zip(parent_columns, keys, strict=True)])
+    per = par.join(kids, on=keys, how="left").select(
+        sf.coalesce(sf.col("__shv_n"), sf.lit(0)).alias("k")
+    )
+    rows = per.groupBy("k").count().limit(max_values + 1).collect()
+    if len(rows) > max_values:
+        return None
+    return sorted([int(r["k"]), int(r["count"])] for r in rows)
+
+
+def add_children_stats(
+    frames: Mapping[str, pd.DataFrame], full: Mapping[str, SparkDataFrame], meta: Metadata
+) -> None:
+    """For each foreign key between ``frames`` of which one was sampled, the children-per-parent
+    histogram of the ``full`` tables in the child frame's ``source_stats`` (under the key's
+    first column, ``"children"``)."""
+    from synthohive.synthesizer.plan import SOURCE_ROWS
+    from synthohive.synthesizer.source_stats import CHILDREN, SOURCE_STATS
+
+    for fk in meta.relations:
+        if fk.parent not in frames or fk.child not in frames:
+            continue
+        pair = (frames[fk.parent], frames[fk.child])
+        if all(f.attrs.get(SOURCE_ROWS, 0) <= len(f) for f in pair):
+            continue  # both read whole: the fit counts them itself
+        hist = children_histogram(
+            full[fk.parent], full[fk.child], list(fk.parent_columns), list(fk.child_columns)
+        )
+        if hist is None:
+            log.warning("spark.read.children_stats_skipped", child=fk.child, parent=fk.parent)
+            continue
+        stats = frames[fk.child].attrs.setdefault(SOURCE_STATS, {})
+        stats.setdefault(fk.child_columns[0], {})[CHILDREN] = {
+            "parent": fk.parent,
+            "parent_columns": list(fk.parent_columns),
+            "child_columns": list(fk.child_columns),
+            "histogram": hist,
+        }

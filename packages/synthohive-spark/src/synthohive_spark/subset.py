@@ -1,6 +1,8 @@
 """Key-safe subsets of a schema, computed by Spark (semi-joins, no driver round trips).
 
-Root tables are sampled (``roots={"customers": 1000}`` or a ``fraction``); every other table
+Root tables are sampled (``roots={"customers": 1000}`` or a ``fraction``; with ``stratify``, a
+root table per value of a column, see :func:`synthohive_spark.stats.stratified_sample`, so every
+value keeps at least ``stratum_rows`` root rows with their subtrees); every other table
 keeps the rows whose context parent (first FK) was kept, so parents keep their children; then,
 walking from children up, every parent row that a kept child references through any FK is
 added, so every kept child's parents are in the subset.
@@ -42,11 +44,25 @@ def key_safe_subset(
     fraction: float | None = None,
     seed: int = 0,
     frames: Mapping[str, SparkDataFrame] | None = None,
+    stratify: Mapping[str, str] | None = None,
 ) -> dict[str, SparkDataFrame]:
     """Spark DataFrames of a relation-preserving subset of every table in ``metadata``.
 
-    ``frames`` (e.g. a snapshot's pinned frames) are used instead of the live tables.
+    ``frames`` (e.g. a snapshot's pinned frames) are used instead of the live tables;
+    ``stratify`` maps root tables to the column their sample is stratified on (a table with
+    a parent cannot be: its rows follow their parents; ``ConnectorError``).
     """
+    from synthohive_spark.stats import stratified_sample
+
+    strata = dict(stratify or {})
+    children = sorted(t for t in strata if any(fk.parent != t for fk in metadata.parents(t)))
+    if children:
+        raise ConnectorError(
+            f"stratify names {children}, which have parent tables: a subtree sample keeps the "
+            "rows of the parents it keeps, so only root tables can be stratified",
+            table=children[0],
+            fix="stratify a root table (its children follow), or read the table on its own",
+        )
     if (roots is None) == (fraction is None):
         raise ConnectorError(
             "give exactly one of roots= or fraction=",
@@ -60,6 +76,21 @@ def key_safe_subset(
     for table in order:
         parents = [fk for fk in metadata.parents(table) if fk.parent != table]
         sdf = full[table]
+        if not parents and table in strata:
+            n = roots.get(table) if roots is not None else round(float(fraction or 0) * sdf.count())
+            if n is None:
+                kept[table] = sdf
+                continue
+            kept[table] = stratified_sample(
+                sdf,
+                table,
+                strata[table],
+                max(int(n), 1),
+                stratum_rows=connector.stratum_rows,
+                max_categories=connector.max_categories,
+                seed=seed,
+            ).cache()  # one sample, however often the joins below read it
+            continue
         if not parents:
             if roots is not None:
                 n = roots.get(table)

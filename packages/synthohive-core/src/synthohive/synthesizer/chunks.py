@@ -23,7 +23,7 @@ from synthohive.synthesizer.draws import ModelDraws
 from synthohive.synthesizer.fill import fill_columns, share_parent_values
 from synthohive.synthesizer.keys import cast_like
 from synthohive.synthesizer.linkage import ChunkKeys
-from synthohive.synthesizer.source_stats import apply_source_stats
+from synthohive.synthesizer.source_stats import apply_source_stats, match_histogram
 from synthohive.synthesizer.spill import SpillStore
 
 if TYPE_CHECKING:
@@ -288,6 +288,8 @@ class TableGenerator:
                 continue
             top = plan.count_max.get(i)
             counts = clean_counts(sampled[col], cap if cap is not None else top)
+            if cap is None and i in plan.count_hist and self.conditions is None:
+                counts = match_histogram(counts, plan.count_hist[i], rng)  # full-data shape
             # conditioned rows keep their conditional counts: calibrating them to the learned
             # overall mean would undo the dependence of the children on the conditions
             if cap is None and i in plan.count_means and self.conditions is None:

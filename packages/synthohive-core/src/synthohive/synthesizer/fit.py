@@ -48,7 +48,7 @@ from synthohive.synthesizer.profile import reference_profile
 from synthohive.synthesizer.rare import protect_rare_categories
 from synthohive.synthesizer.sequences import sort_rows
 from synthohive.synthesizer.settings import DEFAULT_MODEL, FitOptions, show_progress
-from synthohive.synthesizer.source_stats import learn_source_stats
+from synthohive.synthesizer.source_stats import learn_children_stats, learn_source_stats
 from synthohive.synthesizer.strategy import choose_strategy
 from synthohive.synthesizer.tasks import FitTask, Runner, run_fit_task
 
@@ -134,6 +134,7 @@ def fit_schema(
     learn_source_stats(
         meta, plans, frames, read.source_stats, dp=dp is not None, k=options.rare_category_threshold
     )
+    learn_children_stats(meta, plans, read.source_stats, dp=dp is not None)
     copies = {}
     models: dict[str, GenerativeModel] = {}
     progress = show_progress(options.progress)

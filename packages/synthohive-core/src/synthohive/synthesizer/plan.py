@@ -53,6 +53,9 @@ class TablePlan:
     count_caps: dict[int, int] = field(default_factory=dict)
     count_means: dict[int, float] = field(default_factory=dict)
     count_max: dict[int, int] = field(default_factory=dict)
+    count_hist: dict[int, list[list[int]]] = field(default_factory=dict)
+    """Exact children-per-parent histogram of the full tables, ``[[children, parents], ...]``
+    by relation, when the fit read a sample (:mod:`synthohive.synthesizer.source_stats`)."""
     context_relation: int | None = None
     context_columns: list[str] = field(default_factory=list)
     null_share: dict[int, float] = field(default_factory=dict)
@@ -134,6 +137,11 @@ class TablePlan:
             }
             | ({"source_rows": self.source_rows} if self.source_rows else {})
             | ({"source_stats": self.source_stats} if self.source_stats else {})
+            | (
+                {"count_hist": {str(k): v for k, v in self.count_hist.items()}}
+                if self.count_hist
+                else {}
+            )
             | ({"constraints": self.constraints} if self.constraints else {})
             | ({"sequence": self.sequence} if self.sequence is not None else {})
             | (
@@ -174,6 +182,7 @@ class TablePlan:
             count_caps=_by_index(doc.count_caps),
             count_means=_by_index(doc.count_means),
             count_max=_by_index(doc.count_max),
+            count_hist={k: [list(p) for p in v] for k, v in _by_index(doc.count_hist).items()},
             context_relation=doc.context_relation,
             context_columns=list(doc.context_columns),
             null_share=_by_index(doc.null_share),

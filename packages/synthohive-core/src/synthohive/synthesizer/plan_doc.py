@@ -125,6 +125,12 @@ class SourceStatDoc(BaseModel):
     bounds: list[Annotated[float, Field(allow_inf_nan=False)]] | None = Field(
         default=None, min_length=6, max_length=6
     )
+    low: list[Annotated[float, Field(allow_inf_nan=False)]] | None = Field(
+        default=None, min_length=1, max_length=64
+    )
+    high: list[Annotated[float, Field(allow_inf_nan=False)]] | None = Field(
+        default=None, min_length=1, max_length=64
+    )
 
     @_model_validator(mode="after")
     def _shape(self) -> SourceStatDoc:
@@ -133,6 +139,17 @@ class SourceStatDoc(BaseModel):
             raise ValueError(f"a {self.kind} statistic holds {'shares' if category else 'bounds'}")
         if self.bounds is not None and self.bounds != sorted(self.bounds):
             raise ValueError("bounds must be in increasing order")
+        if (self.low is None) != (self.high is None) or (self.low and self.bounds is None):
+            raise ValueError("tail quantiles come as low and high, with bounds")
+        if self.low is not None and self.high is not None and self.bounds is not None:
+            from synthohive.synthesizer.source_stats import TAIL_GRID
+
+            lo, hi = self.bounds[0], self.bounds[-1]
+            for tail in (self.low, self.high):
+                if len(tail) != len(TAIL_GRID) or tail != sorted(tail) or tail[0] < lo:
+                    raise ValueError("tail quantiles must be increasing, one per grid point")
+                if tail[-1] > hi:
+                    raise ValueError("tail quantiles must lie within the bounds")
         return self
 
 
@@ -163,6 +180,13 @@ class TablePlanDoc(BaseModel):
         Field(default_factory=dict, max_length=MAX_RELATIONS)
     )
     count_max: dict[Index, Count] = Field(default_factory=dict, max_length=MAX_RELATIONS)
+    count_hist: dict[
+        Index,
+        Annotated[
+            list[Annotated[list[Count], Field(min_length=2, max_length=2)]],
+            Field(max_length=MAX_CATEGORIES),
+        ],
+    ] = Field(default_factory=dict, max_length=MAX_RELATIONS)
     context_relation: Annotated[int, Field(ge=0, lt=MAX_RELATIONS)] | None
     context_columns: list[Name] = Field(max_length=MAX_COLUMNS)
     null_share: dict[Index, Share] = Field(max_length=MAX_RELATIONS)
@@ -269,7 +293,7 @@ def plan_problems(doc: TablePlanDoc) -> list[str]:
     for k, cols in doc.sequence_columns.items():
         if k not in doc.count_columns or cols != sequence_columns(int(k)):
             out.append(f"sequence_columns[{k}] must be {sequence_columns(int(k))!r}")
-    for fieldname in ("count_caps", "count_means", "count_max"):
+    for fieldname in ("count_caps", "count_means", "count_max", "count_hist"):
         extra = sorted(set(getattr(doc, fieldname)) - set(doc.count_columns))
         if extra:
             out.append(f"{fieldname} has relations {extra[:3]} without a count column")

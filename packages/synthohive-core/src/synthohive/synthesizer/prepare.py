@@ -37,6 +37,7 @@ from synthohive.synthesizer.sequences import (
     sequence_columns,
 )
 from synthohive.synthesizer.settings import FitOptions
+from synthohive.synthesizer.source_stats import histogram_mean_max
 from synthohive.synthesizer.strategy import INDEPENDENT_MODEL
 from synthohive.synthesizer.tasks import FitTask, build_model
 
@@ -67,6 +68,8 @@ def learning_frame(
         )
         plan.count_means[i] = float(data[cname].mean()) if len(data) else 0.0
         plan.count_max[i] = int(data[cname].max()) if len(data) else 0
+        if i in plan.count_hist:  # exact, from the full tables
+            plan.count_means[i], plan.count_max[i] = histogram_mean_max(plan.count_hist[i])
         cols[cname] = Column(sdtype="numerical", integer=True, min=0, dtype="int64", nullable=False)
         child_spec = meta.sequence_of(fk.child)
         if child_spec is not None and check_sequence(meta, child_spec) == i:
