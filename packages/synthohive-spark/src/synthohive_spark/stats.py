@@ -42,7 +42,10 @@ log = get_logger(__name__)
 MAX_CATEGORIES = 1000
 """Most distinct values a string column may have for its exact category counts to be kept."""
 TAIL_ACCURACY = 100_000
-"""``percentile_approx`` accuracy of the tail quantiles: rank error at most 1/accuracy."""
+"""``percentile_approx`` accuracy of the tail quantiles: rank error at most 1/accuracy. At
+10,000 the pass is ~2.5x cheaper (2,000,000 rows x 8 columns, local[2], loaded machine: 12 s
+against 27-37 s, min/max alone 2.6 s), but a heavy tail's 0.9995 quantile of 20,000 rows came
+out 35 (10% of the range) from the exact one: the extremes are what the quantiles are for."""
 MAX_CHILD_COUNTS = 10_000
 """Most distinct children-per-parent numbers a histogram may have to be kept."""
 NULL_STRATUM = "\x00null"
