@@ -175,7 +175,10 @@ def test_model_module_imports_without_torch() -> None:
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 
-def test_synthesizer_refuses_conditions_naming_models_that_take_them() -> None:
+def test_synthesizer_conditions_by_drawing_and_keeping_matches() -> None:
+    """The model takes no conditions itself: the synthesizer draws rows and keeps those with
+    the asked value (so model="auto" choosing it keeps conditions working); a value the model
+    never draws is refused with a typed error naming the table."""
     import synthohive as sh
 
     df, table = mixed_table(400)
@@ -185,6 +188,9 @@ def test_synthesizer_refuses_conditions_naming_models_that_take_them() -> None:
     synth.fit({"people": df})
     assert synth.fitted_.models["people"].name == "autoregressive"
     assert len(synth.sample(50)) == 50
-    with pytest.raises(DataError, match="does not support conditions") as info:
-        synth.sample(50, conditions={"colour": "red"})
-    assert "gaussian_copula" in str(info.value.fix)
+    value = df["colour"].value_counts().index[-1]  # the rarest colour
+    out = synth.sample(50, conditions={"colour": value}, seed=2)
+    assert len(out) == 50 and (out["colour"] == value).all()
+    with pytest.raises(DataError, match="takes no conditions") as info:
+        synth.sample(50, conditions={"colour": "no-such-colour"})
+    assert info.value.table == "people"

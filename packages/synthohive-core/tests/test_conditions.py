@@ -165,9 +165,17 @@ def test_model_without_conditions_and_row_conflicts(
         )
     with pytest.raises(DataError, match="categorical, boolean and discrete"):
         synth.sample(conditions={"customers": {"signup_at": pd.Timestamp("2020-01-05")}})
+    # a model that takes no conditions is sampled and filtered: every row holds the value,
+    # in the frame form too; a value it never draws is refused by name
     monkeypatch.setattr(synth.fitted_.models["customers"], "supports_conditions", False)
-    with pytest.raises(DataError, match="model 'gaussian_copula' does not support conditions"):
-        synth.sample(conditions={"customers": {"segment": "enterprise"}})
+    out = synth.sample(conditions={"customers": {"segment": "enterprise"}}, seed=3)
+    assert (out["customers"]["segment"] == "enterprise").all() and len(out["customers"]) > 0
+    frame = pd.DataFrame({"segment": ["enterprise", "consumer", "enterprise"]})
+    out = synth.sample(conditions={"customers": frame}, seed=3)
+    assert out["customers"]["segment"].tolist() == frame["segment"].tolist()
+    with pytest.raises(DataError, match="takes no conditions.*'segment': 'nonprofit'") as info:
+        synth.sample(conditions={"customers": {"segment": "nonprofit"}})
+    assert info.value.table == "customers" and "gaussian_copula" in str(info.value.fix)
 
 
 def _small_schema() -> tuple[Metadata, dict[str, pd.DataFrame]]:

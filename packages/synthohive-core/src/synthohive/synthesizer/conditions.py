@@ -12,7 +12,10 @@ condition frame with the same values share one model call per chunk.
 A value may also be a range, ``{"age": Between(30, 40)}`` (numbers, or dates as timestamps or
 text): every row's value lies in it. A model with ``supports_range_conditions`` (the copula)
 samples inside the range directly; for others the rows are drawn and those outside the range
-drawn again, within a bounded budget (:data:`RANGE_ROUNDS`), then a typed error.
+drawn again, within a bounded budget (:data:`RANGE_ROUNDS`), then a typed error. A model
+without ``supports_conditions`` (the autoregressive model) is conditioned the same way: rows
+are drawn unconditioned and those without the asked values dropped; a value not drawn once in
+:data:`NEVER_DRAWN` rows is refused as not occurring (or too rare to reach by drawing).
 
 Only modelled columns of root tables can be conditioned: keys are generated, PII/text columns
 are filled by providers, child rows follow their (conditioned) parents, and a copied lookup
@@ -107,8 +110,8 @@ class TableConditions:
         """Model rows for the condition rows at ``positions`` (e.g. rows to draw again)."""
         if self.values is not None:
             ranges = self.ranges
-            if ranges and not model.supports_range_conditions:
-                return self._filtered(model, len(positions), ranges, seed)
+            if (ranges and not model.supports_range_conditions) or not model.supports_conditions:
+                return self._filtered(model, len(positions), dict(self.values), seed)
             return model.sample(len(positions), conditions=dict(self.values), seed=seed)
         assert self.frame is not None
         part = self.frame.iloc[positions].reset_index(drop=True)
@@ -126,44 +129,75 @@ class TableConditions:
             group_seed = int(
                 np.random.SeedSequence([seed, g]).generate_state(1, dtype=np.uint64)[0] >> 2
             )
-            piece = model.sample(len(rows), conditions=wanted, seed=group_seed)
+            if model.supports_conditions:
+                piece = model.sample(len(rows), conditions=wanted, seed=group_seed)
+            else:
+                piece = self._filtered(model, len(rows), wanted, group_seed)
             pieces.append(piece.set_axis(pd.Index(rows)))
         return pd.concat(pieces).sort_index().reset_index(drop=True)
 
     def _filtered(
-        self, model: GenerativeModel, n: int, ranges: dict[str, Between], seed: int
+        self, model: GenerativeModel, n: int, wanted: dict[str, Any], seed: int
     ) -> pd.DataFrame:
-        """``n`` rows inside every range from a model that cannot take ranges: drawn in
-        growing batches, rows outside dropped; at most :data:`RANGE_ROUNDS` batches."""
-        assert self.values is not None
-        exact = {c: v for c, v in self.values.items() if c not in ranges} or None
+        """``n`` rows holding ``wanted`` from a model that cannot take some of it (ranges, or
+        any condition): drawn in growing batches, the other rows dropped; at most
+        :data:`RANGE_ROUNDS` batches. Exact values go to a model that takes conditions."""
+        native = model.supports_conditions
+        exact = {c: v for c, v in wanted.items() if not isinstance(v, Between)}
+        given = (exact or None) if native else None
+        checks = {c: v for c, v in wanted.items() if isinstance(v, Between) or not native}
         kept: list[pd.DataFrame] = []
         have, drawn, rate = 0, 0, 1.0
         for round_ in range(RANGE_ROUNDS):
             want = n - have
             batch = min(max(int(want / max(rate, 1e-3) * 1.2) + 16, 64), 50 * n + 64)
-            rows = model.sample(batch, conditions=exact, seed=seed + round_)
+            rows = model.sample(batch, conditions=given, seed=seed + round_)
             inside = np.ones(len(rows), dtype=bool)
-            for col, span in ranges.items():
-                inside &= span.holds(rows[col])
+            for col, value in checks.items():
+                inside &= _holds(value, rows[col])
             drawn += len(rows)
             have += int(inside.sum())
             kept.append(rows[inside])
             rate = max(have / drawn, 1e-4)
             if have >= n:
                 return pd.concat(kept, ignore_index=True).iloc[:n].reset_index(drop=True)
-        shown = {c: (r.low, r.high) for c, r in ranges.items()}
+            if not native and have == 0 and drawn >= NEVER_DRAWN:
+                break
+        if native:
+            shown = {c: (r.low, r.high) for c, r in checks.items()}
+            raise DataError(
+                f"only {have} of {drawn} rows model {model.name!r} drew fell in the range(s) "
+                f"{shown}; {n} were needed",
+                table=self.table,
+                column=next(iter(checks)),
+                fix="widen the range, or use a model that samples inside ranges (gaussian_copula)",
+            )
+        shown = {c: (v.low, v.high) if isinstance(v, Between) else v for c, v in checks.items()}
         raise DataError(
-            f"only {have} of {drawn} rows model {model.name!r} drew fell in the range(s) "
-            f"{shown}; {n} were needed",
+            f"only {have} of {drawn} rows model {model.name!r} drew (it takes no conditions: "
+            f"rows are drawn and kept when they match) hold {shown}; {n} were needed",
             table=self.table,
-            column=next(iter(ranges)),
-            fix="widen the range, or use a model that samples inside ranges (gaussian_copula)",
+            column=next(iter(checks)),
+            fix="ask for values the table holds (this one is rarer than the rows drawn, or "
+            "absent), or fit the table with a model that takes conditions (gaussian_copula)",
         )
 
 
 RANGE_ROUNDS = 30
 """Batches drawn at most for range conditions on a model that cannot take them."""
+NEVER_DRAWN = 20_000
+"""Rows drawn without one match after which a model without conditions gives up on a value."""
+
+
+def _holds(value: Any, column: pd.Series) -> np.ndarray:
+    """Rows of ``column`` that satisfy one condition value (a range, a null or a value)."""
+    if isinstance(value, Between):
+        return value.holds(column)
+    if value is None:
+        return column.isna().to_numpy(dtype=bool)
+    if pd.api.types.is_datetime64_any_dtype(column.dtype):
+        return (column == pd.Timestamp(value)).fillna(False).to_numpy(dtype=bool)
+    return (column.astype(object) == value).to_numpy(dtype=bool)
 
 
 def _native(value: Any) -> Any:
@@ -234,7 +268,9 @@ def check_values(fitted: FittedSchema, conditions: Mapping[str, TableConditions]
             continue  # a root's model has no context; nothing to probe with otherwise
         for col in cond.columns:
             for value in cond.distinct(col):
-                if isinstance(value, Between) and not model.supports_range_conditions:
+                if not model.supports_conditions or (
+                    isinstance(value, Between) and not model.supports_range_conditions
+                ):
                     continue  # sampled and filtered: no value to probe
                 try:
                     model.sample(1, conditions={col: value}, seed=0)
@@ -414,7 +450,8 @@ def _column(plan: TablePlan, table: str, labels: dict[Any, str], label: Any) -> 
 
 
 def _check_model(fitted: FittedSchema, cond: TableConditions) -> None:
-    """The table has a model, and it supports conditions."""
+    """The table has a model (one without conditions is sampled and filtered), and its
+    constraints allow the conditioned columns."""
     name = cond.table
     plan = fitted.plans[name]
     model = fitted.models.get(name)
@@ -424,21 +461,7 @@ def _check_model(fitted: FittedSchema, cond: TableConditions) -> None:
             table=name,
             fix="fit on data with rows for this table",
         )
-    if not model.supports_conditions:
-        raise DataError(
-            f"model {model.name!r} does not support conditions",
-            table=name,
-            fix=f"use a model that does ({', '.join(_condition_models())}), e.g. "
-            f"Synthesizer(model={{{name!r}: 'gaussian_copula', '*': ...}})",
-        )
     if plan.constraints:
         from synthohive.constraints.apply import check_conditions
 
         check_conditions(name, plan.constraints, cond.columns)
-
-
-def _condition_models() -> list[str]:
-    from synthohive.registry import get_registry
-
-    reg = get_registry()
-    return [m for m in reg.list_models() if getattr(reg.get_model(m), "supports_conditions", False)]
