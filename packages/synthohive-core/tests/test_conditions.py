@@ -173,7 +173,7 @@ def test_model_without_conditions_and_row_conflicts(
     frame = pd.DataFrame({"segment": ["enterprise", "consumer", "enterprise"]})
     out = synth.sample(conditions={"customers": frame}, seed=3)
     assert out["customers"]["segment"].tolist() == frame["segment"].tolist()
-    with pytest.raises(DataError, match="takes no conditions.*'segment': 'nonprofit'") as info:
+    with pytest.raises(DataError, match=r"takes no conditions.*'segment': 'nonprofit'") as info:
         synth.sample(conditions={"customers": {"segment": "nonprofit"}})
     assert info.value.table == "customers" and "gaussian_copula" in str(info.value.fix)
 
