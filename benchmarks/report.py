@@ -492,6 +492,7 @@ def write_docs(files: list[Path], docs: Path) -> None:
         ]
     lines += scaling_tables(docs.parent.parent / "benchmarks" / "results")
     lines += neural_selection_tables(docs.parent.parent / "benchmarks" / "results")
+    lines += fixed_costs_table(docs.parent.parent / "benchmarks" / "results")
     lines += neural_encoding_table(docs.parent.parent / "benchmarks" / "results")
     lines += autoregressive_table(docs.parent.parent / "benchmarks" / "results")
     lines += constraints_table(docs.parent.parent / "benchmarks" / "results")
@@ -623,6 +624,101 @@ def neural_selection_tables(results: Path) -> list[str]:
         ],
         rows,
     )
+
+
+def fixed_costs_table(results: Path) -> list[str]:
+    """Where CTGAN/TVAE fit time goes and per-step speed vs SDV (issue #24 item 2)."""
+    after = _load(results / "fixed_costs.json")
+    if not after or not after.get("results"):
+        return []
+    before = _load(results / "fixed_costs_before.json") or {"results": []}
+    old = {(r["rows"], r["model"]): r for r in before["results"]}
+    lines = [
+        "",
+        "### CTGAN/TVAE fixed costs and speed per step vs SDV (issue #24 item 2, "
+        "`benchmarks/bench_fixed_costs.py`)",
+        "",
+        f"`{after['command']}` in the bench venv ({after['finished']}, {_cpu(after)}, torch "
+        f"{after['torch']}; load average median {after['load_average_median']}, max "
+        f"{after['load_average_max']} on 2 cores: NOT a quiet machine). Ours and SDV's fits "
+        "alternate in one process; medians over the repeats. *fixed*: validation scoring "
+        "(generation + scoring) + calibration, share of the whole fit. *ms/step*: training "
+        "steps only (ours: epochs less validation; SDV: fit less `preprocess`, transformer "
+        "fit and ctgan's `transform`) / all-in ((fit − transformer fit) / steps, the page's "
+        "`s/epoch` convention). *× SDV*: SDV's ms/step over ours, per repeat, median; *fit "
+        "CPU s*: SDV's whole-fit process CPU seconds over ours (less moved by the load). "
+        "Before: the same command on the code before the change (`fixed_costs_before.json`).",
+        "",
+    ]
+    rows, verdicts = [], []
+    for r in after["results"]:
+        o, b = r["ours"], old.get((r["rows"], r["model"]))
+        sdv = r.get("sdv", {})
+        rows.append(
+            [
+                f"{r['dataset']} ({r['rows']} rows, {r['epochs']} ep)",
+                r["model"],
+                _f(o["fit_s"]),
+                _f(o["train_s"]),
+                f"{_f(o['validation_s'])} ({int(o['validations'])})",
+                _f(o["calibration_s"]),
+                _f(o["transformer_fit_s"]),
+                _f(o["other_s"]),
+                f"{_f(b['ours']['fixed_share']) if b else '–'} → {_f(o['fixed_share'])}",
+                f"{_f(o['step_ms_train'])} / {_f(o['step_ms_all_in'])}",
+                f"{_f(sdv.get('step_ms_train'))} / {_f(sdv.get('step_ms_all_in'))}",
+                f"{_f(b.get('speedup_train')) if b else '–'} → {_f(r.get('speedup_train'))}",
+                f"{_f(b.get('speedup_all_in')) if b else '–'} → {_f(r.get('speedup_all_in'))}",
+                _f(_ratio(sdv.get("fit_cpu_s"), o["fit_cpu_s"])),
+            ]
+        )
+        verdicts.append(
+            (o["fixed_share"] <= 0.10, (r.get("speedup_all_in") or 0) >= 3.0, r["model"])
+        )
+    fixed_ok = all(v[0] for v in verdicts)
+    speed_ok = {m: all(v[1] for v in verdicts if v[2] == m) for _, _, m in verdicts}
+    lines += _table(
+        [
+            "table",
+            "model",
+            "fit s",
+            "train s",
+            "validation s (n)",
+            "calibration s",
+            "transformer s",
+            "other s",
+            "fixed share",
+            "ours ms/step train / all-in",
+            "SDV ms/step train / all-in",
+            "× SDV train",
+            "× SDV all-in",
+            "× SDV fit CPU s",
+        ],
+        rows,
+    )
+    return [
+        *lines,
+        "",
+        f"Verdict vs the issue's bars: fixed costs ≤ 10% of fit time: "
+        f"**{'met' if fixed_ok else 'not met'}**; per-step speed ≥ 3× SDV's at every size: "
+        + ", ".join(f"{m} **{'met' if ok else 'not met'}**" for m, ok in speed_ok.items())
+        + ".",
+        "",
+        "Reading it: the fixed costs were already within 10% at these epoch counts after the "
+        "validation time budget (`eval_budget`, #24 item 2's first change); deferring the "
+        "score-noise bootstrap to the one case where it can change the kept epoch halves the "
+        "validation seconds again. A training step is a different matter: on these narrow "
+        "tables (HI: 13 columns, 80 encoded) it is matrix-product bound (~42% of a CTGAN step "
+        "in `mm`/`addmm` under `torch.profiler`) with the same network shapes as SDV's, so "
+        "what ours saves (no gradient through the generator in the critic step, one critic "
+        "pass, the on-device condition sampler, fused Adam) is not a 3× on every step; the "
+        "all-in ratio adds SDV's slower transformer fit and `transform`. Single repeats on a "
+        "machine with a load average of 10-20 (other jobs) move a ratio by several times "
+        "between the before and after runs of the same, unchanged training step (flights_54k "
+        "CTGAN: 0.74× then 5.4×): the per-step columns are not the verdict of a quiet machine; "
+        "the validation and calibration seconds (small, measured inside the same fits) are "
+        "the change's evidence.",
+    ]
 
 
 def neural_encoding_table(results: Path) -> list[str]:

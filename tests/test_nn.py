@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 import torch
@@ -291,6 +293,34 @@ def test_score_noise_follows_the_held_out_rows_and_sets_the_margin() -> None:
     assert mon.margin == max(0.01, 2 * np.sqrt(2) * large)
     mon.set_score_noise(small)
     assert mon.margin == pytest.approx(2 * np.sqrt(2) * small) and mon.margin > 0.02
+
+
+def test_a_deferred_noise_is_measured_only_when_it_can_change_the_decision() -> None:
+    """The bootstrap runs at ``finish`` only for an earlier epoch ahead by more than
+    ``restore_margin``; its noise then sets the margin as if measured up front."""
+    calls: list[int] = []
+
+    def measure(sd: float) -> Callable[[], float]:
+        def run() -> float:
+            calls.append(1)
+            return sd
+
+        return run
+
+    for scores, sd, ran, kept in [
+        ([0.90, 0.93, 0.925], 0.02, False, 2),  # ahead by 0.005 < 0.01: never measured
+        ([0.90, 0.95, 0.93], 0.002, True, 1),  # ahead by 0.02, noise margin 0.0057: restored
+        ([0.90, 0.95, 0.93], 0.02, True, 2),  # ahead by 0.02, noise margin 0.057: kept last
+    ]:
+        calls.clear()
+        mon = TrainingMonitor(model="m", table="t", epochs=3, modules={}, progress=False)
+        mon.defer_score_noise(measure(sd))
+        mon.defer_score_noise(measure(1.0))  # only the first one handed over is kept
+        for epoch, score in enumerate(scores):
+            mon.end_epoch(epoch, {"loss": 0.0}, score)
+        mon.finish()
+        assert bool(calls) == ran and len(calls) <= 1 and mon.best_epoch == kept
+        assert mon.score_noise == (sd if ran else None)
 
 
 class _Clock:

@@ -352,7 +352,8 @@ class NeuralModel(GenerativeModel):
         """:func:`~synthohive.nn.training.column_score` of the held-out ``real`` rows against
         at least 2,000 generated ones (their context ``ctx`` repeated), so the score's own
         noise stays well below the differences between epochs it has to rank. The first call
-        with a ``monitor`` also measures that noise (bootstrap) and gives it to the monitor."""
+        with a ``monitor`` hands it that noise's bootstrap, run only if it can change the
+        decision (:meth:`~synthohive.nn.training.TrainingMonitor.defer_score_noise`)."""
         from synthohive.nn.training import column_score, score_noise
 
         if self._enc is None:
@@ -364,8 +365,10 @@ class NeuralModel(GenerativeModel):
         transformer = self._enc.transformer
         real_values, continuous = transformer.column_values(real)
         fake_values, _ = transformer.column_values(fake)
-        if monitor is not None and monitor.score_noise is None:
-            monitor.set_score_noise(score_noise(real_values, fake_values, continuous, seed))
+        if monitor is not None and monitor.noise_pending:
+            monitor.defer_score_noise(
+                lambda: score_noise(real_values, fake_values, continuous, seed)
+            )
         return column_score(real_values, fake_values, continuous)
 
     def _calibrate(

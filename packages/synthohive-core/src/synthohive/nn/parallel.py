@@ -170,7 +170,9 @@ class DataParallel:
         if not agreed:
             return None
         value = score() if self.primary else 0.0
-        noise = monitor.score_noise if monitor.score_noise is not None else -1.0
+        # every rank needs the noise now (their monitors decide alike): no deferring here
+        known = monitor.resolve_score_noise() if self.primary else monitor.score_noise
+        noise = known if known is not None else -1.0
         value, noise = self.agree([value, noise])
         if monitor.score_noise is None and noise >= 0:
             monitor.set_score_noise(noise)

@@ -191,7 +191,10 @@ class TrainingMonitor:
     held-out rows ``sd`` is about 0.004 (measured on TVAE), so the default 0.01 decides; with
     a few dozen held-out rows the noise does, and a lucky early epoch no longer replaces a
     trained one, while a real collapse late in training is still undone. ``best_epoch`` is
-    the epoch whose weights are kept.
+    the epoch whose weights are kept. The bootstrap costs several scores, so a model may hand
+    it over unmeasured (:meth:`defer_score_noise`): it then runs only at :meth:`finish` and
+    only when an earlier epoch beats the last by more than ``restore_margin`` (otherwise the
+    noise cannot change the decision).
     """
 
     def __init__(
@@ -222,6 +225,7 @@ class TrainingMonitor:
         self.last_score: float | None = None
         self.last_epoch: int | None = None
         self.score_noise: float | None = None
+        self._noise_fn: Callable[[], float] | None = None
         self._best: dict[str, dict[str, torch.Tensor]] | None = None
         self._stale = 0
         self.history: list[dict[str, float]] = []
@@ -256,6 +260,24 @@ class TrainingMonitor:
             sd=round(self.score_noise, 5),
             margin=round(self.margin, 5),
         )
+
+    def defer_score_noise(self, measure: Callable[[], float]) -> None:
+        """Keep ``measure()`` (the bootstrap of :meth:`set_score_noise`) to run only when its
+        answer can change which epoch is kept; the first one handed over is kept."""
+        if self.score_noise is None and self._noise_fn is None:
+            self._noise_fn = measure
+
+    @property
+    def noise_pending(self) -> bool:
+        """Whether no noise is known yet (none measured, none deferred)."""
+        return self.score_noise is None and self._noise_fn is None
+
+    def resolve_score_noise(self) -> float | None:
+        """Measure a deferred noise now (see :meth:`defer_score_noise`); the known noise."""
+        if self.score_noise is None and self._noise_fn is not None:
+            measure, self._noise_fn = self._noise_fn, None
+            self.set_score_noise(measure())
+        return self.score_noise
 
     def check(self, loss: torch.Tensor, *, name: str, epoch: int, step: int) -> None:
         """Divergence check for one loss value."""
@@ -334,6 +356,9 @@ class TrainingMonitor:
         if self._best is None or self.last_score is None:
             return
         gain = self.best_score - self.last_score
+        if self.best_epoch != self.last_epoch and gain > self.restore_margin:
+            self.resolve_score_noise()  # only here can the noise change the decision
+        self._noise_fn = None
         if self.best_epoch != self.last_epoch and gain > self.margin:
             restore(self.modules, self._best)
             log.info(
