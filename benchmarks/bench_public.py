@@ -35,6 +35,7 @@ import fcntl
 import json
 import os
 import platform
+import shlex
 import shutil
 import subprocess
 import sys
@@ -385,6 +386,10 @@ def _record(out: Path, args: argparse.Namespace, table: str, row: dict[str, Any]
         if info is not None:
             data["tables"][table] = info
         data["results"][f"{table}/{row['system']}"] = row
+        command = "python benchmarks/bench_public.py " + shlex.join(sys.argv[1:])
+        data.setdefault("commands", [])
+        if command not in data["commands"]:
+            data["commands"].append(command)
         data["machine"] = {**machine(), "judge_versions": versions()}
 
 
