@@ -179,11 +179,15 @@ def _fit_ours(system: str, data: SingleTable, args: argparse.Namespace) -> dict[
     sample_s = time.perf_counter() - t0
     fitted = synth.fitted_.models[data.name]
     history = getattr(fitted, "history", None) or []
+    plugin = sys.modules.get(PLUGIN_MODULES.get(system, ""))
     return {
         "fake": fake,
         "fit_s": fit_s,
         "sample_s": sample_s,
         "params": params or "model defaults",
+        "plugin_file": getattr(plugin, "__file__", None),
+        # where the plugin is a snapshot of an unmerged branch: its commit (set by the caller)
+        "ar_commit": os.environ.get("SYNTHOHIVE_AR_COMMIT") if system == "autoregressive" else None,
         "epochs_run": len(history) or None,
         "kept_epoch": getattr(fitted, "best_epoch", None),
     }
