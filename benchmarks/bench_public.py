@@ -426,6 +426,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--samples", default=str(HERE / "results" / "tmp" / "public_samples"))
     ap.add_argument("--out", default=str(HERE / "results" / "public.json"))
     ap.add_argument("--judge", action="store_true", help="only score unjudged rows of --out")
+    ap.add_argument(
+        "--mark-missing",
+        metavar="REASON",
+        help="record every selected (table, system) with no row in --out as missing, with REASON",
+    )
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
@@ -435,6 +440,19 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     if args.judge:
         return judge_pending(out, args)
+    if args.mark_missing:
+        with _locked(out) as data:
+            for table in args.datasets.split(","):
+                for system in args.systems.split(","):
+                    key = f"{table}/{system}"
+                    if key not in data["results"]:  # a recorded failure keeps its reason
+                        data["results"][key] = {
+                            "table": table,
+                            "system": system,
+                            "status": "missing",
+                            "reason": args.mark_missing,
+                        }
+        return 0
     for table in args.datasets.split(","):
         for system in args.systems.split(","):
             if system not in SYSTEMS:
