@@ -1307,7 +1307,7 @@ def _public_cell(row: dict[str, Any] | None, key: str) -> str:
         return "not run"
     if row.get("status") != "ok":
         return "missing"
-    if not row.get("judged") and key != "fit_s":
+    if not row.get("judged") and key not in ("fit_s", "sample_s", "fit_sample_cpu_s"):
         return "not judged"
     return _f(row.get(key))
 
@@ -1461,6 +1461,7 @@ def public_tables(results: Path) -> list[str]:
                     _public_cell(row, "ml_efficacy_synthetic"),
                     _public_cell(row, "fit_s"),
                     _public_cell(row, "sample_s"),
+                    _public_cell(row, "fit_sample_cpu_s"),
                     epochs,
                 ]
             )
@@ -1533,6 +1534,7 @@ def public_tables(results: Path) -> list[str]:
                 "ML efficacy",
                 "fit s",
                 "sample s",
+                "CPU s",
                 "epochs",
             ],
             rows,
