@@ -1553,6 +1553,20 @@ def public_tables(results: Path) -> list[str]:
         "",
         verdict,
     ]
+    argn_epochs = [
+        float(r["epochs_run"])
+        for r in res.values()
+        if r["system"] == "tabularargn" and r.get("status") == "ok" and r.get("epochs_run")
+    ]
+    if argn_epochs:
+        lines += [
+            "",
+            f"**Caveat.** Within its {_f(settings.get('argn_minutes'))}-minute cap TabularARGN "
+            f"reached {_f(min(argn_epochs))} to {_f(max(argn_epochs))} epochs (of its default "
+            "100) on this shared machine: its rows measure an undertrained TabularARGN, and an "
+            "ML-efficacy win over it says little about TabularARGN trained to convergence. The "
+            "cap is wall-clock time, so on a quiet machine the same command trains it further.",
+        ]
     if missing_systems:
         lines += ["", f"Not run in this file: {', '.join(missing_systems)}."]
     if notes:
