@@ -1558,6 +1558,11 @@ def public_tables(results: Path) -> list[str]:
         for r in res.values()
         if r["system"] == "tabularargn" and r.get("status") == "ok" and r.get("epochs_run")
     ]
+    if argn_epochs and max(argn_epochs) < 100:
+        lines[-1] += (
+            f" The ML-efficacy half is against a TabularARGN stopped by its time cap after "
+            f"{_f(min(argn_epochs))}-{_f(max(argn_epochs))} epochs: see the caveat below."
+        )
     if argn_epochs:
         lines += [
             "",
