@@ -1663,6 +1663,28 @@ def public_tables(results: Path) -> list[str]:
     )
     ar_commit = next((r.get("ar_commit") for r in res.values() if r.get("ar_commit")), None)
     dates = sorted(r["machine_before"]["date"] for r in res.values() if r.get("machine_before"))
+    cap_list = sorted(
+        {
+            float(r["params"]["max_training_time_min"])
+            for r in res.values()
+            if r["system"] == "tabularargn" and isinstance(r.get("params"), dict)
+        }
+        or {float(settings.get("argn_minutes") or 0)}
+    )
+    caps = " or ".join(_f(c) for c in cap_list)
+    quiet_note = ""
+    peers = [r for r in res.values() if r["system"] in ("autoregressive", "tabularargn")]
+    peer_loads = [
+        max(r[k]["loadavg"][0] for k in ("machine_before", "machine_after") if r.get(k))
+        for r in peers
+        if r.get("machine_before")
+    ]
+    if peer_loads and max(peer_loads) < 2.5:
+        quiet_note = (
+            " The `autoregressive` and TabularARGN rows were re-run last, one at a time on the "
+            f"quiet machine (1-minute load average at most {max(peer_loads):.1f} around each): "
+            "their fit seconds compare with each other."
+        )
     lines = [
         "",
         "## Public tables: our models vs TabularARGN (issue #24, `public.json`)",
@@ -1677,8 +1699,8 @@ def public_tables(results: Path) -> list[str]:
         "their best validation epoch); `autoregressive` its defaults (at most 100 epochs, batch "
         "500, early stopping on held-out likelihood); TabularARGN mostlyai-engine's defaults "
         f"(model MOSTLY_AI/Medium, at most 100 epochs, early stopping, value protection on), "
-        f"`random_state=0`, training capped at {_f(settings.get('argn_minutes'))} minutes "
-        "(`max_training_time`) per table — the epochs it reached are in the last column. Each "
+        f"`random_state=0`, training capped at {caps} minutes (`max_training_time`) per table "
+        "— the epochs it reached are in the last column. Each "
         "(table, system) is fitted and sampled (as many rows as the training split) in a fresh "
         "process; every sample is judged the same way in the bench venv: quality = sdmetrics "
         "`QualityReport` of the synthetic against the training rows, ML efficacy = "
@@ -1691,11 +1713,11 @@ def public_tables(results: Path) -> list[str]:
         f"{max(loads, default=0):.1f} during the run ({dates[0] if dates else '?'} to "
         f"{dates[-1] if dates else '?'}), so wall times are inflated and TabularARGN's time cap "
         "buys fewer epochs than on a quiet machine; compare the fit seconds within this run "
-        f"only. Judge: {vers.get('sdmetrics') and 'sdmetrics ' + vers['sdmetrics']}, "
+        f"only.{quiet_note} Judge: {vers.get('sdmetrics') and 'sdmetrics ' + vers['sdmetrics']}, "
         f"scikit-learn {vers.get('scikit-learn')}; torch {vers.get('torch')}; mostlyai-engine "
         f"{peer_versions.get('mostlyai-engine', '?')} (its venv: torch "
         f"{peer_versions.get('torch', '?')}, pandas {peer_versions.get('pandas', '?')})"
-        + (f"; `autoregressive` from branch `ar` at {ar_commit}" if ar_commit else "")
+        + (f"; `autoregressive` from commit {ar_commit}" if ar_commit else "")
         + ".",
         "",
         *_table(
