@@ -190,13 +190,12 @@ NEVER_DRAWN = 20_000
 
 
 def _holds(value: Any, column: pd.Series) -> np.ndarray:
-    """Rows of ``column`` that satisfy one condition value (a range, a null or a value)."""
+    """Rows of ``column`` that satisfy one condition value (a range, a null or a value; exact
+    values are categorical, boolean or discrete: others are refused before sampling)."""
     if isinstance(value, Between):
         return value.holds(column)
     if value is None:
         return column.isna().to_numpy(dtype=bool)
-    if pd.api.types.is_datetime64_any_dtype(column.dtype):
-        return (column == pd.Timestamp(value)).fillna(False).to_numpy(dtype=bool)
     return (column.astype(object) == value).to_numpy(dtype=bool)
 
 
