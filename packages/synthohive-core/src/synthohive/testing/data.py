@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
+import platform
 import subprocess
 import sys
 from typing import Any
@@ -230,28 +232,87 @@ PORTABLE_TORCH_ENV = {
 }
 
 
-def portable_model_digest(model_cls: Any, params: dict[str, Any] | None = None) -> str:
-    """:func:`model_digest` computed in a fresh Python under :data:`PORTABLE_TORCH_ENV`, for
-    torch models: in process, vectorised kernels and MKL's per-CPU code paths round sums
-    differently, so the same seed gives other rows on another machine (seen: an AVX-512 AMD CPU
-    and the machine the first pins were taken on). ``model_cls`` must be importable by name."""
+def portable_env() -> dict[str, str]:
+    """:data:`PORTABLE_TORCH_ENV` plus the same for numpy, scipy and scikit-learn: OpenBLAS on
+    one thread with its baseline x86-64 kernels (``OPENBLAS_CORETYPE``; each CPU family
+    otherwise gets its own, and the copula's rows differed between them at the 9th digit)
+    and numpy's baseline SIMD (``NPY_DISABLE_CPU_FEATURES`` names every dispatched target).
+    Read when the libraries load: for a fresh process (:func:`portable_call`)."""
+    env = {**PORTABLE_TORCH_ENV, "OPENBLAS_NUM_THREADS": "1"}
+    if platform.machine().lower() in ("x86_64", "amd64"):
+        env["OPENBLAS_CORETYPE"] = "Prescott"
+    try:
+        umath = importlib.import_module("numpy._core._multiarray_umath")
+    except ImportError:  # numpy 1.x
+        umath = importlib.import_module("numpy.core._multiarray_umath")
+    dispatch = getattr(umath, "__cpu_dispatch__", [])
+    if dispatch:
+        env["NPY_DISABLE_CPU_FEATURES"] = " ".join(dispatch)
+    return env
+
+
+def portable_call(target: str, *args: Any) -> Any:
+    """``target(*args)`` (``"module:function"``, JSON arguments and result) run in a fresh
+    Python under :func:`portable_env`, so that pinned digests hold on every x86-64 machine
+    (in process, the same seed gave other rows on an AVX-512 Intel CPU and an AVX2 AMD one)."""
+    module, func = target.split(":")
     code = (
-        "import json, sys\n"
-        f"from {model_cls.__module__} import {model_cls.__qualname__} as Model\n"
-        "from synthohive.testing.data import model_digest\n"
-        "print(model_digest(Model, json.loads(sys.argv[1])))\n"
+        "import json, sys, importlib\n"
+        f"fn = getattr(importlib.import_module({module!r}), {func!r})\n"
+        "print(json.dumps(fn(*json.loads(sys.argv[1]))))\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", code, json.dumps(params or {})],
-        env={**os.environ, **PORTABLE_TORCH_ENV},
+        [sys.executable, "-c", code, json.dumps(list(args))],
+        env={**os.environ, **portable_env()},
         capture_output=True,
         text=True,
         timeout=900,
         check=False,
     )
     if done.returncode != 0:
-        raise AssertionError(f"digest process failed:\n{done.stderr[-4000:]}")
-    return done.stdout.strip().splitlines()[-1]
+        raise AssertionError(f"{target} failed in the portable process:\n{done.stderr[-4000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _model_digest_by_name(module: str, qualname: str, params: dict[str, Any]) -> str:
+    model_cls = getattr(importlib.import_module(module), qualname)
+    return model_digest(model_cls, params)
+
+
+def portable_model_digest(model_cls: Any, params: dict[str, Any] | None = None) -> str:
+    """:func:`model_digest` computed by :func:`portable_call`. ``model_cls`` must be
+    importable by name."""
+    return str(
+        portable_call(
+            "synthohive.testing.data:_model_digest_by_name",
+            model_cls.__module__,
+            model_cls.__qualname__,
+            params or {},
+        )
+    )
+
+
+def demo_model_digest(model: str) -> str:
+    """:func:`frame_digest` of 500 rows (seed 1) from the registered ``model`` fitted (seed 0)
+    on the demo's customers table as detected; pinned by the core's output tests."""
+    from synthohive.demo import load_demo
+    from synthohive.metadata.detect import detect_table
+    from synthohive.registry import get_registry
+
+    customers = load_demo()["customers"]
+    table = detect_table(customers, name="customers")
+    fitted = get_registry().get_model(model)(seed=0).fit(customers, table=table, progress=False)
+    return frame_digest(fitted.sample(500, seed=1))
+
+
+def demo_schema_digests() -> dict[str, str]:
+    """:func:`frame_digest` per table of the demo schema fitted (seed 0) with its metadata and
+    sampled at scale 0.2 (seed 3); pinned by the core's output tests."""
+    from synthohive.demo import demo_metadata, load_demo
+    from synthohive.synthesizer import Synthesizer
+
+    synth = Synthesizer(demo_metadata(), seed=0, progress=False).fit(load_demo())
+    return {name: frame_digest(frame) for name, frame in synth.sample(scale=0.2, seed=3).items()}
 
 
 def customers_orders(n: int = 6000, seed: int = 0) -> dict[str, pd.DataFrame]:
