@@ -81,15 +81,7 @@ class AutoregressiveModel(GenerativeModel):
     Params = AutoregressiveParams
     params: AutoregressiveParams
 
-    def __init__(
-        self,
-        params: ModelParams | dict[str, Any] | None = None,
-        *,
-        device: str = "auto",
-        seed: int | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(params, device=device, seed=seed, **kwargs)
+    def _init_state(self) -> None:
         self._tokens: list[ColumnTokens] = []
         self._modelled: list[int] = []
         self._context: DataTransformer | None = None

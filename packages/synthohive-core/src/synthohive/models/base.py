@@ -191,6 +191,13 @@ class GenerativeModel(ABC):
         self.fitted = False
         self.dp_: dict[str, Any] | None = None
         """What a differentially private fit spent (epsilon, delta, accountant, queries)."""
+        self._init_state()
+
+    def _init_state(self) -> None:
+        """Set the subclass's own unfitted state (learned arrays, networks); called last by
+        ``__init__``, so ``self.params`` is already validated. Override it instead of
+        ``__init__``; a model whose ``_fit`` can run twice calls it again to forget."""
+        return None  # nothing by default
 
     # ------------------------------------------------------------------------------------------
     def fit(

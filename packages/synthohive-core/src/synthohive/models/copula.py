@@ -77,15 +77,7 @@ class GaussianCopulaModel(GenerativeModel):
     Params = GaussianCopulaParams
     params: GaussianCopulaParams
 
-    def __init__(
-        self,
-        params: ModelParams | dict[str, Any] | None = None,
-        *,
-        device: str = "auto",
-        seed: int | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(params, device=device, seed=seed, **kwargs)
+    def _init_state(self) -> None:
         self.marginals: list[ColumnModel] = []
         self.context_marginals: list[ColumnModel] = []
         self.context_columns: list[Any] = []

@@ -74,7 +74,7 @@ class NeuralModel(GenerativeModel):
         callbacks: Sequence[Callback] | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(params, device=device, seed=seed, **kwargs)
+        # the shared state is set first: the base ``__init__`` ends with ``_init_state()``
         self.callbacks = list(callbacks or [])
         self.history: list[dict[str, float]] = []
         self.best_epoch: int | None = None
@@ -84,11 +84,7 @@ class NeuralModel(GenerativeModel):
         self._torch_device: torch.device | None = None
         self._logit_bias: np.ndarray | None = None
         self._scalar_maps: np.ndarray | None = None
-        self._init_state()
-
-    # --- hooks for subclasses ----------------------------------------------------------------
-    def _init_state(self) -> None:
-        """Set the subclass's own unfitted state (networks, samplers); called by ``__init__``."""
+        super().__init__(params, device=device, seed=seed, **kwargs)
 
     # --- abstract hooks ----------------------------------------------------------------
     @abstractmethod
