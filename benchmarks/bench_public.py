@@ -5,12 +5,12 @@ DoctorContacts, Computers, CPS1988. Every system gets the same seeded split: at 
 ``--rows`` (5 000) training rows and at most ``--test-rows`` (2 000) holdout rows.
 
 Systems: ``gaussian_copula``, ``ctgan``, ``tvae``, ``autoregressive`` (SynthoHive, through
-``synthohive.Synthesizer``; the neural ones at ``--epochs`` 100, batch 500, seed 0 --
+``synthohive.Synthesizer``; the neural ones at ``--epochs`` 100, batch 500, ``--seed`` 0 --
 ``autoregressive`` with its own defaults) and ``tabularargn`` (mostlyai-engine's defaults,
-``random_state=0``, its training capped at ``--argn-minutes``). Each (table, system) is fitted
-and sampled (as many rows as the training split) in a fresh child process, which may run under
-another interpreter (``--argn-python``: mostlyai-engine lives in its own venv) and writes its
-synthetic rows to ``--samples``. The parent judges every sample the same way, in this venv:
+``random_state`` = ``--seed``, training capped at ``--argn-minutes``). Each (table, system) is
+fitted and sampled (as many rows as the training split) in a fresh child process, which may run
+under another interpreter (``--argn-python``: mostlyai-engine lives in its own venv) and writes
+its synthetic rows to ``--samples``. The parent judges every sample the same way, in this venv:
 
 * quality: sdmetrics ``QualityReport`` (overall, Column Shapes, Column Pair Trends) of the
   synthetic rows against the training rows, plus the per-column shapes and the worst pairs;
@@ -111,8 +111,8 @@ def load(name: str, args: argparse.Namespace) -> SingleTable:
     return load_single(name, rows=args.rows, test_rows=args.test_rows)
 
 
-def sample_path(samples: Path, table: str, system: str) -> Path:
-    return samples / f"{table}__{system}.csv"
+def sample_path(samples: Path, table: str, system: str, seed: int = 0) -> Path:
+    return samples / (f"{table}__{system}.csv" if seed == 0 else f"{table}__{system}__s{seed}.csv")
 
 
 def _read_sample(path: Path, train: pd.DataFrame) -> pd.DataFrame:
@@ -165,12 +165,12 @@ def _fit_ours(system: str, data: SingleTable, args: argparse.Namespace) -> dict[
         import torch._dynamo  # the first Adam(...) imports it
 
         importlib.import_module(f"{PLUGIN_MODULES[system]}.model")
-        torch.manual_seed(0)
+        torch.manual_seed(args.seed)
     params: dict[str, Any] | None = None
     if system in ("ctgan", "tvae"):
         params = {"epochs": args.epochs, "batch_size": args.batch_size}
     meta = sh.Metadata.detect({data.name: data.train})
-    synth = sh.Synthesizer(meta, model=system, seed=0, model_params=params, progress=False)
+    synth = sh.Synthesizer(meta, model=system, seed=args.seed, model_params=params, progress=False)
     t0 = time.perf_counter()
     synth.fit({data.name: data.train})
     fit_s = time.perf_counter() - t0
@@ -231,11 +231,11 @@ def _fit_peer(data: SingleTable, args: argparse.Namespace) -> dict[str, Any]:
 
     TabularARGN = _import_tabularargn()  # noqa: N806
     workspace = Path(tempfile.mkdtemp(prefix="argn-public-"))
-    torch.manual_seed(0)
+    torch.manual_seed(args.seed)
     model = TabularARGN(
         max_training_time=args.argn_minutes,
         workspace_dir=workspace,
-        random_state=0,
+        random_state=args.seed,
         verbose=0,
     )
     t0 = time.perf_counter()
@@ -250,7 +250,7 @@ def _fit_peer(data: SingleTable, args: argparse.Namespace) -> dict[str, Any]:
         "fake": fake,
         "fit_s": fit_s,
         "sample_s": sample_s,
-        "params": {"max_training_time_min": args.argn_minutes, "random_state": 0},
+        "params": {"max_training_time_min": args.argn_minutes, "random_state": args.seed},
         **epochs,
     }
 
@@ -264,7 +264,7 @@ def child(table: str, system: str, args: argparse.Namespace) -> dict[str, Any]:
     # wall seconds say more about the neighbours than about the model
     out["fit_sample_cpu_s"] = round(time.process_time() - cpu0, 1)
     fake = pd.DataFrame(out.pop("fake"))
-    path = sample_path(Path(args.samples), table, system)
+    path = sample_path(Path(args.samples), table, system, args.seed)
     path.parent.mkdir(parents=True, exist_ok=True)
     fake.to_csv(path, index=False)
     import resource
@@ -350,6 +350,7 @@ def run_one(table: str, system: str, args: argparse.Namespace) -> dict[str, Any]
     cmd += ["--rows", str(args.rows), "--test-rows", str(args.test_rows)]
     cmd += ["--epochs", str(args.epochs), "--batch-size", str(args.batch_size)]
     cmd += ["--argn-minutes", str(args.argn_minutes), "--samples", str(args.samples)]
+    cmd += ["--seed", str(args.seed)]
     row: dict[str, Any] = {
         "table": table,
         "system": system,
@@ -388,7 +389,7 @@ def _record(out: Path, args: argparse.Namespace, table: str, row: dict[str, Any]
             "test_rows_cap": args.test_rows,
             "epochs": args.epochs,
             "batch_size": args.batch_size,
-            "seed": 0,
+            "seed": args.seed,
             "argn_minutes": args.argn_minutes,
         }
         if info is not None:
@@ -426,6 +427,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch-size", type=int, default=500, help="CTGAN/TVAE batch size")
     ap.add_argument("--argn-minutes", type=float, default=8.0, help="TabularARGN training cap")
     ap.add_argument("--argn-python", default=None, help="interpreter with mostlyai-engine")
+    ap.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="every system's seed (the split stays the same); write other seeds to their own "
+        "--out, e.g. results/public_seed1.json, which the page summarises next to seed 0",
+    )
     ap.add_argument("--timeout", type=int, default=2400, help="seconds per child")
     ap.add_argument("--samples", default=str(HERE / "results" / "tmp" / "public_samples"))
     ap.add_argument("--out", default=str(HERE / "results" / "public.json"))
