@@ -178,3 +178,20 @@ def test_declared_unsupported_nulls_become_reasoned_skips(
     # undeclared, the same checks fail loudly instead (BrokenDummy also refuses NaN)
     broken = outcomes["TestBrokenDummy"]
     assert {n for n, (s, _) in broken.items() if s == "skipped"} == ALWAYS_SKIPPED
+
+
+def test_time_bound_fails_on_cpu_burnt_or_a_blocking_wait() -> None:
+    import time
+
+    from synthohive.testing.timing import time_bound
+
+    with time_bound(2.0, what="a sleep"):  # waiting costs no CPU: within the CPU bound
+        time.sleep(0.3)
+    busy = pytest.raises(AssertionError, match=r"busy loop took .* of CPU")
+    with busy, time_bound(0.05, what="busy loop"):
+        end = time.process_time() + 0.2
+        while time.process_time() < end:
+            pass
+    slow = pytest.raises(AssertionError, match=r"a long sleep took .* of wall clock")
+    with slow, time_bound(1.0, wall_s=0.1, what="a long sleep"):
+        time.sleep(0.3)

@@ -39,8 +39,11 @@ from synthohive.errors import (
 )
 from synthohive.metadata.schema import Column, ForeignKey, Metadata, Table
 from synthohive.synthesizer import Synthesizer
+from synthohive.testing.timing import time_bound
 
 MiB = 1024**2
+WALL_LIMIT = 10
+"""Wall seconds a refusal may take however busy the machine (a blocking hang fails it)."""
 FIRST = ["Andrew", "Nancy", "Jane", "Margaret", "Steve", "Michael", "Robert", "Laura"]
 
 
@@ -178,10 +181,9 @@ def edited(data: bytes, member: str, edit: Callable[[Any], Any]) -> bytes:
 
 
 def expect_refused(data: bytes, *needles: str, error: type[Exception] = ArtifactError) -> str:
-    start = time.perf_counter()
-    with pytest.raises(error) as info:
+    # T-A7's 2 s is CPU time (see time_bound): other jobs stretch only the wall clock
+    with time_bound(2, wall_s=WALL_LIMIT, what="refusing"), pytest.raises(error) as info:
         Synthesizer.load(data)
-    assert time.perf_counter() - start < 2, "refusing took over 2 s"
     message = str(info.value)
     for needle in needles:
         assert needle in message, message
@@ -768,7 +770,7 @@ RSS_PROBE = textwrap.dedent(
         gc.collect()
         exact = reset_peak()
         base = peak_kb()
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         try:
             Synthesizer.load(path)
             error = None
@@ -776,8 +778,8 @@ RSS_PROBE = textwrap.dedent(
             error = type(exc).__name__ + ": " + str(exc)[:160]
         except BaseException as exc:
             error = "UNTYPED " + type(exc).__name__ + ": " + str(exc)[:160]
-        seconds = time.perf_counter() - start
-        out.append({"case": path.name, "error": error, "seconds": seconds,
+        seconds, wall = time.process_time() - cpu, time.perf_counter() - start
+        out.append({"case": path.name, "error": error, "seconds": seconds, "wall": wall,
                     "growth_mb": (peak_kb() - base) / 1024, "exact": exact})
     print(json.dumps(out))
     """
@@ -807,7 +809,8 @@ def test_hostile_catalogue_typed_fast_and_within_200mb(model_bytes: bytes, tmp_p
     assert len(results) == len(files)
     report = "\n".join(
         f"{names[r['case']]}: {r['growth_mb']:.0f} MB peak growth"
-        f"{'' if r['exact'] else ' (peak not reset: lower bound)'}, {r['seconds']:.2f}s, "
+        f"{'' if r['exact'] else ' (peak not reset: lower bound)'}, {r['seconds']:.2f}s CPU "
+        f"({r['wall']:.2f}s wall), "
         f"{r['error']}"
         for r in results
     )
@@ -815,5 +818,6 @@ def test_hostile_catalogue_typed_fast_and_within_200mb(model_bytes: bytes, tmp_p
     for r in results:
         assert r["error"] is not None, f"{names[r['case']]} loaded\n{report}"
         assert not r["error"].startswith("UNTYPED"), report
-        assert r["seconds"] < 2, report
+        assert r["seconds"] < 2, report  # T-A7: CPU seconds, see expect_refused
+        assert r["wall"] < WALL_LIMIT, report
         assert r["growth_mb"] <= 200, report
