@@ -73,25 +73,59 @@ def valid_member_name(name: str) -> bool:
     return all(valid_segment(p) for p in parts[:-1]) and valid_segment(stem)
 
 
+_JSON_SCALARS = frozenset({str, int, bool, float, type(None)})
+
+
 def _check_json_value(obj: Any, path: str, depth: int = 0) -> None:
-    if depth > MAX_JSON_DEPTH:
-        raise ArtifactError(
-            f"JSON member {path!r} is nested deeper than {MAX_JSON_DEPTH} levels",
-            fix="store large or deep state as arrays instead",
-        )
-    if isinstance(obj, float) and not math.isfinite(obj):
+    """Depth, finite numbers, string keys and plain types of a decoded JSON value.
+
+    Iterative, and a container whose items are all scalars is checked in one pass over their
+    types (and one ``isfinite`` map over its floats), so a member of 1.6 million numbers takes
+    a fraction of a second rather than a Python call per number (T-A7: refusals within 2 s).
+    """
+    stack: list[tuple[Any, int]] = [(obj, depth)]
+    while stack:
+        value, level = stack.pop()
+        if level > MAX_JSON_DEPTH:
+            raise _too_deep(path)
+        if isinstance(value, dict):
+            for k in value:
+                if not isinstance(k, str):
+                    raise ArtifactError(f"JSON member {path!r} has a non-string key {k!r}")
+            items: Any = value.values()
+        elif isinstance(value, list | tuple):
+            items = value
+        else:
+            _check_json_scalar(value, path)
+            continue
+        kinds = set(map(type, items))
+        if not kinds:
+            continue
+        if kinds <= _JSON_SCALARS:
+            if level + 1 > MAX_JSON_DEPTH:
+                raise _too_deep(path)
+            if float in kinds:
+                floats = items if len(kinds) == 1 else (v for v in items if type(v) is float)
+                if not all(map(math.isfinite, floats)):
+                    raise ArtifactError(f"JSON member {path!r} holds a non-finite number")
+        else:
+            stack.extend((v, level + 1) for v in items)
+
+
+def _too_deep(path: str) -> ArtifactError:
+    return ArtifactError(
+        f"JSON member {path!r} is nested deeper than {MAX_JSON_DEPTH} levels",
+        fix="store large or deep state as arrays instead",
+    )
+
+
+def _check_json_scalar(value: Any, path: str) -> None:
+    if isinstance(value, float) and not math.isfinite(value):
         raise ArtifactError(f"JSON member {path!r} holds a non-finite number")
-    if isinstance(obj, dict):
-        for k, v in obj.items():
-            if not isinstance(k, str):
-                raise ArtifactError(f"JSON member {path!r} has a non-string key {k!r}")
-            _check_json_value(v, path, depth + 1)
-    elif isinstance(obj, list | tuple):
-        for v in obj:
-            _check_json_value(v, path, depth + 1)
-    elif not isinstance(obj, str | int | float | bool | type(None)):
+    if not isinstance(value, str | int | float | bool | type(None)):
         raise ArtifactError(
-            f"JSON member {path!r} holds a {type(obj).__name__}; only plain JSON values are allowed"
+            f"JSON member {path!r} holds a {type(value).__name__}; only plain JSON values are "
+            "allowed"
         )
 
 
