@@ -1660,6 +1660,10 @@ def public_seed_lines(results: Path) -> list[str]:
             )
             q_cell = "–" if q is None or cop is None else f"{q - cop:+.3f}"
             m_cell = "–" if ml is None or peer is None else f"{ml - peer:+.3f}"
+            argn = res.get(f"{t}/tabularargn") or {}
+            cap_s = 60.0 * float((run.get("settings") or {}).get("argn_minutes") or 0)
+            if m_cell != "–" and cap_s and argn.get("fit_s", 0) >= 0.98 * cap_s:
+                m_cell += " (TabularARGN stopped by its time cap)"
             if q is not None and cop is not None:
                 q_n, q_win = q_n + 1, q_win + (q >= cop)
             if ml is not None and peer is not None:
@@ -1676,7 +1680,8 @@ def public_seed_lines(results: Path) -> list[str]:
         " --systems gaussian_copula,autoregressive,tabularargn --argn-python ...`: the same "
         "split, every system's seed set to N (ours: the synthesizer's seed; TabularARGN: "
         "`random_state`). Per table, `autoregressive`'s quality minus the copula's / its ML "
-        "efficacy minus TabularARGN's (≥ 0: ours is at least as good).",
+        "efficacy minus TabularARGN's (≥ 0: ours is at least as good); '–': not run. The "
+        "counts are over the tables judged for that seed.",
         "",
         *_table(
             ["seed", *tables, "quality ≥ copula", "ML efficacy ≥ TabularARGN"],
@@ -1684,7 +1689,13 @@ def public_seed_lines(results: Path) -> list[str]:
         ),
         "",
         f"Both bars (≥ 4 tables each) hold for seed(s) {', '.join(map(str, held)) or 'none'} "
-        f"of {', '.join(map(str, sorted(runs)))}.",
+        f"of {', '.join(map(str, sorted(runs)))}"
+        + "".join(
+            f"; seed {seed} has {qn} of {len(tables)} tables judged"
+            for seed, (_, qn, _, _) in sorted(wins.items())
+            if qn < len(tables)
+        )
+        + ".",
     ]
 
 
