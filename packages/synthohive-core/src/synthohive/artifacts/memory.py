@@ -132,7 +132,8 @@ def json_cost(data: bytes) -> tuple[int, int, int]:
     the raw bytes count twice (the file and the member).
     """
     items = data.count(b",") + data.count(b":") + data.count(b"[") + data.count(b"{") + 1
-    width = 4 if _WIDE4.search(data) else 2 if _WIDE2.search(data) else 1
+    plain = data.isascii() and b"\\u" not in data  # fast; such bytes match neither pattern
+    width = 1 if plain else 4 if _WIDE4.search(data) else 2 if _WIDE2.search(data) else 1
     return items, width, (2 + 2 * width) * len(data) + _ITEM_COST * items
 
 
