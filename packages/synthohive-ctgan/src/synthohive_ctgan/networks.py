@@ -77,6 +77,24 @@ class Generator(nn.Module):
         return torch.addmm(bias, x, weight)
 
 
+class HalfDropout(nn.Module):
+    """Dropout at rate 0.5 (the CTGAN critic's): each unit is kept with probability 1/2 and
+    scaled by 2 in training, the identity in eval mode.
+
+    Same distribution as ``nn.Dropout(0.5)``, with the mask made from the low bit of each byte
+    of random 64-bit words (one generator call per 8 units): on the CPU, ``bernoulli_`` costs
+    ~5x more and was ~7% of a critic-heavy training step.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training:
+            return x
+        n = x.numel()
+        words = torch.empty((n + 7) // 8, dtype=torch.int64, device=x.device).random_()
+        keep = words.view(torch.uint8)[:n].bitwise_and(1).view(x.shape)
+        return x * (keep * 2).to(x.dtype)
+
+
 class Critic(nn.Module):
     """PacGAN critic: scores packs of ``pac`` rows (each row = data + cond + context)."""
 
@@ -87,7 +105,7 @@ class Critic(nn.Module):
         layers: list[nn.Module] = []
         width = self.packed
         for h in hidden:
-            layers += [nn.Linear(width, h), nn.LeakyReLU(0.2), nn.Dropout(0.5)]
+            layers += [nn.Linear(width, h), nn.LeakyReLU(0.2), HalfDropout()]
             width = h
         layers.append(nn.Linear(width, 1))
         self.net = nn.Sequential(*layers)
