@@ -174,12 +174,19 @@ class CTGANModel(NeuralModel):
                 sum_d = torch.zeros((), device=device)
                 sum_g = torch.zeros((), device=device)
                 for step in range(steps):
-                    for _ in range(p.discriminator_steps):
-                        _, rows, extra = draw(local)
-                        with torch.no_grad():
-                            _, fake = fake_from(extra)
+                    for k in range(p.discriminator_steps):
+                        slots, rows, extra = draw(local)
+                        if k == p.discriminator_steps - 1:
+                            # the last critic update's fakes are the generator step's too
+                            # (one generator forward per step, as in the DCGAN reference
+                            # loop): the critic sees them detached
+                            raw, fake = fake_from(extra)
+                            fake_d = fake.detach()
+                        else:
+                            with torch.no_grad():
+                                _, fake_d = fake_from(extra)
                         real_in = torch.cat([real_all[rows], extra], dim=1)
-                        fake_in = torch.cat([fake, extra], dim=1)
+                        fake_in = torch.cat([fake_d, extra], dim=1)
                         # one critic pass over fake and real packs (halves the weight reads)
                         scores = d_net(torch.cat([fake_in, real_in]))
                         loss_d = (
@@ -193,9 +200,8 @@ class CTGANModel(NeuralModel):
                         if par is not None:
                             par.average_gradients(d_net)
                         opt_d.step()
-                    slots, _, extra = draw(local)
-                    raw, fake = fake_from(extra)
-                    # the critic is frozen for the generator step: no critic weight gradients
+                    # the critic, just updated, is frozen for the generator step: no critic
+                    # weight gradients
                     for q in d_params:
                         q.requires_grad_(False)
                     loss_g = -d_net(torch.cat([fake, extra], dim=1)).mean()
