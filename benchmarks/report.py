@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import statistics
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -493,6 +494,7 @@ def write_docs(files: list[Path], docs: Path) -> None:
     lines += scaling_tables(docs.parent.parent / "benchmarks" / "results")
     lines += neural_selection_tables(docs.parent.parent / "benchmarks" / "results")
     lines += fixed_costs_table(docs.parent.parent / "benchmarks" / "results")
+    lines += ab_tables(docs.parent.parent / "benchmarks" / "results")
     lines += neural_encoding_table(docs.parent.parent / "benchmarks" / "results")
     lines += autoregressive_table(docs.parent.parent / "benchmarks" / "results")
     lines += constraints_table(docs.parent.parent / "benchmarks" / "results")
@@ -719,16 +721,20 @@ def fixed_costs_table(results: Path) -> list[str]:
         "validation time budget (`eval_budget`, #24 item 2's first change); deferring the "
         "score-noise bootstrap to the one case where it can change the kept epoch halves the "
         "validation seconds again. A training step is a different matter: on these narrow "
-        "tables (HI: 13 columns, 80 encoded) it is matrix-product bound (~42% of a CTGAN step "
-        "in `mm`/`addmm` under `torch.profiler`) with the same network shapes as SDV's, so "
+        "tables (HI: 13 columns, 80 encoded) it is matrix-product bound (about half of a "
+        "CTGAN step in `mm`/`addmm` under `torch.profiler`) with SDV's network shapes, so "
         "what ours saves (no gradient through the generator in the critic step, one critic "
-        "pass, the on-device condition sampler, fused Adam) is not a 3× on every step; the "
+        "pass, the on-device condition sampler, fused Adam, and since 033c5d8 one generator "
+        "forward per step and dropout masks from random bits) is not a 3× on every step; the "
         "all-in ratio adds SDV's slower transformer fit and `transform`. By a rough count a "
         "CTGAN step on HI is ~1.7 GFLOP for SDV (it back-propagates the critic loss into the "
-        "generator and discards it) and ~1.4 for ours, so at equal shapes the rest of the "
-        "ratio is Python and dispatch overhead; 3× needs fewer FLOPs per step (smaller default "
-        "networks, one generator forward shared by the critic and generator steps, bf16 where "
-        "the CPU has it), each a change of the model to re-validate for quality. "
+        "generator and discards it, and runs the generator twice) and ~1.2 for ours, so at "
+        "equal shapes the rest of the ratio is Python and dispatch overhead. A TVAE step is "
+        "SDV's network exactly: ~0.27 GFLOP on HI, ~4 ms of matrix products at the ~65 GFLOP/s "
+        "one AVX2 core reaches on these shapes, against the ~5 ms that a third of SDV's step "
+        "allows, which leaves ~1 ms for the ~150 other ops of an eager step (activations, the "
+        "loss, Adam). 3× needs fewer FLOPs per step (smaller default networks, bf16 where the "
+        "CPU has it), each a change of the model to re-validate for quality (`bench_ab.py`). "
         + (
             "On this quiet run the per-repeat train ratios spread by at most "
             + ", ".join(f"{m} {_spread(after, m):.2f}×" for m in ("ctgan", "tvae"))
@@ -740,6 +746,51 @@ def fixed_costs_table(results: Path) -> list[str]:
             "per-step columns are not the verdict of a quiet machine."
         ),
     ]
+
+
+def ab_tables(results: Path) -> list[str]:
+    """Quality A/B of model changes (``bench_ab.py``): paired differences over seeds."""
+    lines: list[str] = []
+    for path in sorted(results.glob("ab_*.json")):
+        run = _load(path)
+        seeds = ", ".join(str(s) for s in run["seeds"])
+        lines += [
+            "",
+            f"### Quality A/B: {run['system']}, {run['change']} (`{path.name}`)",
+            "",
+            f"`{run['command']}`: baseline `{run['baseline']}` against {run['change_tree']}, "
+            f"seeds {seeds}, each (table, seed) fitted and judged by `bench_public.py` on both "
+            "sides; the cells are means over the seeds.",
+            "",
+        ]
+        rows = []
+        for table, cell in run["tables"].items():
+            b, c = cell["baseline"], cell["change"]
+            rows.append(
+                [
+                    table,
+                    _f(statistics.fmean(b["quality"])) if b["quality"] else "-",
+                    _f(statistics.fmean(c["quality"])) if c["quality"] else "-",
+                    _f(statistics.fmean(b["ml_efficacy"])) if b["ml_efficacy"] else "-",
+                    _f(statistics.fmean(c["ml_efficacy"])) if c["ml_efficacy"] else "-",
+                ]
+            )
+        lines += _table(
+            ["table", "quality before", "quality after", "ML efficacy before", "after"], rows
+        )
+        verdicts = []
+        for metric, p in run["paired"].items():
+            if not p["pairs"]:
+                continue
+            within = p["sem"] is not None and abs(p["mean"]) <= 2 * p["sem"]
+            label = "quality" if metric == "quality" else "ML efficacy"
+            verdicts.append(
+                f"{label} {p['mean']:+.4f} ± {p['sem']:.4f} (standard "
+                f"error; sd of one pair {p['sd']:.4f}), the change ahead in {p['change_wins']} "
+                f"of {p['pairs']}: **{'within noise' if within else 'a real difference'}**"
+            )
+        lines += ["", "Paired differences (after minus before): " + "; ".join(verdicts) + "."]
+    return lines
 
 
 def _spread(run: dict[str, Any], model: str) -> float:
@@ -1787,6 +1838,21 @@ def public_tables(results: Path) -> list[str]:
             " The `autoregressive` and TabularARGN rows were re-run last, one at a time on the "
             f"quiet machine (1-minute load average at most {max(peer_loads):.1f} around each): "
             "their fit seconds compare with each other."
+        )
+    header_cpu = machine.get("cpu")
+    elsewhere = sorted(
+        {
+            (r["system"], r["machine_before"].get("cpu"), r["machine_before"]["date"][:10],
+             r.get("code_commit") or "?")
+            for r in res.values()
+            if isinstance(r.get("machine_before"), dict)
+            and r["machine_before"].get("cpu") != header_cpu
+        }
+    )  # fmt: skip
+    for system, cpu, day, commit in elsewhere:
+        quiet_note += (
+            f" The `{system}` rows were run later on another machine ({cpu}, {day}, the code of "
+            f"commit {commit}): compare their quality and ML efficacy, not their seconds."
         )
     lines = [
         "",

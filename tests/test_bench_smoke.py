@@ -98,3 +98,56 @@ def test_tvae_ceiling_is_latents_plus_decoder_matmuls_on_the_same_cpu() -> None:
     assert int(row[4].replace(",", "")) == round(bf16)
     assert row[5] == "2,000,000" and row[6] == "yes"  # 10x SDV above the ~829k ceiling
     assert report.tvae_ceilings(res, {"cpu": "another CPU"}, flops) == []
+
+
+def test_ab_summary_pairs_each_table_and_seed_and_calls_the_verdict(tmp_path: Path) -> None:
+    """``bench_ab.summarise`` pairs (table, seed) across the two sides, skips what one side
+    lacks or failed, and the page calls a mean within 2 standard errors noise."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import bench_ab
+        import report
+    finally:
+        sys.path.pop(0)
+
+    def side(name: str, rows: dict[str, tuple[float, float] | None]) -> Path:
+        res = {
+            f"{t}/ctgan": (
+                {"status": "ok", "quality": v[0], "ml_efficacy_synthetic": v[1]}
+                if v is not None
+                else {"status": "missing"}
+            )
+            for t, v in rows.items()
+        }
+        res["A/tvae"] = {"status": "ok", "quality": 0.0, "ml_efficacy_synthetic": 0.0}
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps({"results": res}))
+        return path
+
+    sides = {
+        "baseline": {
+            0: side("b0", {"A": (0.80, 0.5), "B": (0.90, 0.1)}),
+            1: side("b1", {"A": (0.82, 0.4), "B": (0.88, 0.2)}),
+        },
+        "change": {
+            0: side("c0", {"A": (0.81, 0.7), "B": None}),  # B failed on this side
+            1: side("c1", {"A": (0.85, 0.1), "B": (0.89, 0.2)}),
+        },
+    }
+    out = bench_ab.summarise(sides, "ctgan", ["A", "B"])
+    q = out["paired"]["quality"]
+    assert q["pairs"] == 3 and q["change_wins"] == 3  # +0.01, +0.03, +0.01
+    assert q["mean"] == pytest.approx(0.05 / 3, abs=1e-4)
+    ml = out["paired"]["ml_efficacy"]
+    assert ml["mean"] == pytest.approx((0.2 - 0.3 + 0.0) / 3, abs=1e-4)
+    assert ml["change_wins"] == 1
+    assert out["tables"]["B"]["change"]["quality"] == [0.89]
+    run = {
+        "system": "ctgan", "change": "x", "seeds": [0, 1], "command": "c", "baseline": "b",
+        "change_tree": "t", **out,
+    }  # fmt: skip
+    (tmp_path / "ab_x.json").write_text(json.dumps(run))
+    page = "\n".join(report.ab_tables(tmp_path))
+    # quality: mean 0.0167, sd 0.0115, sem 0.0067 -> 2.5 standard errors: a real difference
+    assert "quality +0.0167 ± 0.0067" in page and "**a real difference**" in page
+    assert "ML efficacy -0.0333" in page and "**within noise**" in page
