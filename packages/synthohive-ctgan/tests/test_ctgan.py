@@ -57,6 +57,35 @@ class TestCTGAN(NeuralModelChecks):
         assert model.batch_size_ == 8 and model.pac_ == 8
         assert len(model.sample(30, seed=0)) == 30
 
+    @pytest.mark.parametrize("critic_steps", [1, 3])
+    def test_one_generator_forward_per_critic_update(
+        self, monkeypatch: pytest.MonkeyPatch, critic_steps: int
+    ) -> None:
+        """The generator step reuses the last critic update's fakes: a fit runs the generator
+        once per critic update (``discriminator_steps`` per step), none more, and only that
+        last forward of each step keeps its graph (the others run under ``no_grad``)."""
+        df, table = mixed_table()
+        real_forward = networks.Generator.forward
+        calls: list[bool] = []
+
+        def counted(net: networks.Generator, x: torch.Tensor) -> torch.Tensor:
+            calls.append(torch.is_grad_enabled())
+            return real_forward(net, x)
+
+        monkeypatch.setattr(networks.Generator, "forward", counted)
+        params = {
+            **self.params,
+            "batch_size": 100,
+            "validation_fraction": 0.0,
+            "calibrate": False,
+            "discriminator_steps": critic_steps,
+        }
+        model = self.fit(df, table, params)
+        steps = 2 * 3  # 2 epochs of ceil(300 rows / 100)
+        assert len(calls) == steps * critic_steps
+        assert calls == ([False] * (critic_steps - 1) + [True]) * steps
+        assert len(model.sample(50, seed=0)) == 50
+
     def test_divergence_is_raised_at_the_first_non_finite_loss(
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:
