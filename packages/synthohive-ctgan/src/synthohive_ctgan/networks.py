@@ -83,7 +83,7 @@ class HalfDropout(nn.Module):
 
     Same distribution as ``nn.Dropout(0.5)``, with the mask made from the low bit of each byte
     of random 64-bit words (one generator call per 8 units): on the CPU, ``bernoulli_`` costs
-    ~5x more and was ~7% of a critic-heavy training step.
+    ~5x more and was ~5% of a CTGAN training step on HI.
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
