@@ -10,8 +10,10 @@ the baseline, same table and seed): mean, standard error, wins.
 
     python benchmarks/bench_ab.py --baseline HEAD~1 --system ctgan --name ctgan_one_forward
 
-Per-side runs are kept under ``results/tmp/ab/<name>/`` and reused when present (a stopped run
-resumes); the summary goes to ``results/ab_<name>.json`` and the page's A/B section.
+Per-side runs are kept under ``results/tmp/ab/<name>/``, named by the commit they ran
+(``baseline_<rev>_s<seed>.json``, ``change_<HEAD>_s<seed>.json``) and reused when present, so a
+stopped run resumes; with uncommitted changes under ``packages/`` the change side always runs
+again. The summary goes to ``results/ab_<name>.json`` and the page's A/B section.
 """
 
 from __future__ import annotations
@@ -39,21 +41,51 @@ def _pythonpath(tree: Path) -> str:
     return os.pathsep.join(str(p) for p in sorted((tree / "packages").glob("*/src")))
 
 
-def _run_side(tree: Path, side: str, args: argparse.Namespace, work: Path) -> dict[int, Path]:
-    """``bench_public.py`` for each seed with ``tree``'s packages; the result file per seed."""
+def _git(*args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def _run_side(
+    tree: Path, key: str, args: argparse.Namespace, work: Path, *, reuse: bool = True
+) -> dict[int, Path]:
+    """``bench_public.py`` for each seed with ``tree``'s packages; the result file per seed
+    (``<key>_s<seed>.json``, reused when present and ``reuse``)."""
     outs: dict[int, Path] = {}
     for seed in args.seeds:
-        out = work / f"{side}_s{seed}.json"
+        out = work / f"{key}_s{seed}.json"
         outs[seed] = out
-        if out.exists():
+        if reuse and out.exists():
             continue
         env = {**os.environ, "PYTHONPATH": _pythonpath(tree)}
         cmd = [sys.executable, str(HERE / "bench_public.py"), "--systems", args.system]
         cmd += ["--datasets", args.datasets, "--seed", str(seed), "--timeout", "1800"]
-        cmd += ["--out", str(out.with_suffix(".partial")), "--samples", str(work / "samples")]
+        partial = out.with_suffix(".partial")
+        partial.unlink(missing_ok=True)
+        cmd += ["--out", str(partial), "--samples", str(work / "samples")]
         subprocess.run(cmd, env=env, check=True)
-        out.with_suffix(".partial").rename(out)
+        partial.rename(out)
     return outs
+
+
+def _run_baseline(rev: str, args: argparse.Namespace, work: Path) -> dict[int, Path]:
+    """The baseline's runs, in a temporary git worktree of ``rev`` made only when a seed's
+    file is missing."""
+    key = f"baseline_{rev}"
+    if all((work / f"{key}_s{seed}.json").exists() for seed in args.seeds):
+        return {seed: work / f"{key}_s{seed}.json" for seed in args.seeds}
+    with tempfile.TemporaryDirectory(prefix="synthohive-ab-") as tmp:
+        tree = Path(tmp) / "baseline"
+        _git("worktree", "add", "--detach", str(tree), rev)
+        try:
+            return _run_side(tree, key, args, work)
+        finally:  # never masks the run's own error
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
+                check=False,
+                capture_output=True,
+            )
 
 
 def _scores(path: Path, system: str) -> dict[str, tuple[float, float]]:
@@ -113,42 +145,21 @@ def main(argv: list[str] | None = None) -> int:
     args.seeds = [int(s) for s in args.seeds.split(",")]
     work = HERE / "results" / "tmp" / "ab" / args.name
     work.mkdir(parents=True, exist_ok=True)
-    rev = subprocess.run(
-        ["git", "-C", str(ROOT), "rev-parse", "--short", args.baseline],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    head = subprocess.run(
-        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    with tempfile.TemporaryDirectory(prefix="synthohive-ab-") as tmp:
-        base_tree = Path(tmp) / "baseline"
-        subprocess.run(
-            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(base_tree), rev],
-            check=True,
-            capture_output=True,
-        )
-        try:
-            sides = {
-                "baseline": _run_side(base_tree, "baseline", args, work),
-                "change": _run_side(ROOT, "change", args, work),
-            }
-        finally:
-            subprocess.run(
-                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base_tree)],
-                check=False,
-            )
+    rev = _git("rev-parse", "--short", args.baseline)
+    head = _git("rev-parse", "--short", "HEAD")
+    dirty = bool(_git("status", "--porcelain", "--", "packages"))
+    sides = {
+        "baseline": _run_baseline(rev, args, work),
+        # uncommitted package changes have no name to key their runs by: never reused
+        "change": _run_side(ROOT, f"change_{head}", args, work, reuse=not dirty),
+    }
     tables = args.datasets.split(",")
     summary = summarise(sides, args.system, tables)
     result = {
         "benchmark": "ab",
         "system": args.system,
         "baseline": rev,
-        "change_tree": f"{head} + working tree",
+        "change_tree": f"{head} with uncommitted package changes" if dirty else head,
         "change": args.change,
         "seeds": args.seeds,
         "judge": "bench_public.py (sdmetrics QualityReport; HistGradientBoosting ML efficacy)",

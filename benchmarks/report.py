@@ -782,8 +782,11 @@ def ab_tables(results: Path) -> list[str]:
         for metric, p in run["paired"].items():
             if not p["pairs"]:
                 continue
-            within = p["sem"] is not None and abs(p["mean"]) <= 2 * p["sem"]
             label = "quality" if metric == "quality" else "ML efficacy"
+            if p["sem"] is None:  # one pair: no spread to judge a difference by
+                verdicts.append(f"{label} {p['mean']:+.4f} from 1 pair: **no verdict**")
+                continue
+            within = abs(p["mean"]) <= 2 * p["sem"]
             verdicts.append(
                 f"{label} {p['mean']:+.4f} ± {p['sem']:.4f} (standard "
                 f"error; sd of one pair {p['sd']:.4f}), the change ahead in {p['change_wins']} "

@@ -151,3 +151,10 @@ def test_ab_summary_pairs_each_table_and_seed_and_calls_the_verdict(tmp_path: Pa
     # quality: mean 0.0167, sd 0.0115, sem 0.0067 -> 2.5 standard errors: a real difference
     assert "quality +0.0167 ± 0.0067" in page and "**a real difference**" in page
     assert "ML efficacy -0.0333" in page and "**within noise**" in page
+    # one seed on one table: one pair has no spread, and the page says so instead of failing
+    one = bench_ab.summarise(
+        {"baseline": {0: sides["baseline"][0]}, "change": {0: sides["change"][0]}}, "ctgan", ["A"]
+    )
+    assert one["paired"]["quality"]["pairs"] == 1 and one["paired"]["quality"]["sem"] is None
+    (tmp_path / "ab_x.json").write_text(json.dumps({**run, **one}))
+    assert "quality +0.0100 from 1 pair: **no verdict**" in "\n".join(report.ab_tables(tmp_path))
